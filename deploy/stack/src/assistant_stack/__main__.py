@@ -1,0 +1,3 @@
+from assistant_stack.cli import main
+
+main()

@@ -1,0 +1,139 @@
+"""`python -m assistant_stack COMMAND [--profile run|test|bench]`
+
+up        Kafka + PostgreSQL in the background, topics created, migrations applied
+down      stop them
+run       up, then the five services in the foreground; Ctrl-C stops everything
+migrate   apply every service's migrations
+test      a fresh test stack, pytest against it, then down (pytest's arguments follow --)
+env       print the environment variables that reach the profile's stack
+status    what is running
+"""
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+from assistant_messaging.admin import ensure_topics
+from assistant_stack import kafka, postgres
+from assistant_stack.processes import StackError, running_pid, stop
+from assistant_stack.profiles import PROFILES, REPO, Profile
+from assistant_stack.services import ServiceProcesses, migrate
+
+
+def environment(profile: Profile) -> dict[str, str]:
+    env = profile.environment()
+    if os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    return env
+
+
+def up(profile: Profile, *, fresh: bool = False) -> dict[str, str]:
+    started = time.monotonic()
+    if fresh:
+        down(profile)
+        shutil.rmtree(profile.data_dir, ignore_errors=True)
+    profile.data_dir.mkdir(parents=True, exist_ok=True)
+    env = environment(profile)
+    kafka.start(profile)
+    if "DATABASE_URL" not in os.environ:
+        postgres.start(profile)
+    created = asyncio.run(ensure_topics(profile.bootstrap_servers))
+    migrate(env)
+    print(
+        f"stack '{profile.name}' up in {time.monotonic() - started:.1f}s: "
+        f"Kafka {profile.bootstrap_servers}, PostgreSQL {env['DATABASE_URL']}"
+        + (f", {len(created)} topics created" if created else ""),
+        flush=True,
+    )
+    return env
+
+
+def down(profile: Profile) -> None:
+    stopped = stop("kafka", profile.data_dir)
+    stopped = postgres.stop(profile) or stopped
+    print(f"stack '{profile.name}' " + ("stopped" if stopped else "was not running"))
+
+
+def run(profile: Profile) -> int:
+    was_up = running_pid("kafka", profile.data_dir) is not None
+    env = up(profile)
+    services = ServiceProcesses(profile, env)
+    stopping = False
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    services.start()
+    try:
+        services.wait_ready()
+        print(
+            f"\nNotion Assistant is running: gateway http://127.0.0.1:"
+            f"{profile.http_port('gateway')}  (API docs at /docs; Ctrl-C stops everything)\n",
+            flush=True,
+        )
+        while not stopping:
+            exited = services.any_exited()
+            if exited:
+                print(f"{exited} exited; stopping", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("stopping services ...", flush=True)
+        services.stop()
+        if not was_up:
+            down(profile)
+
+
+def test(profile: Profile, pytest_args: list[str]) -> int:
+    env = up(profile, fresh=True)
+    try:
+        command = [sys.executable, "-m", "pytest", *pytest_args]
+        return subprocess.run(command, env={**os.environ, **env}, cwd=REPO).returncode
+    finally:
+        down(profile)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m assistant_stack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "command", choices=["up", "down", "run", "migrate", "test", "env", "status"]
+    )
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="run")
+    parser.add_argument("--fresh", action="store_true", help="up: start from empty data")
+    args, rest = parser.parse_known_args()
+    profile = PROFILES[args.profile]
+    try:
+        if args.command == "up":
+            up(profile, fresh=args.fresh)
+        elif args.command == "down":
+            down(profile)
+        elif args.command == "run":
+            raise SystemExit(run(profile))
+        elif args.command == "migrate":
+            migrate(environment(profile))
+        elif args.command == "test":
+            raise SystemExit(test(profile, [a for a in rest if a != "--"]))
+        elif args.command == "env":
+            for key, value in environment(profile).items():
+                print(f"export {key}={value}")
+        else:
+            kafka_pid = running_pid("kafka", profile.data_dir)
+            print(f"kafka: {'running, pid ' + str(kafka_pid) if kafka_pid else 'stopped'}")
+            print(f"postgres: {'running' if postgres.is_running(profile) else 'stopped'}")
+    except StackError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None

@@ -1,0 +1,52 @@
+"""Profiles keep `make run`, `make test` and the benchmarks apart: own data and own ports."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[4]
+LOCAL = REPO / ".local"
+
+SERVICES = ("gateway", "generation", "notion_sync", "ingestion", "analytics")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    kafka_port: int
+    controller_port: int
+    postgres_port: int
+    http_base_port: int
+    durable: bool  # False trades crash safety of PostgreSQL for speed (scratch test data)
+
+    @property
+    def data_dir(self) -> Path:
+        return LOCAL / self.name
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.postgres_port}/assistant"
+
+    def http_port(self, service: str) -> int:
+        return self.http_base_port + SERVICES.index(service)
+
+    def environment(self) -> dict[str, str]:
+        """What a process needs to reach this profile's stack."""
+        env = {
+            "DATABASE_URL": self.database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "STACK_PROFILE": self.name,
+        }
+        for service in SERVICES:
+            env[f"{service.upper()}_HTTP_PORT"] = str(self.http_port(service))
+        return env
+
+
+PROFILES = {
+    "run": Profile("run", 19092, 19093, 15432, 8000, durable=True),
+    "test": Profile("test", 29092, 29093, 25432, 18000, durable=False),
+    "bench": Profile("bench", 39092, 39093, 35432, 28000, durable=True),
+}

@@ -1,0 +1,47 @@
+"""Creating the declared topics (idempotently) on a broker."""
+
+import asyncio
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+from assistant_schemas.topics import TopicSpec, all_topic_specs
+
+
+async def ensure_topics(
+    bootstrap_servers: str,
+    specs: list[TopicSpec] | None = None,
+    *,
+    replication_factor: int = 1,
+    wait_s: float = 60,
+) -> list[str]:
+    """Creates every missing topic; returns the names it created. Waits for the broker."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while True:
+        try:
+            await admin.start()
+            break
+        except KafkaConnectionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [spec for spec in specs or all_topic_specs() if spec.name not in existing]
+        created = []
+        for spec in missing:
+            topic = NewTopic(
+                spec.name,
+                num_partitions=spec.partitions,
+                replication_factor=replication_factor,
+                topic_configs={"retention.ms": str(spec.retention_ms)},
+            )
+            try:
+                await admin.create_topics([topic])
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass
+        return created
+    finally:
+        await admin.close()

@@ -1,0 +1,188 @@
+"""The consuming side: decode, deduplicate through the inbox, handle, commit, route failures.
+
+For each batch of records:
+1. each record is decoded against its contract; one that fails goes to the dead-letter topic
+   with the validation error, and never stops the batch;
+2. in one database transaction the batch's event ids are claimed in the inbox (duplicates are
+   skipped) and each new event's handler runs inside its own savepoint, so one failing event
+   does not undo the others;
+3. after the transaction commits, failed events are routed to the retry or dead-letter topic;
+4. only then does FastStream commit the batch's offsets (AckPolicy.NACK_ON_ERROR). If anything
+   above raises (the database is down, the broker refuses the retry), the batch is nacked and
+   read again; the inbox makes that replay harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from aiokafka.structs import ConsumerRecord
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from assistant_messaging import headers as h
+from assistant_messaging.failures import (
+    Failure,
+    FailureRouter,
+    Origin,
+    PermanentFailure,
+)
+from assistant_messaging.inbox import Inbox
+from assistant_messaging.outbox import Outbox
+from assistant_messaging.router import EventRouter, Handler, MessageContext
+from assistant_schemas import ContractError, Envelope, decode_event
+from assistant_schemas.topics import retry_topic
+
+log = structlog.get_logger(__name__)
+
+HANDLED = Counter("events_handled_total", "Events handled and committed", ["service", "topic"])
+DUPLICATES = Counter(
+    "events_duplicate_total", "Events skipped because the inbox had them", ["service", "topic"]
+)
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        router: EventRouter,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: Inbox,
+        outbox: Outbox,
+        failures: FailureRouter,
+    ) -> None:
+        self.router = router
+        self.sessions = sessions
+        self.inbox = inbox
+        self.outbox = outbox
+        self.failures = failures
+        self.stopping = asyncio.Event()
+        self.outage_backoff_s = 1.0
+
+    @property
+    def service(self) -> str:
+        return self.router.service
+
+    def subscribe(self, broker: KafkaBroker, *, max_records: int = 500) -> None:
+        """Registers the main (batched) and retry subscribers of this service on `broker`."""
+        topics = self.router.topics()
+        if not topics:
+            return
+
+        @broker.subscriber(
+            *topics,
+            group_id=self.service,
+            batch=True,
+            max_records=max_records,
+            batch_timeout_ms=50,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{self.service}.events",
+        )
+        async def consume_events(message: KafkaMessage) -> None:
+            raw = message.raw_message
+            await self.process(list(raw) if isinstance(raw, tuple) else [raw])
+
+        @broker.subscriber(
+            retry_topic(self.service),
+            group_id=f"{self.service}.retry",
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=f"{self.service}.retry",
+        )
+        async def consume_retry(message: KafkaMessage) -> None:
+            record = message.raw_message
+            assert not isinstance(record, tuple)
+            await self._wait_until_due(Origin.of(record))
+            await self.process([record])
+
+    async def _wait_until_due(self, origin: Origin) -> None:
+        delay = (origin.retry_at or 0) - time.time()
+        if delay <= 0:
+            return
+        try:
+            await asyncio.wait_for(self.stopping.wait(), delay)
+        except TimeoutError:
+            return
+        # Shutting down: leave the offset uncommitted, the next instance retries it.
+        raise RuntimeError("shutting down before the retry was due")
+
+    async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        failures: list[Failure] = []
+        accepted: list[tuple[ConsumerRecord[bytes, bytes], Origin, Envelope[Any], Handler]] = []
+        for record in records:
+            origin = Origin.of(record)
+            try:
+                event = decode_event(record.value)
+                accepted.append((record, origin, event, self.router.handler_for(event)))
+            except ContractError as error:
+                failures.append(Failure(record, origin, f"contract: {error.reason}", True))
+        if accepted:
+            try:
+                failures.extend(await self._handle_in_transaction(accepted))
+            except Exception as error:
+                # The transaction itself failed (database unreachable, say): nothing was
+                # committed. Back off before the batch is nacked and read again.
+                log.error("batch transaction failed; will retry", error=repr(error))
+                await asyncio.sleep(self.outage_backoff_s)
+                raise
+        for failure in failures:
+            await self.failures.route(failure)
+
+    async def _handle_in_transaction(
+        self, accepted: list[tuple[ConsumerRecord[bytes, bytes], Origin, Envelope[Any], Handler]]
+    ) -> list[Failure]:
+        failures: list[Failure] = []
+        failed_ids: list[uuid.UUID] = []
+        async with self.sessions() as session, session.begin():
+            fresh = await self.inbox.claim(
+                session, [(e.event_id, e.type, o.topic) for _, o, e, _ in accepted]
+            )
+            for record, origin, event, handler in accepted:
+                if event.event_id not in fresh:
+                    DUPLICATES.labels(self.service, origin.topic).inc()
+                    continue
+                fresh.discard(event.event_id)  # a second copy in the same batch is a duplicate
+                context = MessageContext(
+                    session=session,
+                    outbox=self.outbox,
+                    topic=origin.topic,
+                    headers=h.to_dict(record.headers),
+                    attempt=origin.attempts + 1,
+                )
+                with structlog.contextvars.bound_contextvars(
+                    event_id=str(event.event_id),
+                    correlation_id=event.correlation_id,
+                    user_id=str(event.user_id) if event.user_id else None,
+                ):
+                    error = await self._run_handler(session, handler, event, context)
+                if error is None:
+                    HANDLED.labels(self.service, origin.topic).inc()
+                else:
+                    failed_ids.append(event.event_id)
+                    failures.append(Failure(record, origin, error[0], error[1]))
+            await self.inbox.release(session, failed_ids)
+        return failures
+
+    @staticmethod
+    async def _run_handler(
+        session: AsyncSession, handler: Handler, event: Envelope[Any], context: MessageContext
+    ) -> tuple[str, bool] | None:
+        """Runs one handler in a savepoint; returns (error, permanent) if it failed."""
+        try:
+            async with session.begin_nested():
+                await handler(event, context)
+        except (PermanentFailure, ContractError) as error:
+            return f"{type(error).__name__}: {error}", True
+        except Exception as error:
+            log.warning("handler failed", error=repr(error))
+            return f"{type(error).__name__}: {error}", False
+        return None

@@ -1,0 +1,146 @@
+"""Operator tool for dead-lettered messages: list them, and re-drive chosen ones.
+
+    python -m assistant_messaging.dlq list analytics
+    python -m assistant_messaging.dlq redrive analytics --offset 12 --offset 13
+    python -m assistant_messaging.dlq redrive analytics --all
+
+Re-driving publishes the original bytes and key to the original topic. Every consumer of that
+topic sees it again; those that already handled it skip it through their inbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from assistant_messaging import headers as h
+from assistant_messaging.producer import DurableProducer
+from assistant_schemas.topics import dead_letter_topic
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    offset: int
+    original_topic: str
+    original_partition: int
+    original_offset: int
+    attempt: int
+    error: str
+    first_failure_at: str
+    event_type: str | None
+    event_id: str | None
+
+    @classmethod
+    def of(cls, record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
+        found = h.to_dict(record.headers)
+        return cls(
+            offset=record.offset,
+            original_topic=found.get(h.ORIGINAL_TOPIC, "?"),
+            original_partition=int(found.get(h.ORIGINAL_PARTITION, -1)),
+            original_offset=int(found.get(h.ORIGINAL_OFFSET, -1)),
+            attempt=int(found.get(h.ATTEMPT, 0)),
+            error=found.get(h.ERROR, ""),
+            first_failure_at=found.get(h.FIRST_FAILURE_AT, ""),
+            event_type=found.get(h.EVENT_TYPE),
+            event_id=found.get(h.EVENT_ID),
+        )
+
+
+async def read_dead_letters(
+    bootstrap_servers: str, service: str
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record currently in the service's dead-letter topic, oldest first."""
+    topic = dead_letter_topic(service)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+        if not partitions:
+            await consumer.stop()
+            raise SystemExit(f"topic {topic} does not exist")
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while not await _reached(consumer, ends):
+            batch = await consumer.getmany(*partitions, timeout_ms=1000)
+            for chunk in batch.values():
+                records.extend(chunk)
+        return sorted(records, key=lambda r: (r.partition, r.offset))
+    finally:
+        await consumer.stop()
+
+
+async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    for partition, end in ends.items():
+        if await consumer.position(partition) < end:
+            return False
+    return True
+
+
+async def redrive(bootstrap_servers: str, records: Iterable[ConsumerRecord[bytes, bytes]]) -> int:
+    producer = DurableProducer(bootstrap_servers, client_id="dlq-redrive")
+    await producer.start()
+    count = 0
+    try:
+        for record in records:
+            found = h.to_dict(record.headers)
+            original = {k: v for k, v in found.items() if k not in h.FAILURE_HEADERS}
+            await producer.send_and_wait(
+                found[h.ORIGINAL_TOPIC],
+                value=record.value,
+                key=record.key,
+                headers=h.to_kafka(original),
+            )
+            count += 1
+    finally:
+        await producer.stop()
+    return count
+
+
+async def _main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m assistant_messaging.dlq")
+    parser.add_argument(
+        "--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="print the service's dead letters as JSON lines")
+    listing.add_argument("service")
+    again = commands.add_parser("redrive", help="publish dead letters to their original topic")
+    again.add_argument("service")
+    chosen = again.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--offset", type=int, action="append", help="a DLQ offset; repeatable")
+    chosen.add_argument("--all", action="store_true")
+    args = parser.parse_args(argv)
+
+    records = await read_dead_letters(args.bootstrap_servers, args.service)
+    if args.command == "list":
+        for record in records:
+            print(json.dumps(asdict(DeadLetter.of(record))))
+        return 0
+    wanted = set(args.offset or [])
+    selected = [r for r in records if args.all or r.offset in wanted]
+    missing = wanted - {r.offset for r in selected}
+    if missing:
+        print(f"no dead letter at offset(s) {sorted(missing)}", file=sys.stderr)
+        return 2
+    print(f"re-drove {await redrive(args.bootstrap_servers, selected)} message(s)")
+    return 0
+
+
+def main() -> None:
+    raise SystemExit(asyncio.run(_main(sys.argv[1:])))
+
+
+if __name__ == "__main__":
+    main()

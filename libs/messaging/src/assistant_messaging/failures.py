@@ -1,0 +1,116 @@
+"""Routing a message that failed: to the service's retry topic with a growing delay, and after
+the last attempt to its dead-letter topic, with headers saying where it came from and why."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from aiokafka.structs import ConsumerRecord
+from prometheus_client import Counter
+
+from assistant_messaging import headers as h
+from assistant_messaging.producer import DurableProducer
+from assistant_schemas.topics import dead_letter_topic, retry_topic
+
+log = structlog.get_logger(__name__)
+
+RETRIED = Counter("messages_retried_total", "Messages sent to a retry topic", ["service", "topic"])
+DEAD_LETTERED = Counter(
+    "messages_dead_lettered_total", "Messages sent to a dead-letter topic", ["service", "topic"]
+)
+
+MAX_ERROR_LENGTH = 2000
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler when retrying cannot help: the message goes straight to the DLQ."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """`max_attempts` counts every try, the first included; delays grow geometrically."""
+
+    max_attempts: int = 4
+    base_delay_s: float = 1.0
+    multiplier: float = 4.0
+    max_delay_s: float = 60.0
+
+    def delay_after(self, attempt: int) -> float:
+        return float(min(self.base_delay_s * self.multiplier ** (attempt - 1), self.max_delay_s))
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record first came from, and how many times it has been tried."""
+
+    topic: str
+    partition: int
+    offset: int
+    attempts: int
+    first_failure_at: str | None
+    retry_at: float | None
+
+    @classmethod
+    def of(cls, record: ConsumerRecord[bytes, bytes]) -> Origin:
+        found = h.to_dict(record.headers)
+        if h.ORIGINAL_TOPIC not in found:
+            return cls(record.topic, record.partition, record.offset, 0, None, None)
+        return cls(
+            topic=found[h.ORIGINAL_TOPIC],
+            partition=int(found[h.ORIGINAL_PARTITION]),
+            offset=int(found[h.ORIGINAL_OFFSET]),
+            attempts=int(found[h.ATTEMPT]),
+            first_failure_at=found.get(h.FIRST_FAILURE_AT),
+            retry_at=float(found[h.RETRY_AT]) if h.RETRY_AT in found else None,
+        )
+
+
+@dataclass(frozen=True)
+class Failure:
+    record: ConsumerRecord[bytes, bytes]
+    origin: Origin
+    error: str
+    permanent: bool
+
+
+class FailureRouter:
+    def __init__(self, service: str, producer: DurableProducer, policy: RetryPolicy) -> None:
+        self.service = service
+        self.producer = producer
+        self.policy = policy
+
+    async def route(self, failure: Failure) -> None:
+        attempt = failure.origin.attempts + 1
+        dead = failure.permanent or attempt >= self.policy.max_attempts
+        destination = dead_letter_topic(self.service) if dead else retry_topic(self.service)
+        failure_headers = {
+            h.ORIGINAL_TOPIC: failure.origin.topic,
+            h.ORIGINAL_PARTITION: str(failure.origin.partition),
+            h.ORIGINAL_OFFSET: str(failure.origin.offset),
+            h.ATTEMPT: str(attempt),
+            h.ERROR: failure.error[:MAX_ERROR_LENGTH],
+            h.FIRST_FAILURE_AT: failure.origin.first_failure_at or datetime.now(UTC).isoformat(),
+            h.FAILED_IN: self.service,
+        }
+        if not dead:
+            failure_headers[h.RETRY_AT] = str(time.time() + self.policy.delay_after(attempt))
+        kept = {
+            k: v for k, v in h.to_dict(failure.record.headers).items() if k not in h.FAILURE_HEADERS
+        }
+        await self.producer.send_and_wait(
+            destination,
+            value=failure.record.value,
+            key=failure.record.key,
+            headers=h.to_kafka({**kept, **failure_headers}),
+        )
+        (DEAD_LETTERED if dead else RETRIED).labels(self.service, failure.origin.topic).inc()
+        log.warning(
+            "message dead-lettered" if dead else "message scheduled for retry",
+            topic=failure.origin.topic,
+            offset=failure.origin.offset,
+            attempt=attempt,
+            error=failure.error[:500],
+        )

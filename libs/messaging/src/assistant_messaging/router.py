@@ -1,0 +1,62 @@
+"""Declaring which contracts a service handles, and the context a handler receives."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant_messaging.outbox import Outbox
+from assistant_schemas import ContractError, Envelope
+from assistant_schemas.topics import subscriptions
+
+EventT = TypeVar("EventT", bound=Envelope[Any])
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """What a handler may use: the open transaction, the outbox in it, and the message's origin.
+
+    Everything written through `session` or `outbox` commits together with the inbox record.
+    """
+
+    session: AsyncSession
+    outbox: Outbox
+    topic: str
+    headers: Mapping[str, str]
+    attempt: int
+
+
+Handler = Callable[[Any, MessageContext], Awaitable[None]]
+
+
+class EventRouter:
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self._handlers: dict[type[Envelope[Any]], Handler] = {}
+
+    def handles(
+        self, event_class: type[EventT]
+    ) -> Callable[[Callable[[EventT, MessageContext], Awaitable[None]]], Handler]:
+        def register(handler: Callable[[EventT, MessageContext], Awaitable[None]]) -> Handler:
+            if event_class in self._handlers:
+                raise ValueError(f"{event_class.TYPE} v{event_class.VERSION} already handled")
+            self._handlers[event_class] = handler
+            return handler
+
+        return register
+
+    def handler_for(self, event: Envelope[Any]) -> Handler:
+        try:
+            return self._handlers[type(event)]
+        except KeyError:
+            raise ContractError(
+                f"type: {self.service} has no handler for {event.type} v{event.version}"
+            ) from None
+
+    def topics(self) -> list[str]:
+        """The topics this service consumes: declared in the registry, handled here."""
+        handled = set(self._handlers)
+        return [t.name for t in subscriptions(self.service) if handled & set(t.events)]

@@ -1,0 +1,67 @@
+"""The command line every service has: `serve`, `migrate`, `downgrade`.
+
+python -m analytics_service serve
+python -m analytics_service migrate            # to head
+python -m analytics_service downgrade base
+"""
+
+import argparse
+import sys
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from assistant_db import migrations
+from assistant_runtime.definition import ServiceDefinition
+from assistant_runtime.logging import configure_logging
+from assistant_runtime.settings import ServiceSettings
+
+
+def load_settings(settings_class: type[ServiceSettings]) -> ServiceSettings:
+    """Reads settings; a bad value exits with one line naming the variable and the rule."""
+    try:
+        return settings_class()
+    except ValidationError as error:
+        prefix = settings_class.model_config.get("env_prefix", "")
+        for problem in error.errors(include_url=False):
+            field = str(problem["loc"][0]) if problem["loc"] else "?"
+            variable = field.upper() if field.isupper() else f"{prefix}{field}".upper()
+            print(f"configuration error: {variable}: {problem['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def run_cli(
+    definition: ServiceDefinition,
+    settings_class: type[ServiceSettings],
+    create_app: Callable[[ServiceSettings], FastAPI],
+    argv: list[str] | None = None,
+) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m {definition.name}_service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the service")
+    up = commands.add_parser("migrate", help="apply this service's migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    down = commands.add_parser("downgrade", help="revert this service's migrations")
+    down.add_argument("revision", nargs="?", default="base")
+    args = parser.parse_args(argv)
+
+    settings = load_settings(settings_class)
+    configure_logging(definition.name, settings.log_level, settings.instance_id)
+    if args.command == "serve":
+        uvicorn.run(
+            create_app(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            timeout_graceful_shutdown=int(settings.shutdown_grace_s) + 5,
+        )
+    elif args.command == "migrate":
+        migrations.upgrade(
+            definition.migrations_dir, settings.database_url, definition.schema, args.revision
+        )
+    else:
+        migrations.downgrade(
+            definition.migrations_dir, settings.database_url, definition.schema, args.revision
+        )

@@ -1,0 +1,165 @@
+"""The lifecycle of a service process.
+
+Start never crashes on an unreachable dependency: the HTTP server comes up first, and a
+background task connects to PostgreSQL and Kafka, logging one line that names the setting to
+fix, and tries again until it succeeds. `/readyz` stays false meanwhile. Stop lets in-flight
+messages finish and commit their offsets before the consumers close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+
+import structlog
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from assistant_db import create_engine, session_factory
+from assistant_db.migrations import current_revision, head_revision
+from assistant_messaging.consumer import EventConsumer
+from assistant_messaging.failures import FailureRouter, RetryPolicy
+from assistant_messaging.inbox import Inbox
+from assistant_messaging.outbox import Outbox
+from assistant_messaging.producer import DurableProducer
+from assistant_messaging.relay import OutboxRelay, RelaySettings
+from assistant_messaging.request_reply import Responder
+from assistant_runtime.definition import ServiceDefinition
+from assistant_runtime.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+CHECK_TIMEOUT_S = 2.0
+
+
+@dataclass
+class Readiness:
+    database: bool
+    kafka: bool
+    migrations: bool
+    detail: dict[str, str]
+
+    @property
+    def ready(self) -> bool:
+        return self.database and self.kafka and self.migrations
+
+
+class ServiceRuntime:
+    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.instance_id = f"{definition.name}-{settings.instance_id}"
+        self.engine: AsyncEngine = create_engine(settings.database_url)
+        self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
+        self.outbox = Outbox(definition.tables.outbox)
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            client_id=self.instance_id,
+            graceful_timeout=settings.shutdown_grace_s,
+            middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=definition.name)],
+            logger=structlog.get_logger("faststream"),
+        )
+        self.producer = DurableProducer(
+            settings.kafka_bootstrap_servers, client_id=f"{self.instance_id}-producer"
+        )
+        self.consumer = EventConsumer(
+            router=definition.router,
+            sessions=self.sessions,
+            inbox=Inbox(definition.tables.inbox),
+            outbox=self.outbox,
+            failures=FailureRouter(
+                definition.name,
+                self.producer,
+                RetryPolicy(
+                    max_attempts=settings.retry_max_attempts,
+                    base_delay_s=settings.retry_base_delay_s,
+                    max_delay_s=settings.retry_max_delay_s,
+                ),
+            ),
+        )
+        self.consumer.subscribe(self.broker, max_records=settings.consumer_batch_size)
+        self.responder = Responder(definition.name, self.producer)
+        for topic, handler in definition.queries.items():
+            self.responder.subscribe(self.broker, topic, handler)
+        self.relay = OutboxRelay(
+            database_url=settings.database_url,
+            schema=definition.schema,
+            producer=self.producer,
+            settings=RelaySettings(batch_size=settings.outbox_batch_size),
+        )
+        self._head = head_revision(definition.migrations_dir)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._cached: tuple[float, Readiness] | None = None
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._connect(), name="connect"))
+
+    async def _connect(self) -> None:
+        await self._until_ok("DATABASE_URL", self._check_database)
+        await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", self.producer.start)
+        await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", self.broker.start)
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        log.info("service started", topics=self.definition.router.topics())
+
+    async def _until_ok(self, setting: str, attempt: object) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await attempt()  # type: ignore[operator]
+                return
+            except Exception as error:
+                log.error(f"cannot connect: check {setting}", error=_one_line(error))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    async def _check_database(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def readiness(self) -> Readiness:
+        """Checks (cached for a second, so probes cannot hammer the dependencies)."""
+        now = time.monotonic()
+        if self._cached and now - self._cached[0] < 1.0:
+            return self._cached[1]
+        detail: dict[str, str] = {}
+        database = migrations = False
+        try:
+            async with asyncio.timeout(CHECK_TIMEOUT_S):
+                await self._check_database()
+                database = True
+                revision = await current_revision(self.engine, self.definition.schema)
+                migrations = revision == self._head
+                if not migrations:
+                    detail["migrations"] = f"at {revision}, head is {self._head}: run make migrate"
+        except Exception as error:
+            detail.setdefault("database", _one_line(error) or "timed out")
+        kafka = await self.broker.ping(CHECK_TIMEOUT_S) if self.broker.running else False
+        if not kafka:
+            detail["kafka"] = "broker unreachable or not connected yet"
+        result = Readiness(database=database, kafka=kafka, migrations=migrations, detail=detail)
+        self._cached = (now, result)
+        return result
+
+    async def stop(self) -> None:
+        self.consumer.stopping.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        # Waits for in-flight handlers, which commit their offsets, then closes consumers.
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        with contextlib.suppress(Exception):
+            await self.producer.stop()
+        await self.engine.dispose()
+        log.info("service stopped")
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())[:300]

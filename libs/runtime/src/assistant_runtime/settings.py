@@ -1,0 +1,62 @@
+"""Settings read from the environment.
+
+The infrastructure every service shares has unprefixed names (`DATABASE_URL`,
+`KAFKA_BOOTSTRAP_SERVERS`), the same in `make run`, docker-compose and Kubernetes; everything
+else is prefixed per service (`ANALYTICS_HTTP_PORT`, ...). Secrets come only from the
+environment and are never logged.
+"""
+
+import uuid
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:15432/assistant",
+        validation_alias="DATABASE_URL",
+    )
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:19092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    log_level: str = "INFO"
+    instance_id: str = Field(
+        default_factory=lambda: uuid.uuid4().hex[:8],
+        description="Names this process in logs and Kafka client ids; random if unset.",
+    )
+    # Retry and dead letter for consumed events.
+    retry_max_attempts: int = Field(default=4, ge=1, le=20)
+    retry_base_delay_s: float = Field(default=1.0, ge=0)
+    retry_max_delay_s: float = Field(default=60.0, ge=0)
+    consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    shutdown_grace_s: float = Field(default=15.0, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a URL like postgresql://user:password@host:5432/db") from None
+        if not url.drivername.startswith("postgres"):
+            raise ValueError(f"scheme {url.drivername!r} is not postgresql://")
+        if not url.database:
+            raise ValueError("names no database (postgresql://host:5432/<database>)")
+        return value
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _host_ports(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{server!r} is not host:port")
+        return value

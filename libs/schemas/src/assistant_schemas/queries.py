@@ -1,0 +1,144 @@
+"""Request/reply pairs: queries the gateway asks a worker service and the answers it waits for.
+
+A query travels on its domain's query topic; the answer goes to the exact gateway instance that
+asked (its reply address is in the message headers, not here). A worker that cannot answer
+replies with `QueryFailedV1` instead of staying silent.
+"""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import Field
+
+from assistant_schemas.common import Identifier, TokenUsage
+from assistant_schemas.envelope import Contract, Envelope
+
+# --- search (ingestion) ---------------------------------------------------------------------
+
+
+class SearchQueryPayload(Contract):
+    query: str = Field(min_length=1, max_length=4000)
+    collections: list[Identifier] = Field(default_factory=list, max_length=50)
+    filters: dict[str, str | int | float | bool] = Field(default_factory=dict, max_length=20)
+    top_k: int = Field(default=10, ge=1, le=100)
+    mode: Literal["vector", "keyword", "hybrid"] = "hybrid"
+
+
+class SearchHit(Contract):
+    document_id: uuid.UUID
+    chunk_id: uuid.UUID
+    text: str
+    section: str | None = None
+    score: float
+    highlight: str | None = None
+
+
+class SearchResultPayload(Contract):
+    hits: list[SearchHit]
+
+
+# --- conversations (generation) -------------------------------------------------------------
+
+
+class ConversationsQueryPayload(Contract):
+    action: Literal["list", "get"]
+    conversation_id: uuid.UUID | None = None
+    cursor: str | None = Field(default=None, max_length=500)
+    limit: int = Field(default=20, ge=1, le=100)
+
+
+class ConversationMessage(Contract):
+    message_id: uuid.UUID
+    role: Literal["system", "user", "assistant"]
+    content: str
+    created_at: datetime
+    provider: str | None = None
+    model: str | None = None
+    usage: TokenUsage | None = None
+
+
+class ConversationSummary(Contract):
+    conversation_id: uuid.UUID
+    title: str | None
+    created_at: datetime
+    updated_at: datetime
+    messages: list[ConversationMessage] = Field(default_factory=list)
+
+
+class ConversationsResultPayload(Contract):
+    conversations: list[ConversationSummary]
+    next_cursor: str | None = None
+
+
+# --- usage reports (analytics) --------------------------------------------------------------
+
+
+ReportDimension = Literal["day", "provider", "model"]
+DEFAULT_DIMENSIONS: tuple[ReportDimension, ...] = ("day",)
+
+
+class UsageReportQueryPayload(Contract):
+    start: date
+    end: date
+    group_by: list[ReportDimension] = Field(default_factory=lambda: list(DEFAULT_DIMENSIONS))
+    all_users: bool = Field(default=False, description="Admin report over every user.")
+
+
+class UsageReportRow(Contract):
+    day: date | None = None
+    provider: str | None = None
+    model: str | None = None
+    user_id: uuid.UUID | None = None
+    requests: int
+    tokens: TokenUsage
+    cost_usd: Decimal | None
+
+
+class UsageReportResultPayload(Contract):
+    rows: list[UsageReportRow]
+
+
+# --- failure reply --------------------------------------------------------------------------
+
+
+class QueryFailedPayload(Contract):
+    status: int = Field(ge=400, le=599, description="HTTP status the gateway should answer.")
+    reason: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class SearchQueryV1(Envelope[SearchQueryPayload]):
+    type: Literal["search.query"] = "search.query"
+    version: Literal[1] = 1
+
+
+class SearchResultV1(Envelope[SearchResultPayload]):
+    type: Literal["search.result"] = "search.result"
+    version: Literal[1] = 1
+
+
+class ConversationsQueryV1(Envelope[ConversationsQueryPayload]):
+    type: Literal["conversations.query"] = "conversations.query"
+    version: Literal[1] = 1
+
+
+class ConversationsResultV1(Envelope[ConversationsResultPayload]):
+    type: Literal["conversations.result"] = "conversations.result"
+    version: Literal[1] = 1
+
+
+class UsageReportQueryV1(Envelope[UsageReportQueryPayload]):
+    type: Literal["usage.report.query"] = "usage.report.query"
+    version: Literal[1] = 1
+
+
+class UsageReportResultV1(Envelope[UsageReportResultPayload]):
+    type: Literal["usage.report.result"] = "usage.report.result"
+    version: Literal[1] = 1
+
+
+class QueryFailedV1(Envelope[QueryFailedPayload]):
+    type: Literal["query.failed"] = "query.failed"
+    version: Literal[1] = 1

@@ -1,0 +1,60 @@
+"""Every contract the system speaks, and decoding raw bytes into the right one."""
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from assistant_schemas import budget, credentials, documents, generation, notion, queries, usage
+from assistant_schemas.envelope import ContractError, Envelope
+
+_MODULES = (generation, notion, documents, credentials, usage, budget, queries)
+
+
+def _collect() -> dict[tuple[str, int], type[Envelope[Any]]]:
+    found: dict[tuple[str, int], type[Envelope[Any]]] = {}
+    for module in _MODULES:
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Envelope) and hasattr(value, "TYPE"):
+                found[(value.TYPE, value.VERSION)] = value
+    return found
+
+
+_CONTRACTS = _collect()
+
+
+def event_classes() -> list[type[Envelope[Any]]]:
+    """All contracts, ordered by type then version."""
+    return [_CONTRACTS[key] for key in sorted(_CONTRACTS)]
+
+
+def event_class(event_type: str, version: int) -> type[Envelope[Any]]:
+    try:
+        return _CONTRACTS[(event_type, version)]
+    except KeyError:
+        known = sorted(v for (t, v) in _CONTRACTS if t == event_type)
+        if known:
+            raise ContractError(
+                f"version: unknown version {version} of {event_type!r} (known: {known})"
+            ) from None
+        raise ContractError(f"type: unknown event type {event_type!r}") from None
+
+
+def decode_event(raw: bytes) -> Envelope[Any]:
+    """Parses and validates a message body; `ContractError` names what is wrong."""
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ContractError(f"<message>: not valid JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise ContractError("<message>: must be a JSON object")
+    event_type, version = document.get("type"), document.get("version")
+    if not isinstance(event_type, str):
+        raise ContractError("type: field required (a string)")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ContractError("version: field required (an integer)")
+    model = event_class(event_type, version)
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        raise ContractError.from_validation(error) from None

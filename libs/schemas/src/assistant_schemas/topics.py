@@ -1,0 +1,252 @@
+"""The topic registry: every topic, the contracts on it, its key, size and retention.
+
+This is the single declaration the stack creates topics from and the AsyncAPI document is
+generated from. Each consuming service also gets two companions: `<service>.retry`, where failed
+messages wait out their backoff, and `<service>.dlq`, where they land after the last attempt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from assistant_schemas import budget, credentials, documents, generation, notion, queries, usage
+from assistant_schemas.envelope import Envelope
+
+SERVICES = ("gateway", "generation", "notion_sync", "ingestion", "analytics")
+
+HOUR = timedelta(hours=1)
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    description: str
+    events: tuple[type[Envelope[Any]], ...]
+    key: tuple[str, ...] = field(
+        metadata={"doc": "Dotted paths into the event; the first one set is the message key."}
+    )
+    consumers: tuple[str, ...] = ()
+    partitions: int = 6
+    retention: timedelta = 7 * DAY
+
+    def key_for(self, event: Envelope[Any]) -> bytes | None:
+        for path in self.key:
+            value: Any = event
+            for part in path.split("."):
+                value = getattr(value, part, None)
+            if value is not None:
+                return str(value).encode()
+        return None
+
+    @property
+    def retention_ms(self) -> int:
+        return int(self.retention.total_seconds() * 1000)
+
+
+def retry_topic(service: str) -> str:
+    return f"{service}.retry"
+
+
+def dead_letter_topic(service: str) -> str:
+    return f"{service}.dlq"
+
+
+# Replies of request/reply (query answers, streamed chunks). Each requester instance reads one
+# partition of its own choosing, with no consumer group: replies are addressed to a partition.
+REPLIES = "gateway.replies"
+REPLY_PARTITIONS = 32
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(
+        "generation.requested",
+        "A user asked for content; generation answers it.",
+        (generation.GenerationRequestedV1,),
+        key=("payload.conversation_id", "payload.request_id"),
+        consumers=("generation",),
+    ),
+    Topic(
+        "generation.completed",
+        "Content was generated; the gateway's status projection follows it.",
+        (generation.GenerationCompletedV1,),
+        key=("payload.conversation_id",),
+        consumers=("gateway",),
+    ),
+    Topic(
+        "generation.failed",
+        "A generation could not be answered.",
+        (generation.GenerationFailedV1,),
+        key=("payload.request_id",),
+        consumers=("gateway",),
+    ),
+    Topic(
+        "notion.page.requested",
+        "Save content as a Notion page. Keyed by user, whose connection writes it.",
+        (notion.NotionPageRequestedV1,),
+        key=("user_id",),
+        consumers=("notion_sync",),
+    ),
+    Topic(
+        "notion.page.synced",
+        "A Notion page exists for the request.",
+        (notion.NotionPageSyncedV1,),
+        key=("payload.request_id",),
+        consumers=("gateway", "generation"),
+    ),
+    Topic(
+        "notion.page.failed",
+        "A Notion page could not be written.",
+        (notion.NotionPageFailedV1,),
+        key=("payload.request_id",),
+        consumers=("gateway", "generation"),
+    ),
+    Topic(
+        "document.uploaded",
+        "A document's bytes are in the blob store; ingestion parses and indexes it.",
+        (documents.DocumentUploadedV1,),
+        key=("payload.document_id",),
+        consumers=("ingestion",),
+    ),
+    Topic(
+        "document.progress",
+        "Per-stage progress of an ingestion.",
+        (documents.DocumentProgressV1,),
+        key=("payload.document_id",),
+        consumers=("gateway",),
+        retention=DAY,
+    ),
+    Topic(
+        "document.ingested",
+        "A document is searchable.",
+        (documents.DocumentIngestedV1,),
+        key=("payload.document_id",),
+        consumers=("gateway",),
+    ),
+    Topic(
+        "document.failed",
+        "A document could not be ingested; the stage and reason say why.",
+        (documents.DocumentFailedV1,),
+        key=("payload.document_id",),
+        consumers=("gateway",),
+    ),
+    Topic(
+        "document.delete_requested",
+        "Remove a document, its chunks and its blob.",
+        (documents.DocumentDeleteRequestedV1,),
+        key=("payload.document_id",),
+        consumers=("ingestion",),
+    ),
+    Topic(
+        "document.deleted",
+        "A document and its chunks are gone.",
+        (documents.DocumentDeletedV1,),
+        key=("payload.document_id",),
+        consumers=("gateway",),
+    ),
+    Topic(
+        "credentials.updated",
+        "A user's provider or Notion credential was set or deleted (ciphertext only).",
+        (credentials.CredentialsUpdatedV1,),
+        key=("user_id",),
+        consumers=("generation", "notion_sync"),
+        retention=30 * DAY,
+    ),
+    Topic(
+        "usage.recorded",
+        "One billable unit of work. Keyed by user: one writer per user's totals.",
+        (usage.UsageRecordedV1,),
+        key=("user_id",),
+        consumers=("analytics",),
+        partitions=12,
+        retention=30 * DAY,
+    ),
+    Topic(
+        "budget.updated",
+        "A user's spend for the month changed.",
+        (budget.BudgetUpdatedV1,),
+        key=("user_id",),
+        consumers=("gateway",),
+    ),
+    Topic(
+        "budget.exceeded",
+        "A user crossed a hard budget limit.",
+        (budget.BudgetExceededV1,),
+        key=("user_id",),
+        consumers=("gateway",),
+    ),
+    Topic(
+        "search.query",
+        "Search a user's collections (request/reply).",
+        (queries.SearchQueryV1,),
+        key=("user_id",),
+        consumers=("ingestion",),
+        retention=HOUR,
+    ),
+    Topic(
+        "conversations.query",
+        "List or read a user's conversations (request/reply).",
+        (queries.ConversationsQueryV1,),
+        key=("user_id",),
+        consumers=("generation",),
+        retention=HOUR,
+    ),
+    Topic(
+        "usage.report.query",
+        "A usage report (request/reply).",
+        (queries.UsageReportQueryV1,),
+        key=("user_id",),
+        consumers=("analytics",),
+        retention=HOUR,
+    ),
+    Topic(
+        REPLIES,
+        "Replies to queries and streamed generation chunks, addressed to a partition.",
+        (
+            generation.GenerationChunkV1,
+            generation.GenerationCompletedV1,
+            generation.GenerationFailedV1,
+            queries.SearchResultV1,
+            queries.ConversationsResultV1,
+            queries.UsageReportResultV1,
+            queries.QueryFailedV1,
+        ),
+        key=(),
+        partitions=REPLY_PARTITIONS,
+        retention=HOUR,
+    ),
+)
+
+TOPICS_BY_NAME = {topic.name: topic for topic in TOPICS}
+
+
+def topic_for_event(event: Envelope[Any]) -> Topic:
+    """The topic an event is published on (the one that is not the reply topic)."""
+    for topic in TOPICS:
+        if topic.name != REPLIES and type(event) in topic.events:
+            return topic
+    raise LookupError(f"no topic carries {event.type} v{event.version}")
+
+
+def subscriptions(service: str) -> tuple[Topic, ...]:
+    return tuple(topic for topic in TOPICS if service in topic.consumers)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """What the stack creates: a name, its partitions and retention."""
+
+    name: str
+    partitions: int
+    retention_ms: int
+
+
+def all_topic_specs() -> list[TopicSpec]:
+    specs = [TopicSpec(t.name, t.partitions, t.retention_ms) for t in TOPICS]
+    for service in SERVICES:
+        specs.append(TopicSpec(retry_topic(service), 6, int((7 * DAY).total_seconds() * 1000)))
+        specs.append(
+            TopicSpec(dead_letter_topic(service), 1, int((30 * DAY).total_seconds() * 1000))
+        )
+    return specs

@@ -1,0 +1,1 @@
+"""Records usage exactly once, prices it, and keeps budgets current."""

@@ -1,0 +1,1 @@
+"""The HTTP entry point: identity, admission and request status."""

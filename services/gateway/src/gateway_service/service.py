@@ -1,0 +1,23 @@
+"""The gateway service: its definition and app factory."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from assistant_runtime.definition import ServiceDefinition
+from assistant_runtime.service_app import build_app
+from assistant_runtime.settings import ServiceSettings
+from gateway_service.handlers import router
+from gateway_service.models import messaging, metadata
+
+definition = ServiceDefinition(
+    name="gateway",
+    metadata=metadata,
+    tables=messaging,
+    migrations_dir=Path(__file__).parent / "migrations",
+    router=router,
+)
+
+
+def create_app(settings: ServiceSettings) -> FastAPI:
+    return build_app(definition, settings)

@@ -1,0 +1,1 @@
+"""Answers generation requests with LLMs; owns conversations and content history."""

@@ -1,0 +1,1 @@
+"""Parses, chunks and embeds documents into pgvector, and serves search."""

@@ -1,0 +1,5 @@
+"""Events the ingestion service consumes."""
+
+from assistant_messaging.router import EventRouter
+
+router = EventRouter("ingestion")

@@ -1,0 +1,1 @@
+"""Writes generated content to Notion, exactly one page per request."""
