@@ -49,7 +49,8 @@ async def current_revision(engine: AsyncEngine, schema: str) -> str | None:
         exists = await connection.scalar(text("SELECT to_regclass(:t)"), {"t": table})
         if exists is None:
             return None
-        return await connection.scalar(text(f"SELECT version_num FROM {table}"))  # noqa: S608
+        revision = await connection.scalar(text(f"SELECT version_num FROM {table}"))  # noqa: S608
+        return str(revision) if revision else None
 
 
 def run_env(metadata: MetaData) -> None:

@@ -45,3 +45,16 @@ async def ensure_topics(
         return created
     finally:
         await admin.close()
+
+
+async def topic_partitions(bootstrap_servers: str, topic: str) -> list[int]:
+    """The partition numbers of `topic`; empty if the topic does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        [description] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    if description.get("error_code"):
+        return []
+    return sorted(partition["partition"] for partition in description["partitions"])

@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from assistant_messaging import headers as h
+from assistant_messaging.admin import topic_partitions
 from assistant_messaging.producer import DurableProducer
 from assistant_schemas.topics import dead_letter_topic
 
@@ -59,15 +60,15 @@ async def read_dead_letters(
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record currently in the service's dead-letter topic, oldest first."""
     topic = dead_letter_topic(service)
+    numbers = await topic_partitions(bootstrap_servers, topic)
+    if not numbers:
+        raise SystemExit(f"topic {topic} does not exist")
+    partitions = [TopicPartition(topic, number) for number in numbers]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False
     )
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
-        if not partitions:
-            await consumer.stop()
-            raise SystemExit(f"topic {topic} does not exist")
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)

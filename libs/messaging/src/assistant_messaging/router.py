@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_messaging.outbox import Outbox
 from assistant_schemas import ContractError, Envelope
-from assistant_schemas.topics import subscriptions
+from assistant_schemas.topics import Topic, subscriptions
 
 EventT = TypeVar("EventT", bound=Envelope[Any])
 
@@ -33,8 +33,12 @@ Handler = Callable[[Any, MessageContext], Awaitable[None]]
 
 
 class EventRouter:
-    def __init__(self, service: str) -> None:
+    """Maps contracts to handlers. The topics consumed are the registry's subscriptions of
+    `service`, unless `subscriptions` names others (tools and tests use their own topics)."""
+
+    def __init__(self, service: str, subscriptions: Sequence[Topic] | None = None) -> None:
         self.service = service
+        self._subscriptions = subscriptions
         self._handlers: dict[type[Envelope[Any]], Handler] = {}
 
     def handles(
@@ -59,4 +63,5 @@ class EventRouter:
     def topics(self) -> list[str]:
         """The topics this service consumes: declared in the registry, handled here."""
         handled = set(self._handlers)
-        return [t.name for t in subscriptions(self.service) if handled & set(t.events)]
+        declared = self._subscriptions or subscriptions(self.service)
+        return [t.name for t in declared if handled & set(t.events)]

@@ -1,0 +1,73 @@
+"""Outbox → Kafka → inbox, against the real broker and database."""
+
+from aiokafka import AIOKafkaProducer
+from conftest import applied_counts, wait_until, write_to_outbox
+from messaging_probe import probe
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from assistant_schemas.topics import Topic
+
+
+async def test_events_committed_to_the_outbox_are_applied_once(
+    engine: AsyncEngine, probe_topic: Topic, start_probe
+) -> None:
+    await start_probe()
+    events = [probe.usage_event() for _ in range(50)]
+
+    await write_to_outbox(engine, events, probe_topic)
+
+    ids = [e.event_id for e in events]
+
+    async def all_applied() -> bool:
+        return all(n == 1 for n in (await applied_counts(engine, ids)).values())
+
+    await wait_until(all_applied, timeout=30, what="50 events applied")
+    async with engine.connect() as connection:
+        left = await connection.scalar(
+            select(func.count())
+            .select_from(probe.messaging.outbox)
+            .where(probe.messaging.outbox.c.topic == probe_topic.name)
+        )
+    assert left == 0, "published rows must leave the outbox"
+
+
+async def test_the_same_event_delivered_twice_is_applied_once(
+    engine: AsyncEngine, bootstrap: str, probe_topic: Topic, start_probe
+) -> None:
+    await start_probe()
+    event = probe.usage_event()
+    later = probe.usage_event()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for _ in range(2):  # the exact same message, as a redelivery would bring it
+            await producer.send_and_wait(probe_topic.name, event.to_json(), key=b"k")
+        await producer.send_and_wait(probe_topic.name, later.to_json(), key=b"k")
+    finally:
+        await producer.stop()
+
+    async def later_applied() -> bool:
+        return (await applied_counts(engine, [later.event_id]))[later.event_id] == 1
+
+    await wait_until(later_applied, timeout=30, what="the event behind the duplicate")
+    assert (await applied_counts(engine, [event.event_id]))[event.event_id] == 1
+
+
+async def test_two_consumers_in_one_group_and_two_relays_apply_each_event_once(
+    engine: AsyncEngine, probe_topic: Topic, start_probe
+) -> None:
+    await start_probe()
+    await start_probe()  # a second instance: same group, its own outbox relay
+    events = [probe.usage_event() for _ in range(300)]
+    for start in range(0, 300, 30):
+        await write_to_outbox(engine, events[start : start + 30], probe_topic)
+
+    ids = [e.event_id for e in events]
+
+    async def all_applied() -> bool:
+        return all(n >= 1 for n in (await applied_counts(engine, ids)).values())
+
+    await wait_until(all_applied, timeout=60, what="300 events applied")
+    counts = await applied_counts(engine, ids)
+    assert set(counts.values()) == {1}

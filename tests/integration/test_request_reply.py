@@ -1,0 +1,135 @@
+"""Request/reply over the real broker: every answer reaches the instance that asked."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from faststream.kafka import KafkaBroker
+
+from assistant_messaging.producer import DurableProducer
+from assistant_messaging.request_reply import ReplyTimeout, Requester, Responder
+from assistant_schemas import new_event
+from assistant_schemas.queries import (
+    QueryFailedV1,
+    SearchHit,
+    SearchQueryPayload,
+    SearchQueryV1,
+    SearchResultPayload,
+    SearchResultV1,
+)
+
+
+def search(text: str) -> SearchQueryV1:
+    return new_event(
+        SearchQueryV1,
+        SearchQueryPayload(query=text),
+        correlation_id=text,
+        producer="tests",
+        user_id=uuid.uuid4(),
+    )
+
+
+class EchoResponder:
+    """A worker instance answering search queries with the query text and its own name."""
+
+    def __init__(self, name: str, bootstrap: str, group: str) -> None:
+        self.name = name
+        self.answered = 0
+        self.producer = DurableProducer(bootstrap, client_id=name, linger_ms=0)
+        self.broker = KafkaBroker(bootstrap)
+        Responder(group, self.producer).subscribe(self.broker, "search.query", self.answer)
+
+    async def answer(self, query: SearchQueryV1) -> SearchResultV1 | QueryFailedV1:
+        self.answered += 1
+        if query.payload.query == "explode":
+            raise ValueError("cannot search for that")
+        hit = SearchHit(
+            document_id=uuid.uuid4(),
+            chunk_id=uuid.uuid4(),
+            text=f"{query.payload.query} by {self.name}",
+            score=1.0,
+        )
+        return new_event(
+            SearchResultV1,
+            SearchResultPayload(hits=[hit]),
+            correlation_id=query.correlation_id,
+            producer=self.name,
+            user_id=query.user_id,
+        )
+
+    async def start(self) -> None:
+        await self.producer.start()
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        await self.producer.stop()
+
+
+async def started_requester(bootstrap: str, partition: int) -> Requester:
+    producer = DurableProducer(bootstrap, client_id=f"requester-{partition}", linger_ms=0)
+    await producer.start()
+    requester = Requester(bootstrap_servers=bootstrap, producer=producer, partition=partition)
+    await requester.start()
+    return requester
+
+
+@pytest.fixture
+async def responders(bootstrap: str) -> AsyncIterator[list[EchoResponder]]:
+    group = f"rr_{uuid.uuid4().hex[:8]}"  # both instances share one consumer group
+    pair = [EchoResponder(f"worker-{i}", bootstrap, group) for i in range(2)]
+    for responder in pair:
+        await responder.start()
+    await asyncio.sleep(3)  # let the group settle so both instances hold partitions
+    yield pair
+    for responder in pair:
+        await responder.stop()
+
+
+async def test_every_reply_reaches_the_requester_that_asked(
+    bootstrap: str, responders: list[EchoResponder]
+) -> None:
+    # Two gateway-like requesters; the third shares a partition with the first on purpose.
+    requesters = [await started_requester(bootstrap, p) for p in (3, 7, 3)]
+    try:
+        asks = [
+            (index, f"r{index}-q{n}", requester)
+            for index, requester in enumerate(requesters)
+            for n in range(40)
+        ]
+        replies = await asyncio.gather(
+            *(requester.ask(search(text), timeout=20) for _, text, requester in asks)
+        )
+    finally:
+        for requester in requesters:
+            await requester.stop()
+
+    for (_, text, _), reply in zip(asks, replies, strict=True):
+        assert isinstance(reply, SearchResultV1)
+        assert reply.payload.hits[0].text.startswith(f"{text} by worker-")
+    assert sum(r.answered for r in responders) == len(asks), "each query answered once"
+    assert all(r.answered > 0 for r in responders), "both worker instances served queries"
+
+
+async def test_a_failing_handler_answers_with_a_failure_instead_of_silence(
+    bootstrap: str, responders: list[EchoResponder]
+) -> None:
+    requester = await started_requester(bootstrap, 11)
+    try:
+        reply = await requester.ask(search("explode"), timeout=20)
+    finally:
+        await requester.stop()
+    assert isinstance(reply, QueryFailedV1)
+    assert reply.payload.status == 500
+    assert "cannot search for that" in reply.payload.reason
+
+
+async def test_no_responder_gives_a_clear_timeout(bootstrap: str) -> None:
+    requester = await started_requester(bootstrap, 12)
+    try:
+        # No search responder runs during this test (the ingestion service is not started).
+        with pytest.raises(ReplyTimeout, match="no reply to request .* within 1s"):
+            await requester.ask(search("anyone?"), timeout=1)
+    finally:
+        await requester.stop()
