@@ -4,9 +4,9 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
 
 import pytest
-from messaging_probe import probe
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,6 +19,7 @@ from assistant_runtime.settings import ServiceSettings
 from assistant_schemas import Envelope
 from assistant_schemas.topics import Topic
 from assistant_stack.profiles import PROFILES, Profile
+from messaging_probe import probe
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -36,7 +37,7 @@ def profile() -> Profile:
 
 @pytest.fixture(scope="session")
 def database_url(profile: Profile) -> str:
-    return os.environ["DATABASE_URL"]
+    return os.environ.get("DATABASE_URL", profile.database_url)
 
 
 @pytest.fixture(scope="session")
@@ -78,10 +79,13 @@ def probe_settings(**overrides: object) -> ServiceSettings:
     return ServiceSettings(**{**defaults, **overrides})  # type: ignore[arg-type]
 
 
+StartProbe = Callable[..., Awaitable[ServiceRuntime]]
+
+
 @pytest.fixture
 async def start_probe(
     probe_schema: str, service_name: str, probe_topic: Topic
-) -> AsyncIterator[Callable[..., Awaitable[ServiceRuntime]]]:
+) -> AsyncIterator[StartProbe]:
     """Starts in-process probe consumers (several share one consumer group); stops them all."""
     started: list[ServiceRuntime] = []
 
@@ -114,7 +118,7 @@ async def wait_until(
 
 
 async def write_to_outbox(
-    engine: AsyncEngine, events: Iterable[Envelope[object]], topic: Topic
+    engine: AsyncEngine, events: Iterable[Envelope[Any]], topic: Topic
 ) -> None:
     """Commits events to the probe's outbox, one transaction for all."""
     outbox = Outbox(probe.messaging.outbox)

@@ -2,28 +2,23 @@
 
 import asyncio
 import signal
-import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import applied_counts, wait_until, write_to_outbox
-from messaging_probe import probe
-from processes import ServiceProcess
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assistant_schemas.topics import Topic
+from conftest import applied_counts, wait_until, write_to_outbox
+from messaging_probe import probe
+from service_process import ServiceProcess, free_port
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+LaunchProbe = Callable[[], ServiceProcess]
 
 
 @pytest.fixture
 def probe_process(
     service_name: str, probe_topic: Topic, probe_schema: str
-) -> Iterator[type[ServiceProcess]]:
+) -> Iterator[LaunchProbe]:
     started: list[ServiceProcess] = []
 
     def launch() -> ServiceProcess:
@@ -42,13 +37,13 @@ def probe_process(
         process.wait_ready()
         return process
 
-    yield launch  # type: ignore[misc]
+    yield launch
     for process in started:
         process.stop()
 
 
 async def test_sigkill_mid_handler_applies_the_event_exactly_once_after_restart(
-    engine: AsyncEngine, probe_topic: Topic, probe_process
+    engine: AsyncEngine, probe_topic: Topic, probe_process: LaunchProbe
 ) -> None:
     first = probe_process()
     user = probe.usage_event().user_id
@@ -75,7 +70,7 @@ async def test_sigkill_mid_handler_applies_the_event_exactly_once_after_restart(
 
 
 async def test_sigterm_finishes_the_in_flight_handler_and_commits_it(
-    engine: AsyncEngine, probe_topic: Topic, probe_process
+    engine: AsyncEngine, probe_topic: Topic, probe_process: LaunchProbe
 ) -> None:
     first = probe_process()
     slow = probe.usage_event("sleep:2")

@@ -1,21 +1,39 @@
 """Retry topic, dead letter and re-drive, with the real broker."""
 
+import asyncio
 import json
 import subprocess
 import sys
 
 from aiokafka import AIOKafkaProducer
-from conftest import applied_counts, wait_until, write_to_outbox
-from messaging_probe import probe
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assistant_messaging import headers as h
 from assistant_messaging.dlq import read_dead_letters
 from assistant_schemas.topics import Topic
+from conftest import StartProbe, applied_counts, wait_until, write_to_outbox
+from messaging_probe import probe
+
+
+async def dlq_command(bootstrap: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The operator's command line, run as a separate process."""
+    command = [
+        sys.executable,
+        "-m",
+        "assistant_messaging.dlq",
+        "--bootstrap-servers",
+        bootstrap,
+        *args,
+    ]
+    return await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True)
 
 
 async def test_a_poison_message_is_dead_lettered_while_the_partition_keeps_flowing(
-    engine: AsyncEngine, bootstrap: str, service_name: str, probe_topic: Topic, start_probe
+    engine: AsyncEngine,
+    bootstrap: str,
+    service_name: str,
+    probe_topic: Topic,
+    start_probe: StartProbe,
 ) -> None:
     await start_probe(retry_max_attempts=3)
     user = probe.usage_event().user_id  # one key: every event on the same partition
@@ -46,7 +64,7 @@ async def test_a_poison_message_is_dead_lettered_while_the_partition_keeps_flowi
 
 
 async def test_a_transient_failure_succeeds_on_retry(
-    engine: AsyncEngine, probe_topic: Topic, start_probe
+    engine: AsyncEngine, probe_topic: Topic, start_probe: StartProbe
 ) -> None:
     await start_probe()
     event = probe.usage_event("fail-first")
@@ -60,7 +78,11 @@ async def test_a_transient_failure_succeeds_on_retry(
 
 
 async def test_contract_violations_are_dead_lettered_with_the_reason(
-    engine: AsyncEngine, bootstrap: str, service_name: str, probe_topic: Topic, start_probe
+    engine: AsyncEngine,
+    bootstrap: str,
+    service_name: str,
+    probe_topic: Topic,
+    start_probe: StartProbe,
 ) -> None:
     await start_probe()
     valid = probe.usage_event()
@@ -104,12 +126,14 @@ async def test_contract_violations_are_dead_lettered_with_the_reason(
 
 
 async def test_re_driving_a_dead_letter_applies_it_once_the_cause_is_fixed(
-    engine: AsyncEngine, bootstrap: str, service_name: str, probe_topic: Topic, start_probe
+    engine: AsyncEngine,
+    bootstrap: str,
+    service_name: str,
+    probe_topic: Topic,
+    start_probe: StartProbe,
 ) -> None:
-    # "fail-first" fails whenever the attempt counter is 1; with one attempt allowed it is
-    # dead-lettered, and re-driving it starts a fresh delivery that... fails again. So the
-    # cause is "fixed" by raising the attempts: the re-driven copy gets a retry and succeeds.
-    await start_probe(retry_max_attempts=1)
+    # The first deployment allows a single attempt, so "fail-first" is dead-lettered at once.
+    broken = await start_probe(retry_max_attempts=1)
     event = probe.usage_event("fail-first")
     await write_to_outbox(engine, [event], probe_topic)
 
@@ -117,41 +141,20 @@ async def test_re_driving_a_dead_letter_applies_it_once_the_cause_is_fixed(
         return len(await read_dead_letters(bootstrap, service_name)) == 1
 
     await wait_until(dead_lettered, timeout=20, what="the event in the DLQ", interval=0.5)
-    await start_probe(retry_max_attempts=3)  # the fixed deployment joins the group
+    # The fix, a deployment that retries, replaces it; the re-driven copy fails once more,
+    # is retried, and succeeds.
+    await broken.stop()
+    await start_probe(retry_max_attempts=3)
 
-    listing = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant_messaging.dlq",
-            "--bootstrap-servers",
-            bootstrap,
-            "list",
-            service_name,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    listing = await dlq_command(bootstrap, "list", service_name)
+    assert listing.returncode == 0, listing.stderr
     [line] = listing.stdout.splitlines()
     letter = json.loads(line)
     assert letter["event_id"] == str(event.event_id)
     assert letter["original_topic"] == probe_topic.name
 
-    redrive = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "assistant_messaging.dlq",
-            "--bootstrap-servers",
-            bootstrap,
-            "redrive",
-            service_name,
-            "--offset",
-            str(letter["offset"]),
-        ],
-        capture_output=True,
-        text=True,
+    redrive = await dlq_command(
+        bootstrap, "redrive", service_name, "--offset", str(letter["offset"])
     )
     assert redrive.returncode == 0, redrive.stderr
     assert "re-drove 1 message" in redrive.stdout

@@ -4,16 +4,15 @@ import asyncio
 import time
 
 import pytest
-from conftest import applied_counts, wait_until, write_to_outbox
-from messaging_probe import probe
-from processes import ServiceProcess
 from sqlalchemy.ext.asyncio import AsyncEngine
-from test_crash_recovery import free_port
 
 from assistant_schemas.topics import Topic
 from assistant_stack import kafka, postgres
 from assistant_stack.processes import stop
 from assistant_stack.profiles import Profile
+from conftest import StartProbe, applied_counts, wait_until, write_to_outbox
+from messaging_probe import probe
+from service_process import ServiceProcess, free_port
 
 pytestmark = pytest.mark.outage
 
@@ -23,7 +22,7 @@ def stop_kafka(profile: Profile) -> None:
 
 
 async def test_a_broker_restart_while_producing_loses_nothing_committed_to_the_outbox(
-    engine: AsyncEngine, profile: Profile, probe_topic: Topic, start_probe
+    engine: AsyncEngine, profile: Profile, probe_topic: Topic, start_probe: StartProbe
 ) -> None:
     await start_probe()
     events = []

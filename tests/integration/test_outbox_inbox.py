@@ -1,16 +1,16 @@
 """Outbox → Kafka → inbox, against the real broker and database."""
 
 from aiokafka import AIOKafkaProducer
-from conftest import applied_counts, wait_until, write_to_outbox
-from messaging_probe import probe
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assistant_schemas.topics import Topic
+from conftest import StartProbe, applied_counts, wait_until, write_to_outbox
+from messaging_probe import probe
 
 
 async def test_events_committed_to_the_outbox_are_applied_once(
-    engine: AsyncEngine, probe_topic: Topic, start_probe
+    engine: AsyncEngine, probe_topic: Topic, start_probe: StartProbe
 ) -> None:
     await start_probe()
     events = [probe.usage_event() for _ in range(50)]
@@ -33,7 +33,7 @@ async def test_events_committed_to_the_outbox_are_applied_once(
 
 
 async def test_the_same_event_delivered_twice_is_applied_once(
-    engine: AsyncEngine, bootstrap: str, probe_topic: Topic, start_probe
+    engine: AsyncEngine, bootstrap: str, probe_topic: Topic, start_probe: StartProbe
 ) -> None:
     await start_probe()
     event = probe.usage_event()
@@ -55,7 +55,7 @@ async def test_the_same_event_delivered_twice_is_applied_once(
 
 
 async def test_two_consumers_in_one_group_and_two_relays_apply_each_event_once(
-    engine: AsyncEngine, probe_topic: Topic, start_probe
+    engine: AsyncEngine, probe_topic: Topic, start_probe: StartProbe
 ) -> None:
     await start_probe()
     await start_probe()  # a second instance: same group, its own outbox relay

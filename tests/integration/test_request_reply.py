@@ -129,7 +129,7 @@ async def test_no_responder_gives_a_clear_timeout(bootstrap: str) -> None:
     requester = await started_requester(bootstrap, 12)
     try:
         # No search responder runs during this test (the ingestion service is not started).
-        with pytest.raises(ReplyTimeout, match="no reply to request .* within 1s"):
+        with pytest.raises(ReplyTimeout, match=r"no reply to request .* within 1s"):
             await requester.ask(search("anyone?"), timeout=1)
     finally:
         await requester.stop()

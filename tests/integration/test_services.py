@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
-from processes import ServiceProcess
 from sqlalchemy.engine import make_url
-from test_crash_recovery import free_port
 
 from assistant_stack.profiles import SERVICES
+from service_process import ServiceProcess, free_port
 
 
 @pytest.fixture
@@ -113,7 +112,8 @@ def test_unreachable_dependencies_keep_the_service_up_but_not_ready(database_url
         line = process.wait_for_line(["cannot connect: check KAFKA_BOOTSTRAP_SERVERS"])
         assert line.count("\n") == 1
         response = process.readyz()
-        assert response is not None and response.status_code == 503
+        assert response is not None
+        assert response.status_code == 503
         assert response.json()["checks"]["kafka"] is False
         assert process.process.poll() is None, "no crash loop: the process stays up"
     finally:
