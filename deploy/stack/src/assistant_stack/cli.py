@@ -54,6 +54,17 @@ def up(profile: Profile, *, fresh: bool = False) -> dict[str, str]:
     return env
 
 
+def init() -> None:
+    """Topics and migrations on infrastructure someone else runs (compose, Kubernetes)."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+    if not bootstrap or not os.environ.get("DATABASE_URL"):
+        raise StackError("init needs DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS")
+    replication = int(os.environ.get("KAFKA_REPLICATION_FACTOR", "1"))
+    created = asyncio.run(ensure_topics(bootstrap, replication_factor=replication, wait_s=120))
+    migrate({})
+    print(f"initialised: {len(created)} topics created, migrations at head", flush=True)
+
+
 def down(profile: Profile) -> None:
     stopped = stop("kafka", profile.data_dir)
     stopped = postgres.stop(profile) or stopped
@@ -125,6 +136,8 @@ def main() -> None:
             raise SystemExit(run(profile))
         elif args.command == "migrate":
             migrate(environment(profile))
+        elif args.command == "init":
+            init()
         elif args.command == "test":
             raise SystemExit(test(profile, [a for a in rest if a != "--"]))
         elif args.command == "env":

@@ -1,0 +1,87 @@
+"""The responder's FastStream subscription, driven in memory by TestKafkaBroker."""
+
+import uuid
+from typing import Any
+
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+
+from assistant_messaging import headers as h
+from assistant_messaging.request_reply import Responder
+from assistant_schemas import decode_event, new_event
+from assistant_schemas.queries import (
+    QueryFailedV1,
+    SearchQueryPayload,
+    SearchQueryV1,
+    SearchResultPayload,
+    SearchResultV1,
+)
+
+
+class RecordingProducer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def send_and_wait(self, topic: str, **kwargs: Any) -> None:
+        self.sent.append((topic, kwargs))
+
+
+def query(text: str) -> SearchQueryV1:
+    return new_event(
+        SearchQueryV1,
+        SearchQueryPayload(query=text),
+        correlation_id="c",
+        producer="gateway",
+        user_id=uuid.uuid4(),
+    )
+
+
+async def answer(q: SearchQueryV1) -> SearchResultV1:
+    if q.payload.query == "fail":
+        raise LookupError("index missing")
+    return new_event(
+        SearchResultV1,
+        SearchResultPayload(hits=[]),
+        correlation_id=q.correlation_id,
+        producer="ingestion",
+        user_id=q.user_id,
+    )
+
+
+REPLY_ADDRESS = {h.REPLY_TOPIC: "gateway.replies", h.REPLY_PARTITION: "5"}
+
+
+async def test_an_answer_goes_to_the_partition_the_requester_named() -> None:
+    broker, producer = KafkaBroker(), RecordingProducer()
+    Responder("ingestion", producer).subscribe(broker, "search.query", answer)  # type: ignore[arg-type]
+    asked = query("pgvector")
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(
+            asked.to_json(),
+            "search.query",
+            headers={**REPLY_ADDRESS, h.EVENT_ID: str(asked.event_id)},
+        )
+
+    [(topic, sent)] = producer.sent
+    assert (topic, sent["partition"]) == ("gateway.replies", 5)
+    assert h.to_dict(sent["headers"])[h.IN_REPLY_TO] == str(asked.event_id)
+    assert isinstance(decode_event(sent["value"]), SearchResultV1)
+
+
+async def test_a_failing_handler_and_a_malformed_query_still_get_answers() -> None:
+    broker, producer = KafkaBroker(), RecordingProducer()
+    Responder("ingestion", producer).subscribe(broker, "search.query", answer)  # type: ignore[arg-type]
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(query("fail").to_json(), "search.query", headers=REPLY_ADDRESS)
+        await test_broker.publish(
+            b'{"type": "search.query"}',
+            "search.query",
+            headers={**REPLY_ADDRESS, h.EVENT_ID: "abc"},
+        )
+
+    failures = [decode_event(sent["value"]) for _, sent in producer.sent]
+    assert all(isinstance(f, QueryFailedV1) for f in failures)
+    assert [f.payload.status for f in failures] == [500, 400]
+    assert "index missing" in failures[0].payload.reason
+    assert h.to_dict(producer.sent[1][1]["headers"])[h.IN_REPLY_TO] == "abc"

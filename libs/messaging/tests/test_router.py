@@ -1,0 +1,44 @@
+import uuid
+
+import pytest
+
+from assistant_messaging.router import EventRouter, MessageContext
+from assistant_schemas import ContractError, new_event
+from assistant_schemas.topics import Topic
+from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
+
+
+async def noop(event: UsageRecordedV1, context: MessageContext) -> None:
+    return None
+
+
+def test_a_service_consumes_the_registry_topics_it_has_handlers_for() -> None:
+    router = EventRouter("analytics")
+    assert router.topics() == []
+    router.handles(UsageRecordedV1)(noop)
+    assert router.topics() == ["usage.recorded"]
+
+
+def test_explicit_subscriptions_replace_the_registry() -> None:
+    own = Topic("tools.usage", "a tool's own topic", (UsageRecordedV1,), key=("user_id",))
+    router = EventRouter("tool", [own])
+    router.handles(UsageRecordedV1)(noop)
+    assert router.topics() == ["tools.usage"]
+
+
+def test_a_contract_has_one_handler_per_service() -> None:
+    router = EventRouter("analytics")
+    router.handles(UsageRecordedV1)(noop)
+    with pytest.raises(ValueError, match="already handled"):
+        router.handles(UsageRecordedV1)(noop)
+
+
+def test_an_event_without_a_handler_is_a_contract_error() -> None:
+    event = new_event(
+        UsageRecordedV1,
+        UsageRecordedPayload(request_id=uuid.uuid4(), usage_type="llm", provider="p", model="m"),
+        correlation_id="c",
+        producer="tests",
+    )
+    with pytest.raises(ContractError, match=r"gateway has no handler for usage\.recorded v1"):
+        EventRouter("gateway").handler_for(event)
