@@ -10,6 +10,7 @@ import contextlib
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 
 class DurableProducer:
@@ -26,6 +27,7 @@ class DurableProducer:
             "request_timeout_ms": 15_000,
         }
         self._producer: AIOKafkaProducer | None = None
+        self._resetting = asyncio.Lock()
 
     async def start(self) -> None:
         producer = AIOKafkaProducer(**self._options)
@@ -39,19 +41,37 @@ class DurableProducer:
 
     async def stop(self) -> None:
         if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+            producer, self._producer = self._producer, None
+            await producer.stop()
 
-    @property
-    def client(self) -> AIOKafkaProducer:
+    async def reset(self, failed: AIOKafkaProducer | None = None) -> None:
+        """Replaces the client by a new one, with a new producer id.
+
+        After a broker restart an idempotent producer can be left with sequence numbers the
+        broker rejects (OutOfOrderSequenceNumber) for good; only a new producer id recovers.
+        `failed` names the client that failed, so concurrent failures reset only once.
+        """
+        async with self._resetting:
+            if failed is not None and self._producer is not failed:
+                return  # someone already replaced it
+            with contextlib.suppress(Exception):
+                await self.stop()
+            await self.start()
+
+    async def connected(self) -> AIOKafkaProducer:
+        """The current client, connecting first if a failed reset left none."""
         if self._producer is None:
-            raise RuntimeError("the Kafka producer is not connected yet")
+            async with self._resetting:
+                if self._producer is None:
+                    await self.start()
+        assert self._producer is not None
         return self._producer
 
-    async def send(self, topic: str, **kwargs: Any) -> "asyncio.Future[Any]":
-        """Queues a record; await the returned future for the broker's acknowledgement."""
-        future: asyncio.Future[Any] = await self.client.send(topic, **kwargs)
-        return future
-
     async def send_and_wait(self, topic: str, **kwargs: Any) -> Any:
-        return await self.client.send_and_wait(topic, **kwargs)
+        client = await self.connected()
+        try:
+            return await client.send_and_wait(topic, **kwargs)
+        except KafkaError:
+            with contextlib.suppress(Exception):
+                await self.reset(failed=client)
+            raise

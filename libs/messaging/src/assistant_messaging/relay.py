@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import asyncpg
 import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from prometheus_client import Counter
 
 from assistant_db.engine import asyncpg_dsn
@@ -75,6 +77,12 @@ class OutboxRelay:
                 log.warning("outbox relay interrupted", schema=self._schema, error=str(error))
                 await asyncio.sleep(self._settings.retry_backoff_s)
 
+    async def _reset_producer(self, failed: AIOKafkaProducer) -> None:
+        try:
+            await self._producer.reset(failed)
+        except Exception as error:  # still unreachable: the next cycle tries again
+            log.warning("producer reset failed", error=str(error))
+
     async def _run_connected(self) -> None:
         connection: asyncpg.Connection = await asyncpg.connect(self._dsn)
         try:
@@ -103,8 +111,9 @@ class OutboxRelay:
             if not rows:
                 return 0
             rows = sorted(rows, key=lambda row: row["id"])
+            client = await self._producer.connected()
             deliveries = [
-                await self._producer.send(
+                await client.send(
                     row["topic"],
                     value=row["payload"],
                     key=row["key"],
@@ -112,6 +121,10 @@ class OutboxRelay:
                 )
                 for row in rows
             ]
-            await asyncio.gather(*deliveries)
+            try:
+                await asyncio.gather(*deliveries)
+            except KafkaError:
+                await self._reset_producer(client)
+                raise
         PUBLISHED.labels(self._schema).inc(len(rows))
         return len(rows)

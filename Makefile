@@ -1,0 +1,77 @@
+# Notion Assistant — the two commands are `make run` and `make test`; everything they need is
+# installed by the targets below (uv into .local/tools, Python packages into .venv, Kafka jars
+# from Maven Central into .local/kafka). Nothing outside the repository is required but
+# Python 3.11, Java 17+ and Maven.
+
+UV_VERSION := 0.13.9
+TOOLS := .local/tools
+UV := $(TOOLS)/bin/uv
+STACK := $(UV) run --frozen python -m assistant_stack
+PYTEST_ARGS ?= -q
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test check lint typecheck unit up down migrate logs status docs bench clean
+
+help:
+	@echo "make run        set everything up and run the whole system (Ctrl-C stops it)"
+	@echo "make test       set everything up and run lint, type checks, unit and integration tests"
+	@echo "make up|down    start or stop Kafka + PostgreSQL in the background (run profile)"
+	@echo "make migrate    apply every service's migrations"
+	@echo "make logs       follow the services' logs of a running 'make run'"
+	@echo "make docs       regenerate docs/asyncapi.yaml and docs/openapi/*.json"
+	@echo "make bench      run the benchmarks (see docs/benchmarks.md)"
+
+$(UV):
+	@python3 -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"' \
+		|| (echo "error: python3 must be Python 3.11" >&2; exit 1)
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV)
+	$(UV) sync --frozen --quiet
+
+run: install
+	$(STACK) run --profile run
+
+test: install check
+	$(STACK) test --profile test -- $(PYTEST_ARGS)
+
+check: lint typecheck
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+typecheck: install
+	$(UV) run --frozen mypy
+
+unit: install
+	$(UV) run --frozen pytest libs services deploy $(PYTEST_ARGS)
+
+up: install
+	$(STACK) up --profile run
+
+down: install
+	$(STACK) down --profile run
+
+migrate: install
+	$(STACK) migrate --profile run
+
+status: install
+	$(STACK) status --profile run
+
+logs:
+	@ls .local/run/logs/*.log >/dev/null 2>&1 || (echo "no logs yet: start the system with make run" >&2; exit 1)
+	tail -n 50 -F .local/run/logs/*.log
+
+docs: install
+	$(UV) run --frozen python -m assistant_schemas.asyncapi docs/asyncapi.yaml
+
+bench: install
+	$(UV) run --frozen python -m bench.event_path
+	$(UV) run --frozen python -m bench.request_reply
+
+clean:
+	-$(STACK) down --profile run
+	-$(STACK) down --profile test
+	rm -rf .local/run .local/test .local/bench
