@@ -123,8 +123,7 @@ async def write_to_outbox(
     """Commits events to the probe's outbox, one transaction for all."""
     outbox = Outbox(probe.messaging.outbox)
     async with session_factory(engine)() as session, session.begin():
-        for event in events:
-            await outbox.add(session, event, topic=topic)
+        await outbox.add_all(session, list(events), topic=topic)
 
 
 async def applied_counts(

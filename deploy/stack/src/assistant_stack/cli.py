@@ -26,10 +26,15 @@ from assistant_stack.profiles import PROFILES, REPO, Profile
 from assistant_stack.services import ServiceProcesses, migrate
 
 
+def external_database(profile: Profile) -> str | None:
+    """A DATABASE_URL set by the operator (not this profile's own) replaces embedded PostgreSQL."""
+    url = os.environ.get("DATABASE_URL")
+    return url if url and url != profile.database_url else None
+
+
 def environment(profile: Profile) -> dict[str, str]:
     env = profile.environment()
-    if os.environ.get("DATABASE_URL"):
-        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    env["DATABASE_URL"] = external_database(profile) or profile.database_url
     return env
 
 
@@ -41,7 +46,7 @@ def up(profile: Profile, *, fresh: bool = False) -> dict[str, str]:
     profile.data_dir.mkdir(parents=True, exist_ok=True)
     env = environment(profile)
     kafka.start(profile)
-    if "DATABASE_URL" not in os.environ:
+    if external_database(profile) is None:
         postgres.start(profile)
     created = asyncio.run(ensure_topics(profile.bootstrap_servers))
     migrate(env)
@@ -67,7 +72,8 @@ def init() -> None:
 
 def down(profile: Profile) -> None:
     stopped = stop("kafka", profile.data_dir)
-    stopped = postgres.stop(profile) or stopped
+    if external_database(profile) is None:
+        stopped = postgres.stop(profile) or stopped
     print(f"stack '{profile.name}' " + ("stopped" if stopped else "was not running"))
 
 

@@ -4,8 +4,11 @@ For each batch of records:
 1. each record is decoded against its contract; one that fails goes to the dead-letter topic
    with the validation error, and never stops the batch;
 2. in one database transaction the batch's event ids are claimed in the inbox (duplicates are
-   skipped) and each new event's handler runs inside its own savepoint, so one failing event
-   does not undo the others;
+   skipped) and each new event's handler runs. Handlers that only write the database run
+   optimistically, all in the one transaction; if one fails, the transaction is rolled back and
+   the batch is handled again with a savepoint per event, so the failing event is isolated and
+   the others commit. Handlers with external effects always get the savepoint per event, so
+   none of them runs twice because a neighbour failed;
 3. after the transaction commits, failed events are routed to the retry or dead-letter topic;
 4. only then does FastStream commit the batch's offsets (AckPolicy.NACK_ON_ERROR). If anything
    above raises (the database is down, the broker refuses the retry), the batch is nacked and
@@ -24,6 +27,7 @@ import structlog
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -47,6 +51,17 @@ HANDLED = Counter("events_handled_total", "Events handled and committed", ["serv
 DUPLICATES = Counter(
     "events_duplicate_total", "Events skipped because the inbox had them", ["service", "topic"]
 )
+
+
+async def _no_decoding(_message: StreamMessage[Any]) -> None:
+    """FastStream would JSON-decode every record; `process` decodes against the contract."""
+
+
+Accepted = tuple[ConsumerRecord[bytes, bytes], Origin, Envelope[Any], Handler]
+
+
+class _OptimisticFailure(Exception):
+    """A handler failed in the optimistic pass; the batch is redone with savepoints."""
 
 
 class EventConsumer:
@@ -82,9 +97,10 @@ class EventConsumer:
             group_id=self.service,
             batch=True,
             max_records=max_records,
-            batch_timeout_ms=50,
+            batch_timeout_ms=10,  # FastStream sleeps this long again after an empty poll
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_no_decoding,
             title=f"{self.service}.events",
         )
         async def consume_events(message: KafkaMessage) -> None:
@@ -96,6 +112,7 @@ class EventConsumer:
             group_id=f"{self.service}.retry",
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_no_decoding,
             title=f"{self.service}.retry",
         )
         async def consume_retry(message: KafkaMessage) -> None:
@@ -117,7 +134,7 @@ class EventConsumer:
 
     async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         failures: list[Failure] = []
-        accepted: list[tuple[ConsumerRecord[bytes, bytes], Origin, Envelope[Any], Handler]] = []
+        accepted: list[Accepted] = []
         for record in records:
             origin = Origin.of(record)
             try:
@@ -127,7 +144,7 @@ class EventConsumer:
                 failures.append(Failure(record, origin, f"contract: {error.reason}", True))
         if accepted:
             try:
-                failures.extend(await self._handle_in_transaction(accepted))
+                failures.extend(await self._handle(accepted))
             except Exception as error:
                 # The transaction itself failed (database unreachable, say): nothing was
                 # committed. Back off before the batch is nacked and read again.
@@ -137,8 +154,16 @@ class EventConsumer:
         for failure in failures:
             await self.failures.route(failure)
 
+    async def _handle(self, accepted: list[Accepted]) -> list[Failure]:
+        if not any(self.router.has_external_effects(event) for _, _, event, _ in accepted):
+            try:
+                return await self._handle_in_transaction(accepted, isolate=False)
+            except _OptimisticFailure:
+                pass  # rolled back; find and isolate the failing event(s) below
+        return await self._handle_in_transaction(accepted, isolate=True)
+
     async def _handle_in_transaction(
-        self, accepted: list[tuple[ConsumerRecord[bytes, bytes], Origin, Envelope[Any], Handler]]
+        self, accepted: list[Accepted], *, isolate: bool
     ) -> list[Failure]:
         failures: list[Failure] = []
         failed_ids: list[uuid.UUID] = []
@@ -163,7 +188,11 @@ class EventConsumer:
                     correlation_id=event.correlation_id,
                     user_id=str(event.user_id) if event.user_id else None,
                 ):
-                    error = await self._run_handler(session, handler, event, context)
+                    error = (
+                        await self._run_isolated(session, handler, event, context)
+                        if isolate
+                        else await self._run_optimistic(handler, event, context)
+                    )
                 if error is None:
                     HANDLED.labels(self.service, origin.topic).inc()
                 else:
@@ -173,7 +202,18 @@ class EventConsumer:
         return failures
 
     @staticmethod
-    async def _run_handler(
+    async def _run_optimistic(
+        handler: Handler, event: Envelope[Any], context: MessageContext
+    ) -> tuple[str, bool] | None:
+        """Runs a handler with no savepoint; any failure abandons the whole transaction."""
+        try:
+            await handler(event, context)
+        except Exception as error:
+            raise _OptimisticFailure from error
+        return None
+
+    @staticmethod
+    async def _run_isolated(
         session: AsyncSession, handler: Handler, event: Envelope[Any], context: MessageContext
     ) -> tuple[str, bool] | None:
         """Runs one handler in a savepoint; returns (error, permanent) if it failed."""

@@ -49,6 +49,10 @@ class Outbox:
     ) -> None:
         await session.execute(insert(self.table).values(outbox_row(event, topic, headers)))
 
-    async def add_all(self, session: AsyncSession, events: Sequence[Envelope[Any]]) -> None:
+    async def add_all(
+        self, session: AsyncSession, events: Sequence[Envelope[Any]], *, topic: Topic | None = None
+    ) -> None:
+        """Stages many events in one statement; `topic` overrides the registry's choice."""
         if events:
-            await session.execute(insert(self.table), [outbox_row(event) for event in events])
+            rows = [outbox_row(event, topic) for event in events]
+            await session.execute(insert(self.table), rows)

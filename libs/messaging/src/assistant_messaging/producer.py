@@ -16,7 +16,7 @@ from aiokafka.errors import KafkaError
 class DurableProducer:
     """acks=all with an idempotent producer: a retried send is never written twice."""
 
-    def __init__(self, bootstrap_servers: str, *, client_id: str, linger_ms: int = 5) -> None:
+    def __init__(self, bootstrap_servers: str, *, client_id: str, linger_ms: int = 0) -> None:
         self._options: dict[str, Any] = {
             "bootstrap_servers": bootstrap_servers,
             "client_id": client_id,

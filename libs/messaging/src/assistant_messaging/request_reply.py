@@ -161,12 +161,19 @@ class Responder:
             headers=h.to_kafka({**envelope_headers(event), h.IN_REPLY_TO: request_id}),
         )
 
-    def subscribe(self, broker: KafkaBroker, topic: str, handler: QueryHandler) -> None:
+    def subscribe(
+        self, broker: KafkaBroker, topic: str, handler: QueryHandler, *, concurrency: int = 16
+    ) -> None:
+        """Answers `topic` with up to `concurrency` queries in flight. Queries are not durable
+        work: one lost in a crash is a requester's timeout, so offsets are committed on receipt
+        and answers may go out of order."""
+
         @broker.subscriber(
             topic,
             group_id=f"{self.service}.queries",
             auto_offset_reset="latest",
-            ack_policy=AckPolicy.ACK,
+            ack_policy=AckPolicy.ACK_FIRST,
+            max_workers=concurrency,
             title=f"{self.service}.{topic}",
         )
         async def answer(message: KafkaMessage) -> None:

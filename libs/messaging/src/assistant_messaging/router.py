@@ -40,17 +40,26 @@ class EventRouter:
         self.service = service
         self._subscriptions = subscriptions
         self._handlers: dict[type[Envelope[Any]], Handler] = {}
+        self._external: set[type[Envelope[Any]]] = set()
 
     def handles(
-        self, event_class: type[EventT]
+        self, event_class: type[EventT], *, external_effects: bool = False
     ) -> Callable[[Callable[[EventT, MessageContext], Awaitable[None]]], Handler]:
+        """Registers a handler. `external_effects` marks one that calls the outside world (an
+        LLM, Notion): it never runs twice because another event of its batch failed."""
+
         def register(handler: Callable[[EventT, MessageContext], Awaitable[None]]) -> Handler:
             if event_class in self._handlers:
                 raise ValueError(f"{event_class.TYPE} v{event_class.VERSION} already handled")
             self._handlers[event_class] = handler
+            if external_effects:
+                self._external.add(event_class)
             return handler
 
         return register
+
+    def has_external_effects(self, event: Envelope[Any]) -> bool:
+        return type(event) in self._external
 
     def handler_for(self, event: Envelope[Any]) -> Handler:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from dataclasses import dataclass
 
@@ -63,6 +64,8 @@ class ServiceRuntime:
             graceful_timeout=settings.shutdown_grace_s,
             middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=definition.name)],
             logger=structlog.get_logger("faststream"),
+            # A line per message is for debugging, not for production at INFO.
+            log_level=logging.DEBUG,
         )
         self.producer = DurableProducer(
             settings.kafka_bootstrap_servers, client_id=f"{self.instance_id}-producer"

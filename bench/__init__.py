@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures next to a same-run baseline. Run with `make bench`."""

@@ -1,0 +1,304 @@
+"""Event path: outbox insert → relay → Kafka → consumer → inbox-committed handler.
+
+The producing side (an application writing events to its outbox, and that service's relay)
+runs in its own process, as it does in a deployment; the consuming service runs in this one.
+Compared in the same run with the raw aiokafka rate on the same broker (acks=all, idempotent
+producer, manual commits, no database). Then the end-to-end latency at a fixed rate, one event
+per application transaction.
+
+    python -m bench.event_path [--events 30000] [--rate 1000] [--seconds 10]
+"""
+
+import argparse
+import asyncio
+import multiprocessing
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from multiprocessing import Queue
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from faststream.kafka import KafkaBroker
+from sqlalchemy import func, select
+
+from assistant_db import create_engine, session_factory
+from assistant_messaging import headers as h
+from assistant_messaging.consumer import EventConsumer
+from assistant_messaging.failures import FailureRouter, RetryPolicy
+from assistant_messaging.inbox import Inbox
+from assistant_messaging.outbox import Outbox
+from assistant_messaging.producer import DurableProducer
+from assistant_messaging.relay import OutboxRelay, RelaySettings
+from assistant_messaging.router import EventRouter, MessageContext
+from assistant_schemas.topics import Topic
+from assistant_schemas.usage import UsageRecordedV1
+from bench.harness import (
+    BOOTSTRAP,
+    DATABASE_URL,
+    fresh_schema,
+    fresh_topic,
+    messaging_tables,
+    summary,
+    usage_event,
+)
+
+
+async def raw_aiokafka_rate(events: int) -> float:
+    topic = await fresh_topic(f"bench.raw.{uuid.uuid4().hex[:8]}", "bench_raw")
+    sample = [usage_event() for _ in range(events)]
+    bodies = [(event.to_json(), str(event.user_id).encode()) for event in sample]
+    consumer = AIOKafkaConsumer(
+        topic.name,
+        bootstrap_servers=BOOTSTRAP,
+        group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=1000,
+    )
+    producer = AIOKafkaProducer(
+        bootstrap_servers=BOOTSTRAP,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=1024 * 1024,
+    )
+    await consumer.start()
+    await producer.start()
+    while not consumer.assignment():
+        await consumer.getmany(timeout_ms=100)
+    started = time.perf_counter()
+
+    async def produce() -> None:
+        for body, key in bodies:
+            await producer.send(topic.name, body, key=key)
+        await producer.flush()
+
+    async def consume() -> None:
+        received = 0
+        while received < events:
+            batches = await consumer.getmany(timeout_ms=500, max_records=1000)
+            received += sum(len(records) for records in batches.values())
+            if batches:
+                await consumer.commit()
+
+    await asyncio.gather(produce(), consume())
+    elapsed = time.perf_counter() - started
+    await producer.stop()
+    await consumer.stop()
+    return events / elapsed
+
+
+async def raw_aiokafka_latency(events: int, rate: float) -> list[float]:
+    """Send → receive on the same broker at the same rate, no database."""
+    topic = await fresh_topic(f"bench.rawlat.{uuid.uuid4().hex[:8]}", "bench_raw")
+    consumer = AIOKafkaConsumer(
+        topic.name,
+        bootstrap_servers=BOOTSTRAP,
+        group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
+    await consumer.start()
+    await producer.start()
+    while not consumer.assignment():
+        await consumer.getmany(timeout_ms=100)
+    latencies: list[float] = []
+
+    async def consume() -> None:
+        while len(latencies) < events:
+            batches = await consumer.getmany(timeout_ms=10)
+            now = time.time()
+            latencies.extend(
+                (now - float(record.value)) * 1000
+                for records in batches.values()
+                for record in records
+            )
+            if batches:
+                await consumer.commit()
+
+    async def produce() -> None:
+        started = time.monotonic()
+        for index in range(events):
+            delay = started + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await producer.send(topic.name, str(time.time()).encode(), key=str(index % 64).encode())
+
+    await asyncio.gather(consume(), produce())
+    await producer.stop()
+    await consumer.stop()
+    return latencies
+
+
+# --- the producing service: an application writing to its outbox, and its relay ---------------
+
+
+def run_producing_service(
+    schema: str, topic: str, events: int, rate: float | None, stamps: "Queue[dict[str, float]]"
+) -> None:
+    """Entry point of the producer process. `rate` None: as fast as possible, 1,000 per
+    transaction; otherwise paced at `rate` events/s, one event per transaction. Puts on
+    `stamps` the moment each event's outbox transaction committed."""
+    stamps.put(asyncio.run(_produce(schema, topic, events, rate)))
+
+
+async def _produce(
+    schema: str, topic_name: str, events: int, rate: float | None
+) -> dict[str, float]:
+    tables = messaging_tables(schema)
+    topic = Topic(topic_name, "benchmark", (UsageRecordedV1,), key=("user_id",))
+    engine = create_engine(DATABASE_URL, pool_size=20)
+    sessions = session_factory(engine)
+    outbox = Outbox(tables.outbox)
+    producer = DurableProducer(BOOTSTRAP, client_id=f"{schema}-producer")
+    await producer.start()
+    relay = asyncio.create_task(
+        OutboxRelay(
+            database_url=DATABASE_URL,
+            schema=schema,
+            producer=producer,
+            settings=RelaySettings(batch_size=1000),
+        ).run()
+    )
+
+    committed: dict[str, float] = {}
+
+    async def write(batch: Sequence[UsageRecordedV1]) -> None:
+        async with sessions() as session, session.begin():
+            await outbox.add_all(session, batch, topic=topic)
+        now = time.time()
+        committed.update((str(event.event_id), now) for event in batch)
+
+    if rate is None:
+        batch = [usage_event() for _ in range(events)]
+        for start in range(0, events, 1000):
+            await write(batch[start : start + 1000])
+    else:
+        writers = asyncio.Semaphore(50)
+
+        async def paced() -> None:
+            async with writers:
+                await write([usage_event()])
+
+        started = time.monotonic()
+        tasks = []
+        for index in range(events):
+            delay = started + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(paced()))
+        await asyncio.gather(*tasks)
+        achieved = events / (time.monotonic() - started)
+        print(f"  offered {rate:.0f} events/s, achieved {achieved:.0f} events/s", flush=True)
+    async with engine.connect() as connection:  # let the relay drain the outbox
+        while await connection.scalar(select(func.count()).select_from(tables.outbox)):
+            await asyncio.sleep(0.05)
+            await connection.rollback()
+    relay.cancel()
+    await producer.stop()
+    await engine.dispose()
+    return committed
+
+
+# --- the consuming service ----------------------------------------------------------------------
+
+
+class TimedConsumer(EventConsumer):
+    """Stamps the moment each event's handling transaction committed."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.committed_at: dict[str, float] = {}
+
+    async def process(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        await super().process(records)
+        now = time.time()
+        for record in records:
+            self.committed_at[h.to_dict(record.headers)[h.EVENT_ID]] = now
+
+
+@dataclass
+class Run:
+    """Per event: when its outbox transaction committed, and when its handling did."""
+
+    written: dict[str, float]
+    handled: dict[str, float]
+
+    @property
+    def latencies_ms(self) -> list[float]:
+        return [(self.handled[key] - at) * 1000 for key, at in self.written.items()]
+
+    @property
+    def rate(self) -> float:
+        return len(self.written) / (max(self.handled.values()) - min(self.written.values()))
+
+
+async def measure(events: int, rate: float | None) -> Run:
+    schema = f"bench_{uuid.uuid4().hex[:6]}"
+    service = f"{schema}_consumer"
+    tables = await fresh_schema(schema)
+    topic = await fresh_topic(f"bench.{schema}", service)
+    engine = create_engine(DATABASE_URL, pool_size=10)
+    router = EventRouter(service, [topic])
+
+    @router.handles(UsageRecordedV1)
+    async def handle(event: UsageRecordedV1, context: MessageContext) -> None:
+        return None  # the inbox row is this handler's only write
+
+    producer = DurableProducer(BOOTSTRAP, client_id=service)
+    await producer.start()
+    consumer = TimedConsumer(
+        router=router,
+        sessions=session_factory(engine),
+        inbox=Inbox(tables.inbox),
+        outbox=Outbox(tables.outbox),
+        failures=FailureRouter(service, producer, RetryPolicy()),
+    )
+    broker = KafkaBroker(BOOTSTRAP, logger=None)
+    consumer.subscribe(broker, max_records=1000)
+    await broker.start()
+    await asyncio.sleep(3)  # the consumer group has formed
+
+    context = multiprocessing.get_context("spawn")
+    stamps: Queue[dict[str, float]] = context.Queue()
+    writer = context.Process(
+        target=run_producing_service, args=(schema, topic.name, events, rate, stamps)
+    )
+    writer.start()
+    written = await asyncio.to_thread(stamps.get)
+    writer.join()
+    while len(consumer.committed_at) < events:  # noqa: ASYNC110 - a plain poll is enough here
+        await asyncio.sleep(0.01)
+    await broker.stop()
+    await producer.stop()
+    await engine.dispose()
+    return Run(written=written, handled=consumer.committed_at)
+
+
+async def main(events: int, rate: float, seconds: float) -> None:
+    print(f"Event path benchmark, {events} events, broker {BOOTSTRAP}")
+    raw = await raw_aiokafka_rate(events)
+    flood = await measure(events, rate=None)
+    system = flood.rate
+    print(f"  raw aiokafka produce→consume : {raw:9.0f} events/s   (baseline)")
+    print(
+        f"  outbox → inbox-committed     : {system:9.0f} events/s   "
+        f"({system / raw:.0%} of baseline)"
+    )
+    print(f"Latency at {rate:.0f} events/s:")
+    raw_latencies = await raw_aiokafka_latency(int(rate * seconds), rate)
+    print(f"  raw aiokafka send → receive          : {summary(raw_latencies)}   (baseline)")
+    paced = await measure(int(rate * seconds), rate=rate)
+    print(f"  outbox commit → handler commit       : {summary(paced.latencies_ms)}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=30_000)
+    parser.add_argument("--rate", type=float, default=1000)
+    parser.add_argument("--seconds", type=float, default=10)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.events, arguments.rate, arguments.seconds))

@@ -1,0 +1,90 @@
+"""Shared set-up for benchmarks: the bench stack's addresses, a scratch schema, percentiles."""
+
+import os
+import statistics
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import text
+
+from assistant_db import create_engine, service_metadata
+from assistant_messaging.admin import ensure_topics
+from assistant_messaging.tables import (
+    MessagingTables,
+    add_messaging_tables,
+    create_notify_trigger_sql,
+)
+from assistant_schemas import new_event
+from assistant_schemas.topics import Topic, TopicSpec, dead_letter_topic, retry_topic
+from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
+from assistant_stack.profiles import PROFILES
+
+PROFILE = PROFILES[os.environ.get("STACK_PROFILE", "bench")]
+BOOTSTRAP = PROFILE.bootstrap_servers
+DATABASE_URL = os.environ.get("DATABASE_URL", PROFILE.database_url)
+
+
+def usage_event() -> UsageRecordedV1:
+    return new_event(
+        UsageRecordedV1,
+        UsageRecordedPayload(
+            request_id=uuid.uuid4(),
+            usage_type="llm",
+            provider="openai",
+            model="gpt-4o-mini",
+            input_tokens=812,
+            output_tokens=230,
+            latency_ms=412.5,
+            ttft_ms=95.1,
+        ),
+        correlation_id=str(uuid.uuid4()),
+        producer="bench",
+        user_id=uuid.uuid4(),
+    )
+
+
+def messaging_tables(schema: str) -> MessagingTables:
+    return add_messaging_tables(service_metadata(schema))
+
+
+async def fresh_schema(schema: str) -> MessagingTables:
+    """Drops and recreates `schema` with an outbox and an inbox (as migration 0001 makes)."""
+    tables = messaging_tables(schema)
+    metadata = tables.outbox.metadata
+    engine = create_engine(DATABASE_URL, pool_size=1)
+    async with engine.begin() as connection:
+        await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await connection.run_sync(metadata.create_all)
+        for statement in create_notify_trigger_sql(schema):
+            await connection.execute(text(statement))
+    await engine.dispose()
+    return tables
+
+
+async def fresh_topic(name: str, service: str, partitions: int = 6) -> Topic:
+    topic = Topic(name, "benchmark", (UsageRecordedV1,), key=("user_id",), partitions=partitions)
+    hour = 3_600_000
+    await ensure_topics(
+        BOOTSTRAP,
+        [
+            TopicSpec(name, partitions, hour),
+            TopicSpec(retry_topic(service), 1, hour),
+            TopicSpec(dead_letter_topic(service), 1, hour),
+        ],
+    )
+    return topic
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def summary(values: Sequence[float]) -> str:
+    return (
+        f"p50 {percentile(values, 50):7.2f} ms  p99 {percentile(values, 99):7.2f} ms  "
+        f"mean {statistics.fmean(values):7.2f} ms  (n={len(values)})"
+    )
