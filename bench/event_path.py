@@ -1,7 +1,8 @@
 """Event path: outbox insert → relay → Kafka → consumer → inbox-committed handler.
 
-The producing side (an application writing events to its outbox, and that service's relay)
-runs in its own process, as it does in a deployment; the consuming service runs in this one.
+Three processes, as in a deployment: the producing application writing events to its outbox,
+the outbox relay (which may run inside that service or beside it), and the consuming service
+(this process).
 Compared in the same run with the raw aiokafka rate on the same broker (acks=all, idempotent
 producer, manual commits, no database). Then the end-to-end latency at a fixed rate, one event
 per application transaction.
@@ -139,7 +140,7 @@ async def raw_aiokafka_latency(events: int, rate: float) -> list[float]:
 def run_producing_service(
     schema: str, topic: str, events: int, rate: float | None, stamps: "Queue[dict[str, float]]"
 ) -> None:
-    """Entry point of the producer process. `rate` None: as fast as possible, 1,000 per
+    """Entry point of the application process. `rate` None: as fast as possible, 1,000 per
     transaction; otherwise paced at `rate` events/s, one event per transaction. Puts on
     `stamps` the moment each event's outbox transaction committed."""
     stamps.put(asyncio.run(_produce(schema, topic, events, rate)))
@@ -153,17 +154,6 @@ async def _produce(
     engine = create_engine(DATABASE_URL, pool_size=20)
     sessions = session_factory(engine)
     outbox = Outbox(tables.outbox)
-    producer = DurableProducer(BOOTSTRAP, client_id=f"{schema}-producer")
-    await producer.start()
-    relay = asyncio.create_task(
-        OutboxRelay(
-            database_url=DATABASE_URL,
-            schema=schema,
-            producer=producer,
-            settings=RelaySettings(batch_size=1000),
-        ).run()
-    )
-
     committed: dict[str, float] = {}
 
     async def write(batch: Sequence[UsageRecordedV1]) -> None:
@@ -197,10 +187,25 @@ async def _produce(
         while await connection.scalar(select(func.count()).select_from(tables.outbox)):
             await asyncio.sleep(0.05)
             await connection.rollback()
-    relay.cancel()
-    await producer.stop()
     await engine.dispose()
     return committed
+
+
+def run_relay(schema: str) -> None:
+    """Entry point of the relay process: publishes `schema`'s outbox until terminated."""
+    asyncio.run(_relay(schema))
+
+
+async def _relay(schema: str) -> None:
+    producer = DurableProducer(BOOTSTRAP, client_id=f"{schema}-relay")
+    await producer.start()
+    relay = OutboxRelay(
+        database_url=DATABASE_URL,
+        schema=schema,
+        producer=producer,
+        settings=RelaySettings(batch_size=1000),
+    )
+    await relay.run()
 
 
 # --- the consuming service ----------------------------------------------------------------------
@@ -264,12 +269,15 @@ async def measure(events: int, rate: float | None) -> Run:
 
     context = multiprocessing.get_context("spawn")
     stamps: Queue[dict[str, float]] = context.Queue()
+    relay = context.Process(target=run_relay, args=(schema,))
     writer = context.Process(
         target=run_producing_service, args=(schema, topic.name, events, rate, stamps)
     )
+    relay.start()
     writer.start()
     written = await asyncio.to_thread(stamps.get)
     writer.join()
+    relay.terminate()
     while len(consumer.committed_at) < events:  # noqa: ASYNC110 - a plain poll is enough here
         await asyncio.sleep(0.01)
     await broker.stop()
