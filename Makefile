@@ -18,7 +18,7 @@ help:
 	@echo "make up|down    start or stop Kafka + PostgreSQL in the background (run profile)"
 	@echo "make migrate    apply every service's migrations"
 	@echo "make logs       follow the services' logs of a running 'make run'"
-	@echo "make docs       regenerate docs/asyncapi.yaml and docs/openapi/*.json"
+	@echo "make docs       regenerate docs/asyncapi.yaml and docs/openapi.json"
 	@echo "make bench      run the benchmarks (see docs/benchmarks.md)"
 
 $(UV):
@@ -66,10 +66,14 @@ logs:
 
 docs: install
 	$(UV) run --frozen python -m assistant_schemas.asyncapi docs/asyncapi.yaml
+	$(UV) run --frozen python -m gateway_service.openapi docs/openapi.json
 
 bench: install
-	$(UV) run --frozen python -m bench.event_path
-	$(UV) run --frozen python -m bench.request_reply
+	$(STACK) up --profile bench
+	eval "$$($(STACK) env --profile bench)" && \
+		$(UV) run --frozen python -m bench.event_path && \
+		$(UV) run --frozen python -m bench.request_reply; \
+		status=$$?; $(STACK) down --profile bench; exit $$status
 
 clean:
 	-$(STACK) down --profile run
