@@ -8,7 +8,7 @@ import os
 from pydantic_settings import SettingsConfigDict
 
 from assistant_runtime.cli import run_cli
-from assistant_runtime.service_app import build_app
+from assistant_runtime.service_app import app_factory
 from assistant_runtime.settings import ServiceSettings
 from messaging_probe.probe import definition, probe_topic
 
@@ -21,4 +21,4 @@ probe = definition(
     os.environ.get("PROBE_SERVICE", "probe"),
     probe_topic(os.environ.get("PROBE_TOPIC", "probe.events")),
 )
-run_cli(probe, ProbeSettings, lambda settings: build_app(probe, settings))
+run_cli(probe, ProbeSettings, app_factory(probe))

@@ -65,13 +65,7 @@ def definition(service: str, topic: Topic) -> ServiceDefinition:
         elif command == "fail-first" and context.attempt == 1:
             raise RuntimeError("transient: fails on the first attempt only")
 
-    return ServiceDefinition(
-        name=service,
-        metadata=metadata,
-        tables=messaging,
-        migrations_dir=MIGRATIONS,
-        router=router,
-    )
+    return ServiceDefinition(router, messaging, MIGRATIONS)
 
 
 def usage_event(command: str = "ok", user_id: uuid.UUID | None = None) -> UsageRecordedV1:

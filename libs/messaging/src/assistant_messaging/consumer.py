@@ -167,13 +167,15 @@ class EventConsumer:
     ) -> list[Failure]:
         failures: list[Failure] = []
         failed_ids: list[uuid.UUID] = []
+        handled: list[str] = []
+        duplicates: list[str] = []
         async with self.sessions() as session, session.begin():
             fresh = await self.inbox.claim(
                 session, [(e.event_id, e.type, o.topic) for _, o, e, _ in accepted]
             )
             for record, origin, event, handler in accepted:
                 if event.event_id not in fresh:
-                    DUPLICATES.labels(self.service, origin.topic).inc()
+                    duplicates.append(origin.topic)
                     continue
                 fresh.discard(event.event_id)  # a second copy in the same batch is a duplicate
                 context = MessageContext(
@@ -194,11 +196,16 @@ class EventConsumer:
                         else await self._run_optimistic(handler, event, context)
                     )
                 if error is None:
-                    HANDLED.labels(self.service, origin.topic).inc()
+                    handled.append(origin.topic)
                 else:
                     failed_ids.append(event.event_id)
                     failures.append(Failure(record, origin, error[0], error[1]))
             await self.inbox.release(session, failed_ids)
+        # Counted once committed: an optimistic pass that was rolled back counts nothing.
+        for topic in handled:
+            HANDLED.labels(self.service, topic).inc()
+        for topic in duplicates:
+            DUPLICATES.labels(self.service, topic).inc()
         return failures
 
     @staticmethod

@@ -16,12 +16,21 @@ QueryHandler = Callable[[Any], Awaitable[Envelope[Any]]]
 
 @dataclass(frozen=True)
 class ServiceDefinition:
-    name: str
-    metadata: MetaData
+    """A service is its router (which names it), its tables (whose metadata names its schema),
+    its migrations, and the queries it answers."""
+
+    router: EventRouter
     tables: MessagingTables
     migrations_dir: Path
-    router: EventRouter
     queries: dict[str, QueryHandler] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.router.service
+
+    @property
+    def metadata(self) -> MetaData:
+        return self.tables.outbox.metadata
 
     @property
     def schema(self) -> str:

@@ -1,5 +1,7 @@
 """Builds a service's ASGI app from its definition: the runtime plus the HTTP face."""
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 
 from assistant_runtime.definition import ServiceDefinition
@@ -15,3 +17,8 @@ def build_app(definition: ServiceDefinition, settings: ServiceSettings) -> FastA
         title=f"Notion Assistant {definition.name}",
         version="0.1.0",
     )
+
+
+def app_factory(definition: ServiceDefinition) -> Callable[[ServiceSettings], FastAPI]:
+    """The `create_app(settings)` of a service with nothing to add to the HTTP face."""
+    return lambda settings: build_app(definition, settings)

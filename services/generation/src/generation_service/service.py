@@ -2,22 +2,10 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI
-
 from assistant_runtime.definition import ServiceDefinition
-from assistant_runtime.service_app import build_app
-from assistant_runtime.settings import ServiceSettings
+from assistant_runtime.service_app import app_factory
 from generation_service.handlers import router
-from generation_service.models import messaging, metadata
+from generation_service.models import messaging
 
-definition = ServiceDefinition(
-    name="generation",
-    metadata=metadata,
-    tables=messaging,
-    migrations_dir=Path(__file__).parent / "migrations",
-    router=router,
-)
-
-
-def create_app(settings: ServiceSettings) -> FastAPI:
-    return build_app(definition, settings)
+definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
+create_app = app_factory(definition)
