@@ -89,9 +89,10 @@ async def start_probe(
     """Starts in-process probe consumers (several share one consumer group); stops them all."""
     started: list[ServiceRuntime] = []
 
-    async def start(**settings: object) -> ServiceRuntime:
+    async def start(external_effects: bool = False, **settings: object) -> ServiceRuntime:
         runtime = ServiceRuntime(
-            probe.definition(service_name, probe_topic), probe_settings(**settings)
+            probe.definition(service_name, probe_topic, external_effects=external_effects),
+            probe_settings(**settings),
         )
         await runtime.start()
         await wait_until(lambda: _ready(runtime), timeout=30, what="probe ready")

@@ -4,6 +4,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import uuid
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -163,3 +164,38 @@ async def test_re_driving_a_dead_letter_applies_it_once_the_cause_is_fixed(
         return (await applied_counts(engine, [event.event_id]))[event.event_id] == 1
 
     await wait_until(applied, timeout=30, what="the re-driven event applied")
+
+
+async def batch_with_a_poison_event(
+    engine: AsyncEngine, probe_topic: Topic
+) -> tuple[list[uuid.UUID], uuid.UUID]:
+    user = probe.usage_event().user_id
+    healthy = [probe.usage_event("ok", user) for _ in range(10)]
+    poison = probe.usage_event("poison", user)
+    await write_to_outbox(engine, [*healthy[:5], poison, *healthy[5:]], probe_topic)
+    ids = [e.event_id for e in healthy]
+
+    async def applied() -> bool:
+        return set((await applied_counts(engine, ids)).values()) == {1}
+
+    await wait_until(applied, timeout=20, what="the healthy events of the batch")
+    return ids, poison.event_id
+
+
+async def test_a_handler_with_external_effects_never_runs_twice_for_a_neighbours_failure(
+    engine: AsyncEngine, probe_topic: Topic, start_probe: StartProbe
+) -> None:
+    await start_probe(external_effects=True, consumer_batch_size=50)
+    healthy, _ = await batch_with_a_poison_event(engine, probe_topic)
+    assert {probe.calls[i] for i in healthy} == {1}
+
+
+async def test_database_only_handlers_are_redone_in_isolation_when_a_neighbour_fails(
+    engine: AsyncEngine, probe_topic: Topic, start_probe: StartProbe
+) -> None:
+    await start_probe(consumer_batch_size=50)
+    healthy, _ = await batch_with_a_poison_event(engine, probe_topic)
+    # The optimistic pass ran the whole batch, failed on the poison event and rolled back; the
+    # isolated pass ran each again. The database saw each healthy event exactly once.
+    assert 2 in {probe.calls[i] for i in healthy}, "the optimistic pass ran and was redone"
+    assert set((await applied_counts(engine, healthy)).values()) == {1}

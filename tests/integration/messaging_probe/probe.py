@@ -1,5 +1,6 @@
 import asyncio
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import structlog
@@ -46,11 +47,17 @@ def topic_specs(service: str, topic: Topic) -> list[TopicSpec]:
     ]
 
 
-def definition(service: str, topic: Topic) -> ServiceDefinition:
+# How many times the handler was called per event id: what an external side effect (an LLM
+# call) would have seen, whether or not the database transaction around it committed.
+calls: Counter[uuid.UUID] = Counter()
+
+
+def definition(service: str, topic: Topic, *, external_effects: bool = False) -> ServiceDefinition:
     router = EventRouter(service, [topic])
 
-    @router.handles(UsageRecordedV1)
+    @router.handles(UsageRecordedV1, external_effects=external_effects)
     async def apply(event: UsageRecordedV1, context: MessageContext) -> None:
+        calls[event.event_id] += 1
         command = event.payload.model
         await context.session.execute(
             insert(applied).values(
