@@ -185,13 +185,12 @@ async def _produce(
     tables = messaging_tables(schema)
     topic = Topic(topic_name, "benchmark", (UsageRecordedV1,), key=("user_id",))
     engine = create_engine(DATABASE_URL, pool_size=20)
-    sessions = session_factory(engine)
     outbox = Outbox(tables.outbox)
     committed: dict[str, float] = {}
 
     async def write(batch: Sequence[UsageRecordedV1]) -> None:
-        async with sessions() as session, session.begin():
-            await outbox.add_all(session, batch, topic=topic)
+        async with engine.begin() as connection:
+            await outbox.add_all(connection, batch, topic=topic)
         now = time.time()
         committed.update((str(event.event_id), now) for event in batch)
 

@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_messaging import headers as h
 from assistant_schemas import Envelope
@@ -33,6 +33,10 @@ def outbox_row(
     }
 
 
+# An ORM session or, for hot paths, a Core connection: both take part in the caller's transaction.
+Transaction = AsyncSession | AsyncConnection
+
+
 class Outbox:
     """`add` stages events; they reach Kafka only if the surrounding transaction commits."""
 
@@ -41,7 +45,7 @@ class Outbox:
 
     async def add(
         self,
-        session: AsyncSession,
+        session: Transaction,
         event: Envelope[Any],
         *,
         topic: Topic | None = None,
@@ -50,7 +54,7 @@ class Outbox:
         await session.execute(insert(self.table).values(outbox_row(event, topic, headers)))
 
     async def add_all(
-        self, session: AsyncSession, events: Sequence[Envelope[Any]], *, topic: Topic | None = None
+        self, session: Transaction, events: Sequence[Envelope[Any]], *, topic: Topic | None = None
     ) -> None:
         """Stages many events in one statement; `topic` overrides the registry's choice."""
         if events:
