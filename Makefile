@@ -46,7 +46,7 @@ typecheck: install
 	$(UV) run --frozen mypy
 
 unit: install
-	$(UV) run --frozen pytest libs services deploy $(PYTEST_ARGS)
+	$(UV) run --frozen pytest libs services deploy -m 'not stack' $(PYTEST_ARGS)
 
 up: install
 	$(STACK) up --profile run

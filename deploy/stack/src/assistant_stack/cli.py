@@ -12,6 +12,7 @@ status    what is running
 import argparse
 import asyncio
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -35,7 +36,18 @@ def external_database(profile: Profile) -> str | None:
 def environment(profile: Profile) -> dict[str, str]:
     env = profile.environment()
     env["DATABASE_URL"] = external_database(profile) or profile.database_url
+    env["GATEWAY_JWT_SECRET"] = os.environ.get("GATEWAY_JWT_SECRET") or local_secret(profile)
     return env
+
+
+def local_secret(profile: Profile) -> str:
+    """A JWT signing secret kept in the profile's data dir, so tokens survive a restart."""
+    path = profile.data_dir / "gateway-jwt-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def up(profile: Profile, *, fresh: bool = False) -> dict[str, str]:
@@ -148,7 +160,8 @@ def main() -> None:
             raise SystemExit(test(profile, [a for a in rest if a != "--"]))
         elif args.command == "env":
             for key, value in environment(profile).items():
-                print(f"export {key}={value}")
+                if "SECRET" not in key:  # secrets stay in the data dir, not in shells
+                    print(f"export {key}={value}")
         else:
             kafka_pid = running_pid("kafka", profile.data_dir)
             print(f"kafka: {'running, pid ' + str(kafka_pid) if kafka_pid else 'stopped'}")

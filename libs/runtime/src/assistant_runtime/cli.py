@@ -8,6 +8,7 @@ python -m analytics_service downgrade base
 import argparse
 import sys
 from collections.abc import Callable
+from typing import TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -18,8 +19,10 @@ from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.logging import configure_logging
 from assistant_runtime.settings import ServiceSettings
 
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
-def load_settings(settings_class: type[ServiceSettings]) -> ServiceSettings:
+
+def load_settings(settings_class: type[SettingsT]) -> SettingsT:
     """Reads settings; a bad value exits with one line naming the variable and the rule."""
     try:
         return settings_class()
@@ -34,8 +37,8 @@ def load_settings(settings_class: type[ServiceSettings]) -> ServiceSettings:
 
 def run_cli(
     definition: ServiceDefinition,
-    settings_class: type[ServiceSettings],
-    create_app: Callable[[ServiceSettings], FastAPI],
+    settings_class: type[SettingsT],
+    create_app: Callable[[SettingsT], FastAPI],
     argv: list[str] | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m {definition.name}_service")

@@ -1,9 +1,78 @@
-"""Tables of the `gateway` schema."""
+"""Tables of the `gateway` schema: identity (users, settings, refresh tokens) and messaging."""
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from assistant_db import service_metadata
 from assistant_messaging.tables import add_messaging_tables
 
 SCHEMA = "gateway"
+PLAN_TIERS = ("solo", "team", "enterprise")
 
 metadata = service_metadata(SCHEMA)
 messaging = add_messaging_tables(metadata)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("email", Text, nullable=False, comment="stored lower-cased"),
+    Column("username", Text, nullable=False, comment="as chosen; unique case-insensitively"),
+    Column("password_hash", Text, nullable=False),
+    Column("full_name", Text, nullable=True),
+    Column("plan_tier", Text, nullable=False, server_default="solo"),
+    Column("is_admin", Boolean, nullable=False, server_default="false"),
+    Column("is_active", Boolean, nullable=False, server_default="true"),
+    Column("deactivated_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(f"plan_tier IN {PLAN_TIERS}", name="plan_tier"),
+    Index("uq_users_email", "email", unique=True),
+    Index("uq_users_username_lower", text("lower(username)"), unique=True),
+)
+
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column(
+        "user_id", UUID(as_uuid=True), ForeignKey(users.c.id, ondelete="CASCADE"), primary_key=True
+    ),
+    Column("default_provider", Text, nullable=True),
+    Column("default_model", Text, nullable=True),
+    Column("notion_config", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("ui_preferences", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column(
+        "user_id", UUID(as_uuid=True), ForeignKey(users.c.id, ondelete="CASCADE"), nullable=False
+    ),
+    Column(
+        "family_id",
+        UUID(as_uuid=True),
+        nullable=False,
+        comment="every token rotated from one login; reuse of a rotated one revokes all",
+    ),
+    Column("token_hash", Text, nullable=False, unique=True, comment="SHA-256 of the token"),
+    Column("issued_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("rotated_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Index("ix_refresh_tokens_family_id", "family_id"),
+    Index("ix_refresh_tokens_user_id", "user_id"),
+)

@@ -1,11 +1,36 @@
-"""The gateway service: its definition and app factory."""
+"""The gateway service: its definition, and its app with the public HTTP API."""
 
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
+import structlog
+from fastapi import FastAPI
+
 from assistant_runtime.definition import ServiceDefinition
-from assistant_runtime.service_app import app_factory
+from assistant_runtime.service_app import build_app
+from gateway_service.accounts.routes import router as accounts_router
+from gateway_service.auth.routes import router as auth_router
+from gateway_service.auth.tokens import AccessTokens
 from gateway_service.handlers import router
+from gateway_service.http.problems import install_problem_handlers
 from gateway_service.models import messaging
+from gateway_service.settings import GatewaySettings
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
-create_app = app_factory(definition)
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    app = build_app(definition, settings)
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
+    if secret is None:
+        structlog.get_logger(__name__).warning(
+            "GATEWAY_JWT_SECRET is not set: using a random one; tokens end with this process"
+        )
+        secret = secrets.token_urlsafe(48)
+    app.state.access_tokens = AccessTokens(secret, timedelta(minutes=settings.access_token_minutes))
+    app.state.refresh_lifetime = timedelta(days=settings.refresh_token_days)
+    install_problem_handlers(app)
+    app.include_router(auth_router)
+    app.include_router(accounts_router)
+    return app

@@ -1,3 +1,4 @@
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from assistant_runtime.settings import ServiceSettings
@@ -7,3 +8,17 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     http_port: int = 8000
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs access tokens; at least 32 characters, the same on every gateway "
+        "instance. Unset: a random one per process (tokens die with it).",
+    )
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return secret

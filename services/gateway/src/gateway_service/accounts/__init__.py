@@ -1,0 +1,1 @@
+"""Accounts: registration, profile, settings, password changes."""

@@ -1,0 +1,116 @@
+"""GET/PATCH /v1/me, POST /v1/me/password, POST /v1/me/deactivate."""
+
+import uuid
+from datetime import timedelta
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy.exc import IntegrityError
+
+from gateway_service.accounts import passwords
+from gateway_service.accounts.repository import Users
+from gateway_service.accounts.schemas import PasswordChange, ProfilePatch, Settings, User
+from gateway_service.auth.refresh_tokens import RefreshTokens
+from gateway_service.http.dependencies import CurrentCaller, Session
+from gateway_service.http.problems import Problem
+
+router = APIRouter(prefix="/v1/me", tags=["accounts"])
+
+
+async def user_view(users: Users, user_id: uuid.UUID) -> User:
+    user = await users.get(user_id)
+    assert user is not None
+    settings = await users.settings_of(user_id)
+    return User(
+        id=user.id,
+        email=user.email,
+        username=user.username,
+        full_name=user.full_name,
+        plan_tier=user.plan_tier,
+        is_admin=user.is_admin,
+        is_active=user.is_active,
+        created_at=user.created_at,
+        settings=Settings(
+            default_provider=settings.default_provider,
+            default_model=settings.default_model,
+            notion_config=settings.notion_config,
+            ui_preferences=settings.ui_preferences,
+        ),
+    )
+
+
+@router.get("", summary="The caller's profile and settings")
+async def me(caller: CurrentCaller, session: Session) -> User:
+    return await user_view(Users(session), caller.user_id)
+
+
+@router.patch("", summary="Change the caller's profile or settings")
+async def update_me(body: ProfilePatch, caller: CurrentCaller, session: Session) -> User:
+    users = Users(session)
+    profile = body.model_dump(exclude_unset=True, exclude={"settings"})
+    username = profile.get("username", "")
+    if username is None:
+        raise Problem(
+            422,
+            "validation-error",
+            "Invalid request",
+            "username: cannot be null",
+            errors=[{"field": "username", "rule": "not_null", "message": "cannot be null"}],
+        )
+    if username and await users.username_taken_by_another(username, caller.user_id):
+        raise Problem(
+            409,
+            "account-exists",
+            "Account exists",
+            "username already registered",
+            fields=["username"],
+        )
+    await users.update_profile(caller.user_id, profile)
+    if body.settings is not None:
+        await users.update_settings(caller.user_id, body.settings.model_dump(exclude_unset=True))
+    try:
+        await session.commit()
+    except IntegrityError:
+        raise Problem(
+            409,
+            "account-exists",
+            "Account exists",
+            "username already registered",
+            fields=["username"],
+        ) from None
+    return await user_view(users, caller.user_id)
+
+
+@router.post("/password", status_code=204, summary="Change the password; logs out everywhere")
+async def change_password(
+    body: PasswordChange, caller: CurrentCaller, session: Session, request: Request
+) -> Response:
+    users = Users(session)
+    user = await users.get(caller.user_id)
+    assert user is not None
+    if not passwords.verify_password(user.password_hash, body.current_password):
+        raise Problem(403, "wrong-password", "Wrong password", "current_password does not match")
+    reason = passwords.weakness(body.new_password, username=user.username, email=user.email)
+    if reason:
+        raise Problem(
+            422,
+            "validation-error",
+            "Invalid request",
+            f"new_password: {reason}",
+            errors=[{"field": "new_password", "rule": "password_strength", "message": reason}],
+        )
+    await users.set_password_hash(caller.user_id, passwords.hash_password(body.new_password))
+    lifetime: timedelta = request.app.state.refresh_lifetime
+    await RefreshTokens(session, lifetime).revoke_all_of(caller.user_id)
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/deactivate", status_code=204, summary="Deactivate the caller's account (its history is kept)"
+)
+async def deactivate(caller: CurrentCaller, session: Session, request: Request) -> Response:
+    await Users(session).deactivate(caller.user_id)
+    lifetime: timedelta = request.app.state.refresh_lifetime
+    await RefreshTokens(session, lifetime).revoke_all_of(caller.user_id)
+    await session.commit()
+    return Response(status_code=204)

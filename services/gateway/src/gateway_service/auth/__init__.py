@@ -1,0 +1,1 @@
+"""Authentication: access tokens (JWT), rotating refresh tokens, the current caller."""

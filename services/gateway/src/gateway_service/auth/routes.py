@@ -1,0 +1,114 @@
+"""POST /v1/auth/register, /login, /refresh, /logout."""
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.exc import IntegrityError
+
+from gateway_service.accounts import passwords
+from gateway_service.accounts.repository import Users
+from gateway_service.accounts.routes import user_view
+from gateway_service.accounts.schemas import (
+    LoginRequest,
+    RefreshRequest,
+    RegisterRequest,
+    TokenPair,
+    User,
+)
+from gateway_service.auth.refresh_tokens import RefreshRejected, RefreshTokens
+from gateway_service.auth.tokens import AccessTokens
+from gateway_service.http.dependencies import Session, access_tokens, unauthorized
+from gateway_service.http.problems import Problem
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+Tokens = Annotated[AccessTokens, Depends(access_tokens)]
+
+
+def refresh_tokens(request: Request, session: Session) -> RefreshTokens:
+    lifetime: timedelta = request.app.state.refresh_lifetime
+    return RefreshTokens(session, lifetime)
+
+
+Refresh = Annotated[RefreshTokens, Depends(refresh_tokens)]
+
+
+def conflict(fields: list[str]) -> Problem:
+    return Problem(
+        409,
+        "account-exists",
+        "Account exists",
+        f"{' and '.join(fields)} already registered",
+        fields=fields,
+    )
+
+
+@router.post("/register", status_code=201, summary="Create an account")
+async def register(body: RegisterRequest, session: Session) -> User:
+    users = Users(session)
+    taken = await users.taken(email=body.email, username=body.username)
+    if taken:
+        raise conflict(taken)
+    user_id = await users.add(
+        email=body.email,
+        username=body.username,
+        password_hash=passwords.hash_password(body.password),
+        full_name=body.full_name,
+    )
+    try:
+        await session.commit()
+    except IntegrityError:  # a concurrent registration won the race
+        raise conflict(["email or username"]) from None
+    return await user_view(users, user_id)
+
+
+@router.post("/login", summary="Exchange credentials for an access and a refresh token")
+async def login(
+    body: LoginRequest, session: Session, tokens: Tokens, refresh: Refresh
+) -> TokenPair:
+    user = await Users(session).by_login(body.login)
+    if user is None:
+        passwords.burn_verification_time(body.password)
+        raise unauthorized("wrong login or password")
+    if not passwords.verify_password(user.password_hash, body.password):
+        raise unauthorized("wrong login or password")
+    if not user.is_active:
+        raise Problem(
+            403,
+            "account-deactivated",
+            "Account deactivated",
+            "this account is deactivated; contact an administrator",
+        )
+    refresh_token = await refresh.start_family(user.id)
+    await session.commit()
+    return pair(tokens, user.id, refresh_token)
+
+
+@router.post("/refresh", summary="Rotate a refresh token for a new token pair")
+async def refresh_pair(
+    body: RefreshRequest, session: Session, tokens: Tokens, refresh: Refresh
+) -> TokenPair:
+    try:
+        rotation = await refresh.rotate(body.refresh_token)
+    except RefreshRejected as rejected:
+        await session.commit()  # keeps the family revocation of a reused token
+        raise unauthorized(str(rejected)) from None
+    await session.commit()
+    return pair(tokens, rotation.user_id, rotation.token)
+
+
+@router.post("/logout", status_code=204, summary="Revoke a refresh token and its family")
+async def logout(body: RefreshRequest, session: Session, refresh: Refresh) -> Response:
+    await refresh.revoke_by_token(body.refresh_token)
+    await session.commit()
+    return Response(status_code=204)
+
+
+def pair(tokens: AccessTokens, user_id: uuid.UUID, refresh_token: str) -> TokenPair:
+    return TokenPair(
+        access_token=tokens.issue(user_id),
+        expires_in=int(tokens.lifetime.total_seconds()),
+        refresh_token=refresh_token,
+    )

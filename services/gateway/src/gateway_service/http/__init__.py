@@ -1,0 +1,1 @@
+"""HTTP plumbing of the gateway: errors as RFC 7807 problems, shared dependencies."""

@@ -1,0 +1,65 @@
+"""FastAPI dependencies: a database session per request, token services, the caller."""
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway_service.accounts.repository import Users
+from gateway_service.auth.tokens import AccessTokens, InvalidToken
+from gateway_service.http.problems import Problem
+
+
+async def database_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.runtime.sessions() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(database_session)]
+
+
+def access_tokens(request: Request) -> AccessTokens:
+    tokens: AccessTokens = request.app.state.access_tokens
+    return tokens
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: uuid.UUID
+    is_admin: bool
+    plan_tier: str
+
+
+def unauthorized(detail: str) -> Problem:
+    problem = Problem(401, "unauthorized", "Authentication required", detail)
+    problem.headers["WWW-Authenticate"] = "Bearer"
+    return problem
+
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/login.")
+
+
+async def current_caller(
+    session: Session,
+    tokens: Annotated[AccessTokens, Depends(access_tokens)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None:
+        raise unauthorized("send `Authorization: Bearer <access token>`")
+    try:
+        claims = tokens.verify(credentials.credentials)
+    except InvalidToken:
+        raise unauthorized("the access token is invalid or expired; refresh or log in") from None
+    user = await Users(session).get(claims.user_id)
+    if user is None or not user.is_active:
+        raise unauthorized("the account no longer exists or is deactivated")
+    structlog.contextvars.bind_contextvars(user_id=str(user.id))
+    return Caller(user_id=user.id, is_admin=user.is_admin, plan_tier=user.plan_tier)
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]

@@ -1,0 +1,76 @@
+"""Fixtures of the gateway tests (a pytest plugin, loaded by the root conftest.py).
+
+Gateway tests run the app in-process against the real PostgreSQL of the test stack; each test
+runs inside one transaction that is rolled back, so tests never see each other's rows."""
+
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from assistant_db import create_engine
+from gateway_service.http.dependencies import database_session
+from gateway_service.service import create_app
+from gateway_service.settings import GatewaySettings
+from gateway_test_support import JWT_SECRET, PASSWORD, Register
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "services/gateway/tests" in str(item.path) and "test_openapi" not in str(item.path):
+            item.add_marker(pytest.mark.stack)
+
+
+@pytest.fixture
+async def connection() -> AsyncIterator[AsyncConnection]:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.fail("gateway tests need the local stack's PostgreSQL: run them with `make test`")
+    engine = create_engine(url, pool_size=1)
+    async with engine.connect() as connection:
+        outer = await connection.begin()
+        yield connection
+        await outer.rollback()
+    await engine.dispose()
+
+
+@pytest.fixture
+async def client(connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(GatewaySettings(jwt_secret=SecretStr(JWT_SECRET)))
+
+    async def rolled_back_session() -> AsyncIterator[AsyncSession]:
+        async with AsyncSession(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as session:
+            yield session
+
+    app.dependency_overrides[database_session] = rolled_back_session
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        yield client
+
+
+@pytest.fixture
+def register(client: httpx.AsyncClient) -> Register:
+    """Registers a user and logs in; returns the login's token pair plus the user."""
+
+    async def register_and_login(username: str = "ada", **fields: Any) -> dict[str, Any]:
+        body = {
+            "email": f"{username}@example.org",
+            "username": username,
+            "password": PASSWORD,
+            **fields,
+        }
+        created = await client.post("/v1/auth/register", json=body)
+        assert created.status_code == 201, created.text
+        login = await client.post(
+            "/v1/auth/login", json={"login": username, "password": body["password"]}
+        )
+        assert login.status_code == 200, login.text
+        return {**login.json(), "user": created.json()}
+
+    return register_and_login
