@@ -12,7 +12,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from assistant_db import service_metadata
 from assistant_messaging.tables import add_messaging_tables
@@ -75,4 +75,24 @@ refresh_tokens = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Index("ix_refresh_tokens_family_id", "family_id"),
     Index("ix_refresh_tokens_user_id", "user_id"),
+)
+
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column(
+        "user_id", UUID(as_uuid=True), ForeignKey(users.c.id, ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", Text, nullable=False),
+    Column("prefix", Text, nullable=False, comment="shown in listings: na_xxxxxxxx"),
+    Column("key_hash", Text, nullable=False, unique=True, comment="SHA-256 of the whole key"),
+    Column(
+        "scopes", ARRAY(Text), nullable=False, server_default="{}", comment="empty: every scope"
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Index("ix_access_keys_user_id", "user_id"),
 )

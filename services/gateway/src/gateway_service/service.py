@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.service_app import build_app
 from gateway_service.accounts.routes import router as accounts_router
+from gateway_service.auth.api_key_routes import router as api_keys_router
 from gateway_service.auth.routes import router as auth_router
 from gateway_service.auth.tokens import AccessTokens
 from gateway_service.handlers import router
@@ -33,4 +34,5 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(auth_router)
     app.include_router(accounts_router)
+    app.include_router(api_keys_router)
     return app

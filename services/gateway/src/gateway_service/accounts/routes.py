@@ -10,7 +10,7 @@ from gateway_service.accounts import passwords
 from gateway_service.accounts.repository import Users
 from gateway_service.accounts.schemas import PasswordChange, ProfilePatch, Settings, User
 from gateway_service.auth.refresh_tokens import RefreshTokens
-from gateway_service.http.dependencies import CurrentCaller, Session
+from gateway_service.http.dependencies import AccountCaller, Session
 from gateway_service.http.problems import Problem
 
 router = APIRouter(prefix="/v1/me", tags=["accounts"])
@@ -39,12 +39,12 @@ async def user_view(users: Users, user_id: uuid.UUID) -> User:
 
 
 @router.get("", summary="The caller's profile and settings")
-async def me(caller: CurrentCaller, session: Session) -> User:
+async def me(caller: AccountCaller, session: Session) -> User:
     return await user_view(Users(session), caller.user_id)
 
 
 @router.patch("", summary="Change the caller's profile or settings")
-async def update_me(body: ProfilePatch, caller: CurrentCaller, session: Session) -> User:
+async def update_me(body: ProfilePatch, caller: AccountCaller, session: Session) -> User:
     users = Users(session)
     profile = body.model_dump(exclude_unset=True, exclude={"settings"})
     username = profile.get("username", "")
@@ -82,7 +82,7 @@ async def update_me(body: ProfilePatch, caller: CurrentCaller, session: Session)
 
 @router.post("/password", status_code=204, summary="Change the password; logs out everywhere")
 async def change_password(
-    body: PasswordChange, caller: CurrentCaller, session: Session, request: Request
+    body: PasswordChange, caller: AccountCaller, session: Session, request: Request
 ) -> Response:
     users = Users(session)
     user = await users.get(caller.user_id)
@@ -108,7 +108,7 @@ async def change_password(
 @router.post(
     "/deactivate", status_code=204, summary="Deactivate the caller's account (its history is kept)"
 )
-async def deactivate(caller: CurrentCaller, session: Session, request: Request) -> Response:
+async def deactivate(caller: AccountCaller, session: Session, request: Request) -> Response:
     await Users(session).deactivate(caller.user_id)
     lifetime: timedelta = request.app.state.refresh_lifetime
     await RefreshTokens(session, lifetime).revoke_all_of(caller.user_id)

@@ -1,7 +1,7 @@
 """FastAPI dependencies: a database session per request, token services, the caller."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway_service.accounts.repository import Users
+from gateway_service.auth.api_keys import AccessKeys, looks_like_api_key
 from gateway_service.auth.tokens import AccessTokens, InvalidToken
 from gateway_service.http.problems import Problem
 
@@ -33,6 +34,10 @@ class Caller:
     user_id: uuid.UUID
     is_admin: bool
     plan_tier: str
+    scopes: frozenset[str] | None = None  # None: a login session, every scope
+
+    def allows(self, scope: str) -> bool:
+        return self.scopes is None or not self.scopes or scope in self.scopes
 
 
 def unauthorized(detail: str) -> Problem:
@@ -50,16 +55,54 @@ async def current_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     if credentials is None:
-        raise unauthorized("send `Authorization: Bearer <access token>`")
-    try:
-        claims = tokens.verify(credentials.credentials)
-    except InvalidToken:
-        raise unauthorized("the access token is invalid or expired; refresh or log in") from None
-    user = await Users(session).get(claims.user_id)
+        raise unauthorized("send `Authorization: Bearer <access token or API key>`")
+    scopes: frozenset[str] | None = None
+    if looks_like_api_key(credentials.credentials):
+        key = await AccessKeys(session).authenticate(credentials.credentials)
+        if key is None:
+            raise unauthorized("the API key is unknown, revoked or expired")
+        user_id, scopes = key.user_id, frozenset(key.scopes)
+    else:
+        try:
+            user_id = tokens.verify(credentials.credentials).user_id
+        except InvalidToken:
+            raise unauthorized(
+                "the access token is invalid or expired; refresh or log in"
+            ) from None
+    user = await Users(session).get(user_id)
     if user is None or not user.is_active:
         raise unauthorized("the account no longer exists or is deactivated")
     structlog.contextvars.bind_contextvars(user_id=str(user.id))
-    return Caller(user_id=user.id, is_admin=user.is_admin, plan_tier=user.plan_tier)
+    return Caller(user_id=user.id, is_admin=user.is_admin, plan_tier=user.plan_tier, scopes=scopes)
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def scoped(scope: str) -> Callable[[Caller], Caller]:
+    """A dependency admitting callers whose credential carries `scope`."""
+
+    def check(caller: CurrentCaller) -> Caller:
+        if not caller.allows(scope):
+            raise Problem(
+                403,
+                "insufficient-scope",
+                "Insufficient scope",
+                f"this API key lacks the `{scope}` scope",
+                required_scope=scope,
+            )
+        return caller
+
+    return check
+
+
+def administrator(caller: CurrentCaller) -> Caller:
+    if not caller.is_admin:
+        raise Problem(
+            403, "admin-only", "Administrators only", "this endpoint is for administrators"
+        )
+    return caller
+
+
+AccountCaller = Annotated[Caller, Depends(scoped("account"))]
+AdminCaller = Annotated[Caller, Depends(administrator)]
