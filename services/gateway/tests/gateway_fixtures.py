@@ -5,6 +5,7 @@ runs inside one transaction that is rolled back, so tests never see each other's
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -16,7 +17,7 @@ from assistant_db import create_engine
 from gateway_service.http.dependencies import database_session
 from gateway_service.service import create_app
 from gateway_service.settings import GatewaySettings
-from gateway_test_support import JWT_SECRET, PASSWORD, Register
+from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, PASSWORD, Register
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,9 +39,12 @@ async def connection() -> AsyncIterator[AsyncConnection]:
     await engine.dispose()
 
 
-@pytest.fixture
-async def client(connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(GatewaySettings(jwt_secret=SecretStr(JWT_SECRET)))
+@asynccontextmanager
+async def client_for(
+    settings: GatewaySettings, connection: AsyncConnection
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a gateway app built from `settings`, whose sessions join `connection`."""
+    app = create_app(settings)
 
     async def rolled_back_session() -> AsyncIterator[AsyncSession]:
         async with AsyncSession(
@@ -51,6 +55,15 @@ async def client(connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient
     app.dependency_overrides[database_session] = rolled_back_session
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        yield client
+
+
+@pytest.fixture
+async def client(connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
+    settings = GatewaySettings(
+        jwt_secret=SecretStr(JWT_SECRET), credentials_keys=SecretStr(CREDENTIALS_KEY)
+    )
+    async with client_for(settings, connection) as client:
         yield client
 
 

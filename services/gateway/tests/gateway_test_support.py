@@ -3,8 +3,11 @@
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from assistant_runtime.credentials_cipher import CredentialCipher
+
 JWT_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "Correct-Horse-42"
+CREDENTIALS_KEY = CredentialCipher.generate_key()
 
 Register = Callable[..., Awaitable[dict[str, Any]]]
 

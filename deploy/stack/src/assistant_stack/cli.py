@@ -18,13 +18,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
 
 from assistant_messaging.admin import ensure_topics
+from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_stack import kafka, postgres
 from assistant_stack.processes import StackError, running_pid, stop
 from assistant_stack.profiles import PROFILES, REPO, Profile
 from assistant_stack.services import ServiceProcesses, migrate
+
+SECRET_VARIABLES = {"GATEWAY_JWT_SECRET", "CREDENTIALS_KEYS"}
 
 
 def external_database(profile: Profile) -> str | None:
@@ -36,16 +40,21 @@ def external_database(profile: Profile) -> str | None:
 def environment(profile: Profile) -> dict[str, str]:
     env = profile.environment()
     env["DATABASE_URL"] = external_database(profile) or profile.database_url
-    env["GATEWAY_JWT_SECRET"] = os.environ.get("GATEWAY_JWT_SECRET") or local_secret(profile)
+    env["GATEWAY_JWT_SECRET"] = os.environ.get("GATEWAY_JWT_SECRET") or local_secret(
+        profile, "gateway-jwt-secret", lambda: secrets.token_urlsafe(48)
+    )
+    env["CREDENTIALS_KEYS"] = os.environ.get("CREDENTIALS_KEYS") or local_secret(
+        profile, "credentials-keys", CredentialCipher.generate_key
+    )
     return env
 
 
-def local_secret(profile: Profile) -> str:
-    """A JWT signing secret kept in the profile's data dir, so tokens survive a restart."""
-    path = profile.data_dir / "gateway-jwt-secret"
+def local_secret(profile: Profile, name: str, make: Callable[[], str]) -> str:
+    """A secret kept in the profile's data dir (mode 0600), so it survives a restart."""
+    path = profile.data_dir / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
 
@@ -160,7 +169,7 @@ def main() -> None:
             raise SystemExit(test(profile, [a for a in rest if a != "--"]))
         elif args.command == "env":
             for key, value in environment(profile).items():
-                if "SECRET" not in key:  # secrets stay in the data dir, not in shells
+                if key not in SECRET_VARIABLES:  # secrets stay in the data dir, not in shells
                     print(f"export {key}={value}")
         else:
             kafka_pid = running_pid("kafka", profile.data_dir)

@@ -8,10 +8,12 @@ environment and are never logged.
 
 import uuid
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from assistant_runtime.credentials_cipher import CredentialCipher
 
 
 class ServiceSettings(BaseSettings):
@@ -23,6 +25,11 @@ class ServiceSettings(BaseSettings):
     )
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:19092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    credentials_keys: SecretStr | None = Field(
+        default=None,
+        validation_alias="CREDENTIALS_KEYS",
+        description="Fernet keys, newest first, for provider and Notion credentials.",
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
@@ -50,6 +57,13 @@ class ServiceSettings(BaseSettings):
             raise ValueError(f"scheme {url.drivername!r} is not postgresql://")
         if not url.database:
             raise ValueError("names no database (postgresql://host:5432/<database>)")
+        return value
+
+    @field_validator("credentials_keys")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            CredentialCipher(value.get_secret_value())  # raises a ValueError naming the rule
         return value
 
     @field_validator("kafka_bootstrap_servers")

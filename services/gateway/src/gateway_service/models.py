@@ -96,3 +96,20 @@ access_keys = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Index("ix_access_keys_user_id", "user_id"),
 )
+
+provider_credentials = Table(
+    "provider_credentials",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column(
+        "user_id", UUID(as_uuid=True), ForeignKey(users.c.id, ondelete="CASCADE"), nullable=False
+    ),
+    Column("provider", Text, nullable=False),
+    Column("ciphertext", Text, nullable=False, comment="Fernet token; never the secret"),
+    Column("fingerprint", Text, nullable=False),
+    Column("masked", Text, nullable=False),
+    Column("base_url", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("uq_provider_credentials_user_id_provider", "user_id", "provider", unique=True),
+)

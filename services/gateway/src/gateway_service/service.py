@@ -7,12 +7,14 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 
+from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.service_app import build_app
 from gateway_service.accounts.routes import router as accounts_router
 from gateway_service.auth.api_key_routes import router as api_keys_router
 from gateway_service.auth.routes import router as auth_router
 from gateway_service.auth.tokens import AccessTokens
+from gateway_service.credentials.routes import router as credentials_router
 from gateway_service.handlers import router
 from gateway_service.http.problems import install_problem_handlers
 from gateway_service.models import messaging
@@ -31,8 +33,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         secret = secrets.token_urlsafe(48)
     app.state.access_tokens = AccessTokens(secret, timedelta(minutes=settings.access_token_minutes))
     app.state.refresh_lifetime = timedelta(days=settings.refresh_token_days)
+    keys = settings.credentials_keys
+    app.state.cipher = CredentialCipher(keys.get_secret_value()) if keys else None
     install_problem_handlers(app)
     app.include_router(auth_router)
     app.include_router(accounts_router)
     app.include_router(api_keys_router)
+    app.include_router(credentials_router)
     return app

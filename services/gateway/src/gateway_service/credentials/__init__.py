@@ -1,0 +1,1 @@
+"""Users' provider and Notion credentials: validated, encrypted, shared as ciphertext."""

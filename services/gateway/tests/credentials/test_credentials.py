@@ -1,0 +1,167 @@
+"""Provider credentials: validated per provider, stored encrypted, shown masked, sent as
+ciphertext through the outbox, and only ever the caller's own."""
+
+import json
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from assistant_runtime.credentials_cipher import CredentialCipher
+from gateway_fixtures import client_for
+from gateway_service.models import messaging, provider_credentials
+from gateway_service.settings import GatewaySettings
+from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, Register, bearer
+
+OPENAI_KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+async def outbox_events(connection: AsyncConnection) -> list[dict[str, object]]:
+    rows = await connection.execute(
+        select(messaging.outbox.c.payload).where(messaging.outbox.c.topic == "credentials.updated")
+    )
+    return [json.loads(row.payload) for row in rows]
+
+
+async def test_a_credential_is_stored_and_shared_encrypted_and_shown_masked(
+    client: httpx.AsyncClient, register: Register, connection: AsyncConnection
+) -> None:
+    ada = await register("ada")
+    response = await client.put(
+        "/v1/credentials/openai", json={"api_key": OPENAI_KEY}, headers=bearer(ada["access_token"])
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["masked"] == "sk-p…6789"
+    assert len(body["fingerprint"]) == 12
+    assert OPENAI_KEY not in response.text
+
+    row = (await connection.execute(select(provider_credentials))).one()
+    assert OPENAI_KEY not in str(tuple(row))
+    assert CredentialCipher(CREDENTIALS_KEY).decrypt(row.ciphertext) == OPENAI_KEY
+
+    [event] = await outbox_events(connection)
+    assert OPENAI_KEY not in json.dumps(event)
+    assert event["user_id"] == ada["user"]["id"]
+    payload = event["payload"]
+    assert isinstance(payload, dict)
+    assert payload["action"] == "set"
+    assert CredentialCipher(CREDENTIALS_KEY).decrypt(payload["ciphertext"]) == OPENAI_KEY
+
+    listing = await client.get("/v1/credentials", headers=bearer(ada["access_token"]))
+    assert [c["provider"] for c in listing.json()] == ["openai"]
+    assert OPENAI_KEY not in listing.text
+
+
+async def test_setting_again_replaces_and_deleting_is_an_event_too(
+    client: httpx.AsyncClient, register: Register, connection: AsyncConnection
+) -> None:
+    ada = await register("ada")
+    headers = bearer(ada["access_token"])
+    await client.put("/v1/credentials/openai", json={"api_key": OPENAI_KEY}, headers=headers)
+    second = await client.put(
+        "/v1/credentials/openai",
+        json={"api_key": OPENAI_KEY.replace("abc", "xyz")},
+        headers=headers,
+    )
+    assert second.status_code == 200
+    assert len((await client.get("/v1/credentials", headers=headers)).json()) == 1
+
+    assert (await client.delete("/v1/credentials/openai", headers=headers)).status_code == 204
+    assert (await client.delete("/v1/credentials/openai", headers=headers)).status_code == 404
+    actions = [e["payload"]["action"] for e in await outbox_events(connection)]  # type: ignore[index]
+    assert actions == ["set", "set", "deleted"]
+
+
+@pytest.mark.parametrize(
+    ("provider", "body", "field", "rule"),
+    [
+        ("anthropic", {"api_key": OPENAI_KEY}, "api_key", "key_prefix"),
+        ("openai", {"api_key": "sk-short"}, "api_key", "key_length"),
+        ("ollama", {"api_key": "anything"}, "base_url", "required"),
+        (
+            "notion",
+            {"api_key": "secret_" + "n" * 30, "base_url": "https://x.example"},
+            "base_url",
+            "not_allowed",
+        ),
+        ("Bad Name!", {"api_key": OPENAI_KEY}, "provider", "unknown_provider"),
+        ("openai", {"api_key": OPENAI_KEY, "base_url": "not a url"}, "base_url", "url_parsing"),
+        ("openai", {"key": OPENAI_KEY}, "key", "extra_forbidden"),
+    ],
+)
+async def test_malformed_credentials_name_the_field_and_rule_and_change_nothing(
+    client: httpx.AsyncClient,
+    register: Register,
+    connection: AsyncConnection,
+    provider: str,
+    body: dict[str, str],
+    field: str,
+    rule: str,
+) -> None:
+    ada = await register("ada")
+    response = await client.put(
+        f"/v1/credentials/{provider}", json=body, headers=bearer(ada["access_token"])
+    )
+    assert response.status_code == 422
+    assert {"field": field, "rule": rule} in [
+        {"field": e["field"], "rule": e["rule"]} for e in response.json()["errors"]
+    ]
+    assert OPENAI_KEY not in response.text
+    assert (await connection.execute(select(provider_credentials))).first() is None
+    assert await outbox_events(connection) == []
+
+
+async def test_an_openai_compatible_server_is_registered_by_name_and_base_url(
+    client: httpx.AsyncClient, register: Register
+) -> None:
+    ada = await register("ada")
+    response = await client.put(
+        "/v1/credentials/local-vllm",
+        json={"api_key": "token", "base_url": "http://127.0.0.1:8080/v1"},
+        headers=bearer(ada["access_token"]),
+    )
+    assert response.status_code == 200
+    assert response.json()["base_url"] == "http://127.0.0.1:8080/v1"
+
+
+async def test_users_never_see_or_delete_each_others_credentials(
+    client: httpx.AsyncClient, register: Register
+) -> None:
+    ada, bob = await register("ada"), await register("bob")
+    await client.put(
+        "/v1/credentials/openai", json={"api_key": OPENAI_KEY}, headers=bearer(ada["access_token"])
+    )
+    assert (await client.get("/v1/credentials", headers=bearer(bob["access_token"]))).json() == []
+    deleting = await client.delete("/v1/credentials/openai", headers=bearer(bob["access_token"]))
+    assert deleting.status_code == 404
+    assert (
+        len((await client.get("/v1/credentials", headers=bearer(ada["access_token"]))).json()) == 1
+    )
+
+
+async def test_without_credentials_keys_the_server_says_so(
+    register: Register, connection: AsyncConnection
+) -> None:
+    ada = await register("ada")
+    keyless = GatewaySettings(jwt_secret=SecretStr(JWT_SECRET))
+    async with client_for(keyless, connection) as client:
+        response = await client.put(
+            "/v1/credentials/openai",
+            json={"api_key": OPENAI_KEY},
+            headers=bearer(ada["access_token"]),
+        )
+    assert response.status_code == 503
+    assert "CREDENTIALS_KEYS" in response.json()["detail"]
+
+
+def test_old_ciphertext_still_decrypts_after_a_key_rotation() -> None:
+    old = CredentialCipher(CREDENTIALS_KEY)
+    ciphertext = old.encrypt(OPENAI_KEY)
+    rotated = CredentialCipher(f"{CredentialCipher.generate_key()},{CREDENTIALS_KEY}")
+    assert rotated.decrypt(ciphertext) == OPENAI_KEY
+    assert rotated.decrypt(rotated.rotate(ciphertext)) == OPENAI_KEY
+    with pytest.raises(ValueError, match="not made with any of CREDENTIALS_KEYS"):
+        CredentialCipher(CredentialCipher.generate_key()).decrypt(ciphertext)
