@@ -1,5 +1,6 @@
 """The HTTP face every service has: /healthz, /readyz, /metrics, and a request id per call."""
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,6 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from assistant_runtime.runtime import ServiceRuntime
 
 REQUEST_ID_HEADER = "X-Request-ID"
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes would drown the log
+
+log = structlog.get_logger(__name__)
 
 
 def create_service_app(runtime: ServiceRuntime, **fastapi_options: object) -> FastAPI:
@@ -32,8 +36,18 @@ def create_service_app(runtime: ServiceRuntime, **fastapi_options: object) -> Fa
     ) -> Response:
         request_id = request.headers.get(REQUEST_ID_HEADER) or str(uuid.uuid4())
         request.state.request_id = request_id
+        started = time.perf_counter()
         with structlog.contextvars.bound_contextvars(correlation_id=request_id):
             response = await call_next(request)
+            if request.url.path not in QUIET_PATHS:
+                # The path only: query strings and bodies may carry secrets or prompts.
+                log.info(
+                    "request",
+                    method=request.method,
+                    path=request.url.path,
+                    status=response.status_code,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
         response.headers[REQUEST_ID_HEADER] = request_id
         return response
 
