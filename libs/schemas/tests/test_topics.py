@@ -61,7 +61,11 @@ def test_each_service_has_retry_and_dead_letter_companions() -> None:
 
 
 def test_subscriptions_list_what_a_service_consumes() -> None:
-    assert [t.name for t in subscriptions("analytics")] == ["usage.recorded", "usage.report.query"]
+    assert [t.name for t in subscriptions("analytics")] == [
+        "account.deleted",
+        "usage.recorded",
+        "usage.report.query",
+    ]
 
 
 def test_an_event_is_published_on_its_home_topic_keyed_as_declared() -> None:

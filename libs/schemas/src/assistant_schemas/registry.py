@@ -5,10 +5,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from assistant_schemas import budget, credentials, documents, generation, notion, queries, usage
+from assistant_schemas import (
+    accounts,
+    budget,
+    credentials,
+    documents,
+    generation,
+    notion,
+    queries,
+    usage,
+)
 from assistant_schemas.envelope import ContractError, Envelope
 
-_MODULES = (generation, notion, documents, credentials, usage, budget, queries)
+_MODULES = (accounts, generation, notion, documents, credentials, usage, budget, queries)
 
 
 def _collect() -> dict[tuple[str, int], type[Envelope[Any]]]:

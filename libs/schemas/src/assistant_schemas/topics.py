@@ -11,7 +11,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from assistant_schemas import budget, credentials, documents, generation, notion, queries, usage
+from assistant_schemas import (
+    accounts,
+    budget,
+    credentials,
+    documents,
+    generation,
+    notion,
+    queries,
+    usage,
+)
 from assistant_schemas.envelope import Envelope
 
 SERVICES = ("gateway", "generation", "notion_sync", "ingestion", "analytics")
@@ -60,6 +69,14 @@ REPLIES = "gateway.replies"
 REPLY_PARTITIONS = 32
 
 TOPICS: tuple[Topic, ...] = (
+    Topic(
+        "account.deleted",
+        "An account was deleted: remove or anonymise everything of that user.",
+        (accounts.AccountDeletedV1,),
+        key=("user_id",),
+        consumers=("generation", "notion_sync", "ingestion", "analytics"),
+        retention=30 * DAY,
+    ),
     Topic(
         "generation.requested",
         "A user asked for content; generation answers it.",

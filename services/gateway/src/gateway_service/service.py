@@ -11,6 +11,7 @@ from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.service_app import build_app
 from gateway_service.accounts.routes import router as accounts_router
+from gateway_service.admin.routes import router as admin_router
 from gateway_service.auth.api_key_routes import router as api_keys_router
 from gateway_service.auth.routes import router as auth_router
 from gateway_service.auth.tokens import AccessTokens
@@ -33,6 +34,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         secret = secrets.token_urlsafe(48)
     app.state.access_tokens = AccessTokens(secret, timedelta(minutes=settings.access_token_minutes))
     app.state.refresh_lifetime = timedelta(days=settings.refresh_token_days)
+    admin_email = settings.bootstrap_admin_email
+    app.state.bootstrap_admin = admin_email.lower() if admin_email else None
     keys = settings.credentials_keys
     app.state.cipher = CredentialCipher(keys.get_secret_value()) if keys else None
     install_problem_handlers(app)
@@ -40,4 +43,5 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(accounts_router)
     app.include_router(api_keys_router)
     app.include_router(credentials_router)
+    app.include_router(admin_router)
     return app

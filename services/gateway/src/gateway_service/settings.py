@@ -13,6 +13,10 @@ class GatewaySettings(ServiceSettings):
         description="Signs access tokens; at least 32 characters, the same on every gateway "
         "instance. Unset: a random one per process (tokens die with it).",
     )
+    bootstrap_admin_email: str | None = Field(
+        default=None,
+        description="The account registered with this email becomes an administrator.",
+    )
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
 

@@ -172,3 +172,10 @@ async def test_a_deactivated_account_keeps_its_row_but_cannot_be_used(
     row = (await connection.execute(select(users).where(users.c.username == "ada"))).one()
     assert row.is_active is False
     assert row.deactivated_at is not None
+
+
+def test_the_password_rule_ignores_names_it_could_not_read() -> None:
+    from gateway_service.accounts.passwords import weakness
+
+    assert weakness("Correct-Horse-42", username="", email="") is None
+    assert weakness("Correct-Horse-42", username="horse", email="x@y.z") is not None

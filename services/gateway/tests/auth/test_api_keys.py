@@ -24,7 +24,11 @@ async def test_a_key_is_shown_once_stored_hashed_and_works_as_a_credential(
     listing = (await client.get("/v1/api-keys", headers=bearer(ada["access_token"]))).json()
     assert [k["name"] for k in listing] == ["ci"]
     assert "key" not in listing[0]
-    stored = (await connection.execute(select(access_keys))).one()
+    stored = (
+        await connection.execute(
+            select(access_keys).where(access_keys.c.user_id == ada["user"]["id"])
+        )
+    ).one()
     assert key not in str(tuple(stored)), "only the hash and the visible prefix are stored"
 
     me = await client.get("/v1/me", headers=bearer(key))

@@ -18,11 +18,15 @@ from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, Register, bearer
 OPENAI_KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
 
 
-async def outbox_events(connection: AsyncConnection) -> list[dict[str, object]]:
+async def outbox_events(connection: AsyncConnection, user_id: str) -> list[dict[str, object]]:
+    """This user's credential events still in the outbox (no relay runs in these tests)."""
     rows = await connection.execute(
-        select(messaging.outbox.c.payload).where(messaging.outbox.c.topic == "credentials.updated")
+        select(messaging.outbox.c.payload)
+        .where(messaging.outbox.c.topic == "credentials.updated")
+        .order_by(messaging.outbox.c.id)
     )
-    return [json.loads(row.payload) for row in rows]
+    events = [json.loads(row.payload) for row in rows]
+    return [event for event in events if event["user_id"] == user_id]
 
 
 async def test_a_credential_is_stored_and_shared_encrypted_and_shown_masked(
@@ -38,11 +42,15 @@ async def test_a_credential_is_stored_and_shared_encrypted_and_shown_masked(
     assert len(body["fingerprint"]) == 12
     assert OPENAI_KEY not in response.text
 
-    row = (await connection.execute(select(provider_credentials))).one()
+    row = (
+        await connection.execute(
+            select(provider_credentials).where(provider_credentials.c.user_id == ada["user"]["id"])
+        )
+    ).one()
     assert OPENAI_KEY not in str(tuple(row))
     assert CredentialCipher(CREDENTIALS_KEY).decrypt(row.ciphertext) == OPENAI_KEY
 
-    [event] = await outbox_events(connection)
+    [event] = await outbox_events(connection, ada["user"]["id"])
     assert OPENAI_KEY not in json.dumps(event)
     assert event["user_id"] == ada["user"]["id"]
     payload = event["payload"]
@@ -71,7 +79,7 @@ async def test_setting_again_replaces_and_deleting_is_an_event_too(
 
     assert (await client.delete("/v1/credentials/openai", headers=headers)).status_code == 204
     assert (await client.delete("/v1/credentials/openai", headers=headers)).status_code == 404
-    actions = [e["payload"]["action"] for e in await outbox_events(connection)]  # type: ignore[index]
+    actions = [e["payload"]["action"] for e in await outbox_events(connection, ada["user"]["id"])]  # type: ignore[index]
     assert actions == ["set", "set", "deleted"]
 
 
@@ -110,8 +118,12 @@ async def test_malformed_credentials_name_the_field_and_rule_and_change_nothing(
         {"field": e["field"], "rule": e["rule"]} for e in response.json()["errors"]
     ]
     assert OPENAI_KEY not in response.text
-    assert (await connection.execute(select(provider_credentials))).first() is None
-    assert await outbox_events(connection) == []
+    assert (
+        await connection.execute(
+            select(provider_credentials).where(provider_credentials.c.user_id == ada["user"]["id"])
+        )
+    ).first() is None
+    assert await outbox_events(connection, ada["user"]["id"]) == []
 
 
 async def test_an_openai_compatible_server_is_registered_by_name_and_base_url(

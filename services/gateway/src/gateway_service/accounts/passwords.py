@@ -41,6 +41,7 @@ def weakness(password: str, *, username: str, email: str) -> str | None:
     if classes < 3:
         return "must mix at least three of: lower case, upper case, digits, symbols"
     lowered = password.lower()
-    if username.lower() in lowered or email.split("@")[0].lower() in lowered:
+    names = [name.lower() for name in (username, email.split("@")[0]) if len(name) >= 3]
+    if any(name in lowered for name in names):
         return "must not contain the username or the email's name"
     return None

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy import Row, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway_service.models import user_settings, users
@@ -15,7 +15,13 @@ class Users:
         self.session = session
 
     async def add(
-        self, *, email: str, username: str, password_hash: str, full_name: str | None
+        self,
+        *,
+        email: str,
+        username: str,
+        password_hash: str,
+        full_name: str | None,
+        is_admin: bool = False,
     ) -> uuid.UUID:
         user_id = uuid.uuid4()
         await self.session.execute(
@@ -25,6 +31,7 @@ class Users:
                 username=username,
                 password_hash=password_hash,
                 full_name=full_name,
+                is_admin=is_admin,
             )
         )
         await self.session.execute(insert(user_settings).values(user_id=user_id))
@@ -98,6 +105,10 @@ class Users:
 
     async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
         await self.update_profile(user_id, {"password_hash": password_hash})
+
+    async def delete(self, user_id: uuid.UUID) -> None:
+        """Removes the user; settings, sessions, keys and credentials go with it (cascade)."""
+        await self.session.execute(delete(users).where(users.c.id == user_id))
 
     async def deactivate(self, user_id: uuid.UUID) -> None:
         await self.update_profile(

@@ -1,16 +1,23 @@
 """GET/PATCH /v1/me, POST /v1/me/password, POST /v1/me/deactivate."""
 
 import uuid
-from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.exc import IntegrityError
 
+from assistant_schemas import new_event
+from assistant_schemas.accounts import AccountDeletedPayload, AccountDeletedV1
 from gateway_service.accounts import passwords
 from gateway_service.accounts.repository import Users
-from gateway_service.accounts.schemas import PasswordChange, ProfilePatch, Settings, User
-from gateway_service.auth.refresh_tokens import RefreshTokens
-from gateway_service.http.dependencies import AccountCaller, Session
+from gateway_service.accounts.schemas import (
+    AccountDeletion,
+    PasswordChange,
+    ProfilePatch,
+    Settings,
+    User,
+)
+from gateway_service.auth.refresh_tokens import revoke_all_sessions
+from gateway_service.http.dependencies import AccountCaller, EventOutbox, Session
 from gateway_service.http.problems import Problem
 
 router = APIRouter(prefix="/v1/me", tags=["accounts"])
@@ -99,8 +106,7 @@ async def change_password(
             errors=[{"field": "new_password", "rule": "password_strength", "message": reason}],
         )
     await users.set_password_hash(caller.user_id, passwords.hash_password(body.new_password))
-    lifetime: timedelta = request.app.state.refresh_lifetime
-    await RefreshTokens(session, lifetime).revoke_all_of(caller.user_id)
+    await revoke_all_sessions(session, caller.user_id)
     await session.commit()
     return Response(status_code=204)
 
@@ -108,9 +114,40 @@ async def change_password(
 @router.post(
     "/deactivate", status_code=204, summary="Deactivate the caller's account (its history is kept)"
 )
-async def deactivate(caller: AccountCaller, session: Session, request: Request) -> Response:
+async def deactivate(caller: AccountCaller, session: Session) -> Response:
     await Users(session).deactivate(caller.user_id)
-    lifetime: timedelta = request.app.state.refresh_lifetime
-    await RefreshTokens(session, lifetime).revoke_all_of(caller.user_id)
+    await revoke_all_sessions(session, caller.user_id)
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.delete(
+    "",
+    status_code=204,
+    summary="Delete the caller's account; every service removes that user's data",
+)
+async def delete_me(
+    body: AccountDeletion,
+    caller: AccountCaller,
+    session: Session,
+    events: EventOutbox,
+    request: Request,
+) -> Response:
+    users = Users(session)
+    user = await users.get(caller.user_id)
+    assert user is not None
+    if not passwords.verify_password(user.password_hash, body.password):
+        raise Problem(403, "wrong-password", "Wrong password", "password does not match")
+    await users.delete(caller.user_id)
+    await events.add(
+        session,
+        new_event(
+            AccountDeletedV1,
+            AccountDeletedPayload(reason="user_request"),
+            correlation_id=request.state.request_id,
+            producer="gateway",
+            user_id=caller.user_id,
+        ),
+    )
     await session.commit()
     return Response(status_code=204)

@@ -53,6 +53,10 @@ class PasswordChange(Body):
     new_password: str = Field(max_length=1000)
 
 
+class AccountDeletion(Body):
+    password: str = Field(min_length=1, max_length=1000, description="Confirms the deletion.")
+
+
 class Settings(BaseModel):
     default_provider: str | None = None
     default_model: str | None = None

@@ -74,13 +74,6 @@ class RefreshTokens:
             .values(revoked_at=datetime.now(UTC))
         )
 
-    async def revoke_all_of(self, user_id: uuid.UUID) -> None:
-        await self.session.execute(
-            update(refresh_tokens)
-            .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(UTC))
-        )
-
     async def _issue(self, user_id: uuid.UUID, *, family_id: uuid.UUID) -> str:
         token = secrets.token_urlsafe(32)
         await self.session.execute(
@@ -93,3 +86,12 @@ class RefreshTokens:
             )
         )
         return token
+
+
+async def revoke_all_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Revokes every refresh token of a user: every device must log in again."""
+    await session.execute(
+        update(refresh_tokens)
+        .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )

@@ -46,7 +46,7 @@ def conflict(fields: list[str]) -> Problem:
 
 
 @router.post("/register", status_code=201, summary="Create an account")
-async def register(body: RegisterRequest, session: Session) -> User:
+async def register(body: RegisterRequest, session: Session, request: Request) -> User:
     users = Users(session)
     taken = await users.taken(email=body.email, username=body.username)
     if taken:
@@ -56,6 +56,7 @@ async def register(body: RegisterRequest, session: Session) -> User:
         username=body.username,
         password_hash=passwords.hash_password(body.password),
         full_name=body.full_name,
+        is_admin=body.email.lower() == request.app.state.bootstrap_admin,
     )
     try:
         await session.commit()

@@ -12,13 +12,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 from sqlalchemy import Row
 
-from assistant_messaging.outbox import Outbox
 from assistant_runtime.credentials_cipher import CredentialCipher, fingerprint, masked
 from assistant_schemas import new_event
 from assistant_schemas.credentials import CredentialsUpdatedPayload, CredentialsUpdatedV1
 from gateway_service.credentials.repository import Credentials
 from gateway_service.credentials.rules import problems
-from gateway_service.http.dependencies import AccountCaller, Caller, Session
+from gateway_service.http.dependencies import AccountCaller, Caller, EventOutbox, Session
 from gateway_service.http.problems import Problem
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"])
@@ -52,11 +51,6 @@ def cipher(request: Request) -> CredentialCipher:
     return found
 
 
-def outbox(request: Request) -> Outbox:
-    found: Outbox = request.app.state.runtime.outbox
-    return found
-
-
 def view(row: Row[Any]) -> CredentialOut:
     return CredentialOut(**{name: getattr(row, name) for name in CredentialOut.model_fields})
 
@@ -81,7 +75,7 @@ async def put_credential(
     session: Session,
     request: Request,
     box: Annotated[CredentialCipher, Depends(cipher)],
-    events: Annotated[Outbox, Depends(outbox)],
+    events: EventOutbox,
 ) -> CredentialOut:
     secret = body.api_key.get_secret_value()
     base_url = str(body.base_url) if body.base_url else None
@@ -132,7 +126,7 @@ async def delete_credential(
     caller: AccountCaller,
     session: Session,
     request: Request,
-    events: Annotated[Outbox, Depends(outbox)],
+    events: EventOutbox,
 ) -> Response:
     if not await Credentials(session).remove(caller.user_id, provider):
         raise Problem(

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant_messaging.outbox import Outbox
 from gateway_service.accounts.repository import Users
 from gateway_service.auth.api_keys import AccessKeys, looks_like_api_key
 from gateway_service.auth.tokens import AccessTokens, InvalidToken
@@ -106,3 +107,11 @@ def administrator(caller: CurrentCaller) -> Caller:
 
 AccountCaller = Annotated[Caller, Depends(scoped("account"))]
 AdminCaller = Annotated[Caller, Depends(administrator)]
+
+
+def event_outbox(request: Request) -> Outbox:
+    outbox: Outbox = request.app.state.runtime.outbox
+    return outbox
+
+
+EventOutbox = Annotated[Outbox, Depends(event_outbox)]

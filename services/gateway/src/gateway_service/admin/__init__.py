@@ -1,0 +1,1 @@
+"""Administration: users, plan tiers, deactivation."""
