@@ -5,11 +5,12 @@ runs inside one transaction that is rolled back, so tests never see each other's
 
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -39,11 +40,8 @@ async def connection() -> AsyncIterator[AsyncConnection]:
     await engine.dispose()
 
 
-@asynccontextmanager
-async def client_for(
-    settings: GatewaySettings, connection: AsyncConnection
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of a gateway app built from `settings`, whose sessions join `connection`."""
+def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
+    """A gateway app built from `settings`, whose sessions join `connection`."""
     app = create_app(settings)
 
     async def rolled_back_session() -> AsyncIterator[AsyncSession]:
@@ -53,17 +51,33 @@ async def client_for(
             yield session
 
     app.dependency_overrides[database_session] = rolled_back_session
+    return app
+
+
+@asynccontextmanager
+async def client_of(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         yield client
 
 
+def client_for(
+    settings: GatewaySettings, connection: AsyncConnection
+) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    return client_of(app_for(settings, connection))
+
+
 @pytest.fixture
-async def client(connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
+def app(connection: AsyncConnection) -> FastAPI:
     settings = GatewaySettings(
         jwt_secret=SecretStr(JWT_SECRET), credentials_keys=SecretStr(CREDENTIALS_KEY)
     )
-    async with client_for(settings, connection) as client:
+    return app_for(settings, connection)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_of(app) as client:
         yield client
 
 

@@ -7,6 +7,8 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
+    PrimaryKeyConstraint,
     Table,
     Text,
     func,
@@ -112,4 +114,14 @@ provider_credentials = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("uq_provider_credentials_user_id_provider", "user_id", "provider", unique=True),
+)
+
+rate_limit_windows = Table(
+    "rate_limit_windows",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("family", Text, nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("user_id", "family", "window_start", name="pk_rate_limit_windows"),
 )

@@ -1,0 +1,1 @@
+"""Admission: whether a request may proceed (rate limits per plan tier)."""
