@@ -6,6 +6,7 @@ from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_runtime.definition import ServiceDefinition
@@ -18,6 +19,7 @@ from gateway_service.auth.routes import router as auth_router
 from gateway_service.auth.tokens import AccessTokens
 from gateway_service.credentials.routes import router as credentials_router
 from gateway_service.handlers import router
+from gateway_service.http.body_limit import BodyLimitMiddleware
 from gateway_service.http.problems import install_problem_handlers
 from gateway_service.models import messaging
 from gateway_service.settings import GatewaySettings
@@ -41,6 +43,22 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     keys = settings.credentials_keys
     app.state.cipher = CredentialCipher(keys.get_secret_value()) if keys else None
     install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
+            ],
+        )
     app.include_router(auth_router)
     app.include_router(accounts_router)
     app.include_router(api_keys_router)

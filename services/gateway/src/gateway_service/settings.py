@@ -17,6 +17,14 @@ class GatewaySettings(ServiceSettings):
         default=None,
         description="The account registered with this email becomes an administrator.",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest JSON request body accepted."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins a browser frontend may call from, e.g. "
+        '["https://app.example.org"]; empty: no cross-origin access.',
+    )
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
 
