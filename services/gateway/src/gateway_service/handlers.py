@@ -1,5 +1,42 @@
-"""Events the gateway service consumes."""
+"""Events the gateway consumes: budget updates from analytics (more arrive with later work)."""
 
-from assistant_messaging.router import EventRouter
+from assistant_messaging.failures import PermanentFailure
+from assistant_messaging.router import EventRouter, MessageContext
+from assistant_schemas.budget import BudgetExceededV1, BudgetUpdatedV1
+from gateway_service.admission import budgets
 
 router = EventRouter("gateway")
+
+
+@router.handles(BudgetUpdatedV1)
+async def budget_updated(event: BudgetUpdatedV1, context: MessageContext) -> None:
+    if event.user_id is None:
+        raise PermanentFailure("budget.updated names no user_id")
+    payload = event.payload
+    await budgets.record(
+        context.session,
+        event.user_id,
+        event.occurred_at,
+        {
+            "period": payload.period,
+            "state": payload.state,
+            "spent_usd": payload.spent_usd,
+            "tokens": payload.tokens,
+            "hard_limit_usd": payload.hard_limit_usd,
+        },
+    )
+
+
+@router.handles(BudgetExceededV1)
+async def budget_exceeded(event: BudgetExceededV1, context: MessageContext) -> None:
+    if event.user_id is None:
+        raise PermanentFailure("budget.exceeded names no user_id")
+    await budgets.record(
+        context.session,
+        event.user_id,
+        event.occurred_at,
+        {
+            "period": event.payload.period,
+            "state": "hard_exceeded",
+        },
+    )

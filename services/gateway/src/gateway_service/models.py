@@ -1,6 +1,7 @@
 """Tables of the `gateway` schema: identity (users, settings, refresh tokens) and messaging."""
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -8,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     PrimaryKeyConstraint,
     Table,
     Text,
@@ -124,4 +126,21 @@ rate_limit_windows = Table(
     Column("window_start", DateTime(timezone=True), nullable=False),
     Column("count", Integer, nullable=False),
     PrimaryKeyConstraint("user_id", "family", "window_start", name="pk_rate_limit_windows"),
+)
+
+budget_projection = Table(
+    "budget_projection",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), primary_key=True),
+    Column("period", Text, nullable=False, comment="YYYY-MM"),
+    Column("state", Text, nullable=False, comment="ok, soft_exceeded or hard_exceeded"),
+    Column("spent_usd", Numeric(18, 6), nullable=True),
+    Column("tokens", BigInteger, nullable=True),
+    Column("hard_limit_usd", Numeric(18, 6), nullable=True),
+    Column(
+        "as_of",
+        DateTime(timezone=True),
+        nullable=False,
+        comment="occurred_at of the event applied last; older events are ignored",
+    ),
 )

@@ -1,0 +1,64 @@
+"""The budget projection mirrors analytics' newest word; over a hard limit means 402."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from fastapi import Depends, FastAPI
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from gateway_service.admission import budgets
+from gateway_service.admission.dependencies import within_budget
+from gateway_service.models import budget_projection
+from gateway_test_support import Register, bearer
+
+
+async def test_an_older_event_never_overwrites_a_newer_one(connection: AsyncConnection) -> None:
+    user, now = uuid.uuid4(), datetime.now(UTC)
+    period = budgets.current_period()
+    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
+        await budgets.record(session, user, now, {"period": period, "state": "hard_exceeded"})
+        await budgets.record(
+            session, user, now - timedelta(seconds=5), {"period": period, "state": "ok"}
+        )
+        assert await budgets.over_hard_limit(session, user)
+        await budgets.record(
+            session, user, now + timedelta(seconds=5), {"period": period, "state": "ok"}
+        )
+        assert not await budgets.over_hard_limit(session, user)
+        state = await session.scalar(
+            select(budget_projection.c.state).where(budget_projection.c.user_id == user)
+        )
+        assert state == "ok"
+
+
+async def test_last_months_excess_does_not_block_this_month(connection: AsyncConnection) -> None:
+    user = uuid.uuid4()
+    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
+        await budgets.record(
+            session, user, datetime.now(UTC), {"period": "2001-01", "state": "hard_exceeded"}
+        )
+        assert not await budgets.over_hard_limit(session, user)
+
+
+async def test_a_user_over_a_hard_limit_is_refused_with_402(
+    app: FastAPI, client: httpx.AsyncClient, register: Register, connection: AsyncConnection
+) -> None:
+    @app.get("/test/work", dependencies=[Depends(within_budget)])
+    async def work() -> dict[str, bool]:
+        return {"ok": True}
+
+    ada = await register("ada")
+    assert (await client.get("/test/work", headers=bearer(ada["access_token"]))).status_code == 200
+    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
+        await budgets.record(
+            session,
+            uuid.UUID(ada["user"]["id"]),
+            datetime.now(UTC),
+            {"period": budgets.current_period(), "state": "hard_exceeded"},
+        )
+        await session.commit()
+    refused = await client.get("/test/work", headers=bearer(ada["access_token"]))
+    assert refused.status_code == 402
+    assert refused.json()["type"].endswith("/budget-exceeded")
