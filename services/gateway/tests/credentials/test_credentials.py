@@ -158,7 +158,7 @@ async def test_without_credentials_keys_the_server_says_so(
     register: Register, connection: AsyncConnection
 ) -> None:
     ada = await register("ada")
-    keyless = GatewaySettings(jwt_secret=SecretStr(JWT_SECRET))
+    keyless = GatewaySettings(jwt_secret=SecretStr(JWT_SECRET), credentials_keys=None)
     async with client_for(keyless, connection) as client:
         response = await client.put(
             "/v1/credentials/openai",
