@@ -1,11 +1,14 @@
-"""Events the gateway consumes: budget updates from analytics (more arrive with later work)."""
+"""Events the gateway consumes: budget updates from analytics, and the progress and outcome
+of every request it accepted (the request status projection)."""
 
 from assistant_messaging.failures import PermanentFailure
 from assistant_messaging.router import EventRouter, MessageContext
 from assistant_schemas.budget import BudgetExceededV1, BudgetUpdatedV1
 from gateway_service.admission import budgets
+from gateway_service.requests import projection
 
 router = EventRouter("gateway")
+projection.register(router)
 
 
 @router.handles(BudgetUpdatedV1)

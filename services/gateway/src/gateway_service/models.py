@@ -144,3 +144,29 @@ budget_projection = Table(
         comment="occurred_at of the event applied last; older events are ignored",
     ),
 )
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True, comment="the request_id in events"),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("kind", Text, nullable=False, comment="generation, document or notion_save"),
+    Column("status", Text, nullable=False, comment="accepted, running, succeeded or failed"),
+    Column("detail", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("status IN ('accepted', 'running', 'succeeded', 'failed')", name="status"),
+    Index("ix_requests_user_id_created_at", "user_id", "created_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("fingerprint", Text, nullable=False, comment="SHA-256 of method, path and body"),
+    Column("status_code", Integer, nullable=True, comment="null while the first is in flight"),
+    Column("body", JSONB, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("user_id", "key", name="pk_idempotency_keys"),
+)

@@ -22,6 +22,7 @@ from gateway_service.handlers import router
 from gateway_service.http.body_limit import BodyLimitMiddleware
 from gateway_service.http.problems import install_problem_handlers
 from gateway_service.models import messaging
+from gateway_service.requests.routes import router as requests_router
 from gateway_service.settings import GatewaySettings
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
@@ -64,4 +65,5 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(api_keys_router)
     app.include_router(credentials_router)
     app.include_router(admin_router)
+    app.include_router(requests_router)
     return app

@@ -1,0 +1,1 @@
+"""Accepted asynchronous requests and their status, projected from the services' events."""

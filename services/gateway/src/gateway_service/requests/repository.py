@@ -1,0 +1,94 @@
+"""The request status projection. A request is accepted by the POST that creates the work and
+then follows the events of the service doing it. Events only ever move a request forward: a
+late progress event never turns a finished request back into a running one."""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Row, and_, case, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway_service.models import requests
+
+Kind = Literal["generation", "document", "notion_save"]
+Status = Literal["accepted", "running", "succeeded", "failed"]
+FINISHED = ("succeeded", "failed")
+
+
+class Requests:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def accept(self, request_id: uuid.UUID, user_id: uuid.UUID, kind: Kind) -> None:
+        await self.session.execute(
+            insert(requests).values(id=request_id, user_id=user_id, kind=kind, status="accepted")
+        )
+
+    async def follow(
+        self,
+        request_id: uuid.UUID,
+        user_id: uuid.UUID,
+        kind: Kind,
+        status: Status,
+        detail: dict[str, Any],
+    ) -> None:
+        """Applies an event's news; creates the request if it was started elsewhere (another
+        system publishing to Kafka directly)."""
+        statement = insert(requests).values(
+            id=request_id, user_id=user_id, kind=kind, status=status, detail=detail
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                "status": case(
+                    (
+                        and_(
+                            requests.c.status.in_(FINISHED), statement.excluded.status == "running"
+                        ),
+                        requests.c.status,
+                    ),
+                    else_=statement.excluded.status,
+                ),
+                "detail": requests.c.detail.op("||")(statement.excluded.detail),
+                "updated_at": func.now(),
+            },
+            # A request belongs to one user forever; an event naming another is ignored.
+            where=requests.c.user_id == statement.excluded.user_id,
+        )
+        await self.session.execute(statement)
+
+    async def of_user(self, user_id: uuid.UUID, request_id: uuid.UUID) -> Row[Any] | None:
+        return (
+            await self.session.execute(
+                select(requests).where(requests.c.id == request_id, requests.c.user_id == user_id)
+            )
+        ).one_or_none()
+
+    async def page(
+        self,
+        user_id: uuid.UUID,
+        *,
+        kind: Kind | None,
+        limit: int,
+        before: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Row[Any]]:
+        """Newest first; `before` is the (created_at, id) of the last row of the previous page."""
+        statement = (
+            select(requests)
+            .where(requests.c.user_id == user_id)
+            .order_by(requests.c.created_at.desc(), requests.c.id.desc())
+            .limit(limit)
+        )
+        if kind:
+            statement = statement.where(requests.c.kind == kind)
+        if before:
+            created_at, request_id = before
+            statement = statement.where(
+                or_(
+                    requests.c.created_at < created_at,
+                    and_(requests.c.created_at == created_at, requests.c.id < request_id),
+                )
+            )
+        return list(await self.session.execute(statement))
