@@ -69,10 +69,12 @@ docs: install
 	$(UV) run --frozen python -m gateway_service.openapi docs/openapi.json
 
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(STACK) up --profile bench
 	eval "$$($(STACK) env --profile bench)" && \
 		$(UV) run --frozen python -m bench.event_path && \
-		$(UV) run --frozen python -m bench.request_reply; \
+		$(UV) run --frozen python -m bench.request_reply && \
+		$(UV) run --frozen python -m bench.gateway_admission; \
 		status=$$?; $(STACK) down --profile bench; exit $$status
 
 clean:

@@ -1,10 +1,14 @@
 """Shared set-up for benchmarks: the bench stack's addresses, a scratch schema, percentiles."""
 
 import os
+import socket
 import statistics
+import subprocess
+import time
 import uuid
 from collections.abc import Sequence
 
+import httpx
 from sqlalchemy import text
 
 from assistant_db import create_engine, service_metadata
@@ -88,3 +92,28 @@ def summary(values: Sequence[float]) -> str:
         f"p50 {percentile(values, 50):7.2f} ms  p99 {percentile(values, 99):7.2f} ms  "
         f"mean {statistics.fmean(values):7.2f} ms  (n={len(values)})"
     )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve_until_ready(
+    command: list[str], ready_url: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.Popen[bytes]:
+    """Starts a server process and returns once `ready_url` answers 200."""
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(ready_url, timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"{command[2]} was not ready at {ready_url} within {timeout:g}s")

@@ -2,20 +2,65 @@
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant_runtime.runtime import ServiceRuntime
 
 REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID_HEADER_BYTES = REQUEST_ID_HEADER.lower().encode()
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes would drown the log
 
 log = structlog.get_logger(__name__)
+
+
+class RequestContextMiddleware:
+    """Echoes or assigns `X-Request-ID`, binds it as the correlation id of everything logged or
+    published while serving the request, and logs one line per request. Pure ASGI: Starlette's
+    `BaseHTTPMiddleware` costs more than the whole of a cheap request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = headers.get(REQUEST_ID_HEADER_BYTES, b"").decode() or str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER_BYTES, request_id.encode()),
+                ]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(correlation_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                if scope["path"] not in QUIET_PATHS:
+                    # The path only: query strings and bodies may carry secrets or prompts.
+                    log.info(
+                        "request",
+                        method=scope["method"],
+                        path=scope["path"],
+                        status=status,
+                        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    )
 
 
 def create_service_app(runtime: ServiceRuntime, **fastapi_options: object) -> FastAPI:
@@ -30,26 +75,7 @@ def create_service_app(runtime: ServiceRuntime, **fastapi_options: object) -> Fa
     app = FastAPI(lifespan=lifespan, **fastapi_options)  # type: ignore[arg-type]
     app.state.runtime = runtime
 
-    @app.middleware("http")
-    async def bind_request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get(REQUEST_ID_HEADER) or str(uuid.uuid4())
-        request.state.request_id = request_id
-        started = time.perf_counter()
-        with structlog.contextvars.bound_contextvars(correlation_id=request_id):
-            response = await call_next(request)
-            if request.url.path not in QUIET_PATHS:
-                # The path only: query strings and bodies may carry secrets or prompts.
-                log.info(
-                    "request",
-                    method=request.method,
-                    path=request.url.path,
-                    status=response.status_code,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                )
-        response.headers[REQUEST_ID_HEADER] = request_id
-        return response
+    app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

@@ -24,9 +24,7 @@ router = APIRouter(prefix="/v1/me", tags=["accounts"])
 
 
 async def user_view(users: Users, user_id: uuid.UUID) -> User:
-    user = await users.get(user_id)
-    assert user is not None
-    settings = await users.settings_of(user_id)
+    user = await users.profile(user_id)
     return User(
         id=user.id,
         email=user.email,
@@ -37,10 +35,10 @@ async def user_view(users: Users, user_id: uuid.UUID) -> User:
         is_active=user.is_active,
         created_at=user.created_at,
         settings=Settings(
-            default_provider=settings.default_provider,
-            default_model=settings.default_model,
-            notion_config=settings.notion_config,
-            ui_preferences=settings.ui_preferences,
+            default_provider=user.default_provider,
+            default_model=user.default_model,
+            notion_config=user.notion_config,
+            ui_preferences=user.ui_preferences,
         ),
     )
 
