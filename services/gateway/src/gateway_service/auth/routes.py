@@ -27,7 +27,7 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 Tokens = Annotated[AccessTokens, Depends(access_tokens)]
 
 
-def refresh_tokens(request: Request, session: Session) -> RefreshTokens:
+async def refresh_tokens(request: Request, session: Session) -> RefreshTokens:
     lifetime: timedelta = request.app.state.refresh_lifetime
     return RefreshTokens(session, lifetime)
 

@@ -39,7 +39,7 @@ class CredentialOut(BaseModel):
     updated_at: datetime
 
 
-def cipher(request: Request) -> CredentialCipher:
+async def cipher(request: Request) -> CredentialCipher:
     found: CredentialCipher | None = request.app.state.cipher
     if found is None:
         raise Problem(
