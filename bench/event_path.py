@@ -136,6 +136,18 @@ async def raw_aiokafka_latency(events: int, rate: float) -> list[float]:
     return latencies
 
 
+async def started_relay(schema: str) -> tuple[OutboxRelay, DurableProducer]:
+    producer = DurableProducer(BOOTSTRAP, client_id=f"{schema}-relay")
+    await producer.start()
+    relay = OutboxRelay(
+        database_url=DATABASE_URL,
+        schema=schema,
+        producer=producer,
+        settings=RelaySettings(batch_size=1000),
+    )
+    return relay, producer
+
+
 async def relay_alone_rate(events: int) -> float:
     """How fast one relay drains a pre-filled outbox: the ceiling of the producing side."""
     schema = f"bench_{uuid.uuid4().hex[:6]}"
@@ -148,14 +160,7 @@ async def relay_alone_rate(events: int) -> float:
         async with session_factory(engine)() as session, session.begin():
             await outbox.add_all(session, sample[start : start + 1000], topic=topic)
     await engine.dispose()
-    producer = DurableProducer(BOOTSTRAP, client_id=f"{schema}-relay")
-    await producer.start()
-    relay = OutboxRelay(
-        database_url=DATABASE_URL,
-        schema=schema,
-        producer=producer,
-        settings=RelaySettings(batch_size=1000),
-    )
+    relay, producer = await started_relay(schema)
     connection = await asyncpg.connect(asyncpg_dsn(DATABASE_URL))
     started = time.perf_counter()
     published = 0
@@ -229,14 +234,7 @@ def run_relay(schema: str) -> None:
 
 
 async def _relay(schema: str) -> None:
-    producer = DurableProducer(BOOTSTRAP, client_id=f"{schema}-relay")
-    await producer.start()
-    relay = OutboxRelay(
-        database_url=DATABASE_URL,
-        schema=schema,
-        producer=producer,
-        settings=RelaySettings(batch_size=1000),
-    )
+    relay, _producer = await started_relay(schema)
     await relay.run()
 
 

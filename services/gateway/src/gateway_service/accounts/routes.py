@@ -43,6 +43,12 @@ async def user_view(users: Users, user_id: uuid.UUID) -> User:
     )
 
 
+def username_taken() -> Problem:
+    return Problem(
+        409, "account-exists", "Account exists", "username already registered", fields=["username"]
+    )
+
+
 @router.get("", summary="The caller's profile and settings")
 async def me(caller: AccountCaller, session: Session) -> User:
     return await user_view(Users(session), caller.user_id)
@@ -62,32 +68,20 @@ async def update_me(body: ProfilePatch, caller: AccountCaller, session: Session)
             errors=[{"field": "username", "rule": "not_null", "message": "cannot be null"}],
         )
     if username and await users.username_taken_by_another(username, caller.user_id):
-        raise Problem(
-            409,
-            "account-exists",
-            "Account exists",
-            "username already registered",
-            fields=["username"],
-        )
+        raise username_taken()
     await users.update_profile(caller.user_id, profile)
     if body.settings is not None:
         await users.update_settings(caller.user_id, body.settings.model_dump(exclude_unset=True))
     try:
         await session.commit()
-    except IntegrityError:
-        raise Problem(
-            409,
-            "account-exists",
-            "Account exists",
-            "username already registered",
-            fields=["username"],
-        ) from None
+    except IntegrityError:  # a concurrent rename won the race
+        raise username_taken() from None
     return await user_view(users, caller.user_id)
 
 
 @router.post("/password", status_code=204, summary="Change the password; logs out everywhere")
 async def change_password(
-    body: PasswordChange, caller: AccountCaller, session: Session, request: Request
+    body: PasswordChange, caller: AccountCaller, session: Session
 ) -> Response:
     users = Users(session)
     user = await users.get(caller.user_id)
