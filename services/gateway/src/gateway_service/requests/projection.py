@@ -1,6 +1,11 @@
-"""Event handlers that move requests forward: generations, documents, Notion saves."""
+"""How each event the gateway consumes moves requests forward.
+
+Every event maps to one or more updates — (request id, kind, status, detail) — applied by one
+handler; the mapping functions below say only what differs from event to event.
+"""
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from assistant_messaging.failures import PermanentFailure
@@ -16,31 +21,12 @@ from assistant_schemas.generation import GenerationCompletedV1, GenerationFailed
 from assistant_schemas.notion import NotionPageFailedV1, NotionPageSyncedV1
 from gateway_service.requests.repository import Kind, Requests, Status
 
-
-def owner(event: Envelope[Any]) -> uuid.UUID:
-    if event.user_id is None:
-        raise PermanentFailure(f"{event.type} names no user_id; its request has no owner")
-    return event.user_id
+Update = tuple[uuid.UUID, Kind, Status, dict[str, Any]]
 
 
-async def follow(
-    context: MessageContext,
-    event: Envelope[Any],
-    request_id: uuid.UUID,
-    kind: Kind,
-    status: Status,
-    detail: dict[str, Any],
-) -> None:
-    await Requests(context.session).follow(request_id, owner(event), kind, status, detail)
-
-
-def register(router: EventRouter) -> None:
-    @router.handles(GenerationCompletedV1)
-    async def generation_completed(event: GenerationCompletedV1, context: MessageContext) -> None:
-        p = event.payload
-        await follow(
-            context,
-            event,
+def generation_completed(p: Any) -> list[Update]:
+    return [
+        (
             p.request_id,
             "generation",
             "succeeded",
@@ -53,96 +39,83 @@ def register(router: EventRouter) -> None:
                 "usage": p.usage.model_dump(),
             },
         )
+    ]
 
-    @router.handles(GenerationFailedV1)
-    async def generation_failed(event: GenerationFailedV1, context: MessageContext) -> None:
-        p = event.payload
-        await follow(
-            context,
-            event,
-            p.request_id,
-            "generation",
-            "failed",
-            {"error": {"class": p.error_class, "message": p.message, "retryable": p.retryable}},
-        )
 
-    @router.handles(NotionPageSyncedV1)
-    async def notion_synced(event: NotionPageSyncedV1, context: MessageContext) -> None:
-        p = event.payload
-        page = {"page_id": p.page_id, "url": p.url}
-        await follow(context, event, p.request_id, "notion_save", "succeeded", page)
-        if p.source_request_id:  # the generation whose content was saved shows the page too
-            await follow(
-                context, event, p.source_request_id, "generation", "succeeded", {"notion": page}
-            )
+def generation_failed(p: Any) -> list[Update]:
+    error = {"class": p.error_class, "message": p.message, "retryable": p.retryable}
+    return [(p.request_id, "generation", "failed", {"error": error})]
 
-    @router.handles(NotionPageFailedV1)
-    async def notion_failed(event: NotionPageFailedV1, context: MessageContext) -> None:
-        p = event.payload
-        await follow(
-            context,
-            event,
-            p.request_id,
-            "notion_save",
-            "failed",
-            {"error": {"message": p.reason, "retryable": p.retryable}},
-        )
 
-    @router.handles(DocumentProgressV1)
-    async def document_progress(event: DocumentProgressV1, context: MessageContext) -> None:
-        p = event.payload
-        await follow(
-            context,
-            event,
-            p.request_id,
-            "document",
-            "running",
-            {
-                "document_id": str(p.document_id),
-                "stage": p.stage,
-                p.stage: {"completed": p.completed, "total": p.total},
-            },
-        )
+def notion_synced(p: Any) -> list[Update]:
+    page = {"page_id": p.page_id, "url": p.url}
+    updates: list[Update] = [(p.request_id, "notion_save", "succeeded", page)]
+    if p.source_request_id:  # the generation whose content was saved shows the page too
+        updates.append((p.source_request_id, "generation", "succeeded", {"notion": page}))
+    return updates
 
-    @router.handles(DocumentIngestedV1)
-    async def document_ingested(event: DocumentIngestedV1, context: MessageContext) -> None:
-        p = event.payload
-        await follow(
-            context,
-            event,
-            p.request_id,
-            "document",
-            "succeeded",
-            {
-                "document_id": str(p.document_id),
-                "chunk_count": p.chunk_count,
-                "duplicate_of": str(p.duplicate_of) if p.duplicate_of else None,
-            },
-        )
 
-    @router.handles(DocumentFailedV1)
-    async def document_failed(event: DocumentFailedV1, context: MessageContext) -> None:
-        p = event.payload
-        await follow(
-            context,
-            event,
-            p.request_id,
-            "document",
-            "failed",
-            {
-                "document_id": str(p.document_id),
-                "error": {"stage": p.stage, "message": p.reason, "retryable": p.retryable},
-            },
-        )
+def notion_failed(p: Any) -> list[Update]:
+    error = {"message": p.reason, "retryable": p.retryable}
+    return [(p.request_id, "notion_save", "failed", {"error": error})]
 
-    @router.handles(DocumentDeletedV1)
-    async def document_deleted(event: DocumentDeletedV1, context: MessageContext) -> None:
-        p = event.payload
-        await follow(
-            context,
-            event,
+
+def document_progress(p: Any) -> list[Update]:
+    detail = {
+        "document_id": str(p.document_id),
+        "stage": p.stage,
+        p.stage: {"completed": p.completed, "total": p.total},
+    }
+    return [(p.request_id, "document", "running", detail)]
+
+
+def document_ingested(p: Any) -> list[Update]:
+    detail = {
+        "document_id": str(p.document_id),
+        "chunk_count": p.chunk_count,
+        "duplicate_of": str(p.duplicate_of) if p.duplicate_of else None,
+    }
+    return [(p.request_id, "document", "succeeded", detail)]
+
+
+def document_failed(p: Any) -> list[Update]:
+    error = {"stage": p.stage, "message": p.reason, "retryable": p.retryable}
+    return [
+        (p.request_id, "document", "failed", {"document_id": str(p.document_id), "error": error})
+    ]
+
+
+def document_deleted(p: Any) -> list[Update]:
+    return [
+        (
             p.request_id,
             "document",
             "succeeded",
             {"document_id": str(p.document_id), "deleted": True},
         )
+    ]
+
+
+UPDATES: dict[type[Envelope[Any]], Callable[[Any], list[Update]]] = {
+    GenerationCompletedV1: generation_completed,
+    GenerationFailedV1: generation_failed,
+    NotionPageSyncedV1: notion_synced,
+    NotionPageFailedV1: notion_failed,
+    DocumentProgressV1: document_progress,
+    DocumentIngestedV1: document_ingested,
+    DocumentFailedV1: document_failed,
+    DocumentDeletedV1: document_deleted,
+}
+
+
+async def project(event: Envelope[Any], context: MessageContext) -> None:
+    if event.user_id is None:
+        raise PermanentFailure(f"{event.type} names no user_id; its request has no owner")
+    requests = Requests(context.session)
+    for request_id, kind, status, detail in UPDATES[type(event)](event.payload):
+        await requests.follow(request_id, event.user_id, kind, status, detail)
+
+
+def register(router: EventRouter) -> None:
+    for event_class in UPDATES:
+        router.handles(event_class)(project)
