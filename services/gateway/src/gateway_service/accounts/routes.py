@@ -1,8 +1,10 @@
 """GET/PATCH /v1/me, POST /v1/me/password, POST /v1/me/deactivate."""
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
 from assistant_schemas import new_event
@@ -17,7 +19,7 @@ from gateway_service.accounts.schemas import (
     User,
 )
 from gateway_service.auth.refresh_tokens import revoke_all_sessions
-from gateway_service.http.dependencies import AccountCaller, EventOutbox, Session
+from gateway_service.http.dependencies import AccountCaller, Caller, EventOutbox, Session
 from gateway_service.http.problems import Problem
 
 router = APIRouter(prefix="/v1/me", tags=["accounts"])
@@ -41,6 +43,15 @@ async def user_view(users: Users, user_id: uuid.UUID) -> User:
             ui_preferences=user.ui_preferences,
         ),
     )
+
+
+async def confirmed_user(users: Users, caller: Caller, password: str, field: str) -> Row[Any]:
+    """The caller's row, once `password` (sent as `field`) proves it is really them."""
+    user = await users.get(caller.user_id)
+    assert user is not None
+    if not passwords.verify_password(user.password_hash, password):
+        raise Problem(403, "wrong-password", "Wrong password", f"{field} does not match")
+    return user
 
 
 def username_taken() -> Problem:
@@ -84,10 +95,7 @@ async def change_password(
     body: PasswordChange, caller: AccountCaller, session: Session
 ) -> Response:
     users = Users(session)
-    user = await users.get(caller.user_id)
-    assert user is not None
-    if not passwords.verify_password(user.password_hash, body.current_password):
-        raise Problem(403, "wrong-password", "Wrong password", "current_password does not match")
+    user = await confirmed_user(users, caller, body.current_password, "current_password")
     reason = passwords.weakness(body.new_password, username=user.username, email=user.email)
     if reason:
         raise Problem(
@@ -126,10 +134,7 @@ async def delete_me(
     request: Request,
 ) -> Response:
     users = Users(session)
-    user = await users.get(caller.user_id)
-    assert user is not None
-    if not passwords.verify_password(user.password_hash, body.password):
-        raise Problem(403, "wrong-password", "Wrong password", "password does not match")
+    await confirmed_user(users, caller, body.password, "password")
     await users.delete(caller.user_id)
     await events.add(
         session,
