@@ -4,8 +4,10 @@ import asyncio
 import time
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from assistant_db import create_engine
 from assistant_schemas.topics import Topic
 from assistant_stack import kafka, postgres
 from assistant_stack.processes import stop
@@ -78,3 +80,23 @@ def test_readyz_follows_kafka_and_postgres_going_down_and_coming_back(profile: P
         service.stop()
         kafka.start(profile)  # leave the stack as we found it, whatever failed
         postgres.start(profile)
+
+
+async def test_pooled_connections_are_replaced_after_a_database_restart(
+    profile: Profile, database_url: str
+) -> None:
+    engine = create_engine(database_url, pool_size=3)
+    try:
+
+        async def query() -> int:
+            async with engine.connect() as connection:
+                return int(await connection.scalar(text("SELECT 1")) or 0)
+
+        assert list(await asyncio.gather(query(), query(), query())) == [1, 1, 1]  # pool filled
+        await asyncio.to_thread(postgres.stop, profile)
+        await asyncio.to_thread(postgres.start, profile)
+        await asyncio.sleep(0.2)  # the loop sees the old sockets close
+        # Every pooled connection is dead; not one query may fail because of it.
+        assert list(await asyncio.gather(*(query() for _ in range(6)))) == [1] * 6
+    finally:
+        await engine.dispose()
