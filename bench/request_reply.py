@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from faststream.kafka import KafkaBroker
@@ -29,7 +30,9 @@ from bench.harness import BOOTSTRAP, summary
 RAW_REQUESTS = "search.query"  # the same topic and partitions the real queries use
 
 
-async def timed_rounds(ask: "object", requests: int, concurrency: int) -> list[float]:
+async def timed_rounds(
+    ask: Callable[[int], Awaitable[None]], requests: int, concurrency: int
+) -> list[float]:
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(requests):
@@ -39,7 +42,7 @@ async def timed_rounds(ask: "object", requests: int, concurrency: int) -> list[f
         while not queue.empty():
             index = queue.get_nowait()
             started = time.perf_counter()
-            await ask(index)  # type: ignore[operator]
+            await ask(index)
             latencies.append((time.perf_counter() - started) * 1000)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))

@@ -51,7 +51,7 @@ def test_origin_of_a_first_delivery_is_the_record_itself() -> None:
 
 async def test_a_first_failure_goes_to_the_retry_topic_with_its_origin() -> None:
     producer = RecordingProducer()
-    router = FailureRouter("analytics", producer, RetryPolicy(max_attempts=3))  # type: ignore[arg-type]
+    router = FailureRouter("analytics", producer, RetryPolicy(max_attempts=3))
     before = time.time()
 
     await router.route(Failure(record(), Origin.of(record()), "boom", permanent=False))
@@ -70,7 +70,7 @@ async def test_a_first_failure_goes_to_the_retry_topic_with_its_origin() -> None
 
 async def test_the_last_attempt_goes_to_the_dead_letter_topic() -> None:
     producer = RecordingProducer()
-    router = FailureRouter("analytics", producer, RetryPolicy(max_attempts=3))  # type: ignore[arg-type]
+    router = FailureRouter("analytics", producer, RetryPolicy(max_attempts=3))
     retried = record(
         {
             h.ORIGINAL_TOPIC: "usage.recorded",
@@ -95,7 +95,7 @@ async def test_the_last_attempt_goes_to_the_dead_letter_topic() -> None:
 @pytest.mark.parametrize("attempts", [0, 1])
 async def test_a_permanent_failure_skips_the_retries(attempts: int) -> None:
     producer = RecordingProducer()
-    router = FailureRouter("gateway", producer, RetryPolicy(max_attempts=5))  # type: ignore[arg-type]
+    router = FailureRouter("gateway", producer, RetryPolicy(max_attempts=5))
     origin = Origin("t", 0, 0, attempts, None, None)
 
     await router.route(Failure(record(), origin, "contract: payload.x: bad", permanent=True))

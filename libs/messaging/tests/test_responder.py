@@ -52,7 +52,7 @@ REPLY_ADDRESS = {h.REPLY_TOPIC: "gateway.replies", h.REPLY_PARTITION: "5"}
 
 async def test_an_answer_goes_to_the_partition_the_requester_named() -> None:
     broker, producer = KafkaBroker(), RecordingProducer()
-    Responder("ingestion", producer).subscribe(broker, "search.query", answer)  # type: ignore[arg-type]
+    Responder("ingestion", producer).subscribe(broker, "search.query", answer)
     asked = query("pgvector")
 
     async with TestKafkaBroker(broker) as test_broker:
@@ -70,7 +70,7 @@ async def test_an_answer_goes_to_the_partition_the_requester_named() -> None:
 
 async def test_a_failing_handler_and_a_malformed_query_still_get_answers() -> None:
     broker, producer = KafkaBroker(), RecordingProducer()
-    Responder("ingestion", producer).subscribe(broker, "search.query", answer)  # type: ignore[arg-type]
+    Responder("ingestion", producer).subscribe(broker, "search.query", answer)
 
     async with TestKafkaBroker(broker) as test_broker:
         await test_broker.publish(query("fail").to_json(), "search.query", headers=REPLY_ADDRESS)

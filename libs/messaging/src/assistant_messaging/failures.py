@@ -12,7 +12,7 @@ from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter
 
 from assistant_messaging import headers as h
-from assistant_messaging.producer import DurableProducer
+from assistant_messaging.producer import Publisher
 from assistant_schemas.topics import dead_letter_topic, retry_topic
 
 log = structlog.get_logger(__name__)
@@ -77,7 +77,7 @@ class Failure:
 
 
 class FailureRouter:
-    def __init__(self, service: str, producer: DurableProducer, policy: RetryPolicy) -> None:
+    def __init__(self, service: str, producer: Publisher, policy: RetryPolicy) -> None:
         self.service = service
         self.producer = producer
         self.policy = policy

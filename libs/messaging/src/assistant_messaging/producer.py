@@ -7,10 +7,16 @@ objects that publish can be built (and wired to FastStream) before the loop runs
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+
+
+class Publisher(Protocol):
+    """What routing a failure or answering a query needs: send one record, await its ack."""
+
+    async def send_and_wait(self, topic: str, **kwargs: Any) -> Any: ...
 
 
 class DurableProducer:

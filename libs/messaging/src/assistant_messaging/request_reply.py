@@ -24,7 +24,7 @@ from faststream.middlewares import AckPolicy
 
 from assistant_messaging import headers as h
 from assistant_messaging.outbox import envelope_headers
-from assistant_messaging.producer import DurableProducer
+from assistant_messaging.producer import DurableProducer, Publisher
 from assistant_schemas import ContractError, Envelope, decode_event, new_event
 from assistant_schemas.queries import QueryFailedPayload, QueryFailedV1
 from assistant_schemas.topics import REPLIES, REPLY_PARTITIONS, topic_for_event
@@ -142,7 +142,7 @@ QueryHandler = Callable[[Any], Awaitable[Envelope[Any]]]
 class Responder:
     """Answers queries: publishes each reply to the partition the requester named."""
 
-    def __init__(self, service: str, producer: DurableProducer) -> None:
+    def __init__(self, service: str, producer: Publisher) -> None:
         self.service = service
         self._producer = producer
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import structlog
@@ -109,11 +110,11 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         log.info("service started", topics=self.definition.router.topics())
 
-    async def _until_ok(self, setting: str, attempt: object) -> None:
+    async def _until_ok(self, setting: str, attempt: Callable[[], Awaitable[object]]) -> None:
         delay = 0.5
         while True:
             try:
-                await attempt()  # type: ignore[operator]
+                await attempt()
                 return
             except Exception as error:
                 log.error(f"cannot connect: check {setting}", error=_one_line(error))
