@@ -1,5 +1,6 @@
 """The HTTP face every service has: /healthz, /readyz, /metrics, and a request id per call."""
 
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from assistant_runtime.runtime import ServiceRuntime
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_HEADER_BYTES = REQUEST_ID_HEADER.lower().encode()
+REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes would drown the log
 
 log = structlog.get_logger(__name__)
@@ -32,8 +34,12 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        request_id = headers.get(REQUEST_ID_HEADER_BYTES, b"").decode() or str(uuid.uuid4())
+        offered = dict(scope["headers"]).get(REQUEST_ID_HEADER_BYTES, b"")
+        # A client's id is kept only if it is a sane token: it becomes the correlation id of
+        # every event, logged and capped at 200 characters by the contracts.
+        request_id = (offered.decode() if REQUEST_ID.fullmatch(offered) else "") or str(
+            uuid.uuid4()
+        )
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
