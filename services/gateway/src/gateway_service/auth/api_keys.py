@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Row, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway_service.models import access_keys
+from gateway_service.accounts.repository import Account
+from gateway_service.models import access_keys, users
 
 KEY_PREFIX = "na_"
 SCOPES = ("account", "generate", "documents", "search", "usage", "notion")
@@ -77,23 +78,35 @@ class AccessKeys:
         )
         return result.one_or_none() is not None
 
-    async def authenticate(self, key: str) -> Row[Any] | None:
-        """The live key row for `key`, recording its use; None if unknown, revoked, expired."""
+    async def authenticate(self, key: str) -> tuple[Account, frozenset[str]] | None:
+        """The account and scopes of a live key, in one query, recording the key's use; None if
+        the key is unknown, revoked or expired."""
         now = datetime.now(UTC)
         row = (
             await self.session.execute(
-                select(access_keys).where(
+                select(
+                    access_keys.c.id,
+                    access_keys.c.user_id,
+                    access_keys.c.scopes,
+                    access_keys.c.last_used_at,
+                    users.c.is_active,
+                    users.c.is_admin,
+                    users.c.plan_tier,
+                )
+                .join(users, users.c.id == access_keys.c.user_id)
+                .where(
                     access_keys.c.key_hash == _hash(key),
                     access_keys.c.revoked_at.is_(None),
                     or_(access_keys.c.expires_at.is_(None), access_keys.c.expires_at > now),
                 )
             )
         ).one_or_none()
-        if row is not None and (
-            row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION
-        ):
+        if row is None:
+            return None
+        if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
             await self.session.execute(
                 update(access_keys).where(access_keys.c.id == row.id).values(last_used_at=now)
             )
             await self.session.commit()
-        return row
+        account = Account(row.user_id, row.is_active, row.is_admin, row.plan_tier)
+        return account, frozenset(row.scopes)

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_messaging.outbox import Outbox
-from gateway_service.accounts.repository import Users
+from gateway_service.accounts.repository import Account, Users
 from gateway_service.auth.api_keys import AccessKeys, looks_like_api_key
 from gateway_service.auth.tokens import AccessTokens, InvalidToken
 from gateway_service.http.problems import Problem
@@ -61,11 +61,12 @@ async def current_caller(
     if credentials is None:
         raise unauthorized("send `Authorization: Bearer <access token or API key>`")
     scopes: frozenset[str] | None = None
+    account: Account | None
     if looks_like_api_key(credentials.credentials):
-        key = await AccessKeys(session).authenticate(credentials.credentials)
-        if key is None:
+        found = await AccessKeys(session).authenticate(credentials.credentials)
+        if found is None:
             raise unauthorized("the API key is unknown, revoked or expired")
-        user_id, scopes = key.user_id, frozenset(key.scopes)
+        account, scopes = found
     else:
         try:
             user_id = tokens.verify(credentials.credentials).user_id
@@ -73,11 +74,16 @@ async def current_caller(
             raise unauthorized(
                 "the access token is invalid or expired; refresh or log in"
             ) from None
-    user = await Users(session).get(user_id)
-    if user is None or not user.is_active:
+        account = await Users(session).account(user_id)
+    if account is None or not account.is_active:
         raise unauthorized("the account no longer exists or is deactivated")
-    structlog.contextvars.bind_contextvars(user_id=str(user.id))
-    return Caller(user_id=user.id, is_admin=user.is_admin, plan_tier=user.plan_tier, scopes=scopes)
+    structlog.contextvars.bind_contextvars(user_id=str(account.user_id))
+    return Caller(
+        user_id=account.user_id,
+        is_admin=account.is_admin,
+        plan_tier=account.plan_tier,
+        scopes=scopes,
+    )
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
