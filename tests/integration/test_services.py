@@ -1,15 +1,21 @@
 """Every service migrates, starts, reports health and metrics; misconfiguration is clear."""
 
+import importlib
 import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from assistant_db.migrations import context_options
 from assistant_stack.profiles import SERVICES
 from service_process import ServiceProcess, free_port
 
@@ -58,6 +64,22 @@ async def test_migrations_upgrade_to_head_and_downgrade_to_base(
     down = manage(service, empty_database, "downgrade", "base")
     assert down.returncode == 0, down.stdout + down.stderr
     assert await tables_of(empty_database, service) == {"alembic_version"}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_models_and_migrations_agree_and_autogenerate_sees_only_its_schema(
+    service: str, engine: AsyncEngine
+) -> None:
+    """At head, autogenerate finds nothing to do: the models match the migrations, and the
+    other services' tables (which share the database) are invisible to it."""
+    metadata = importlib.import_module(f"{service}_service.models").metadata
+
+    def differences(connection: Connection) -> list[Any]:
+        context = MigrationContext.configure(connection, opts=context_options(metadata.schema))
+        return list(compare_metadata(context, metadata))
+
+    async with engine.connect() as connection:
+        assert await connection.run_sync(differences) == []
 
 
 def test_every_service_starts_and_exposes_health_and_metrics() -> None:

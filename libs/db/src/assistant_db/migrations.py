@@ -6,6 +6,7 @@ A service's `migrations/env.py` is two lines: import its metadata, call `run_env
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -53,6 +54,18 @@ async def current_revision(engine: AsyncEngine, schema: str) -> str | None:
         return str(revision) if revision else None
 
 
+def context_options(schema: str) -> dict[str, Any]:
+    """Alembic options of a service: its own version table, and autogenerate comparing only
+    its own schema, never another service's."""
+    return {
+        "version_table_schema": schema,
+        "version_table": VERSION_TABLE,
+        "include_schemas": True,
+        "include_name": lambda name, type_, _parent: type_ != "schema" or name == schema,
+        "compare_type": True,
+    }
+
+
 def run_env(metadata: MetaData) -> None:
     """Body of every service's `env.py`: online migrations of `metadata.schema` only."""
     schema = metadata.schema
@@ -63,14 +76,7 @@ def run_env(metadata: MetaData) -> None:
     def configure_and_run(connection: Connection) -> None:
         connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {quoted_schema(schema)}"))
         context.configure(
-            connection=connection,
-            target_metadata=metadata,
-            version_table_schema=schema,
-            version_table=VERSION_TABLE,
-            include_schemas=True,
-            # Autogenerate compares only this service's schema, never another service's.
-            include_name=lambda name, type_, _parent: type_ != "schema" or name == schema,
-            compare_type=True,
+            connection=connection, target_metadata=metadata, **context_options(schema)
         )
         with context.begin_transaction():
             context.run_migrations()
