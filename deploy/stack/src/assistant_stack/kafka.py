@@ -61,8 +61,17 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _java(*args: str) -> list[str]:
-    return ["java", *HEAP, f"-Dlog4j2.configurationFile={LOG_CONFIG}", "-cp", f"{LIBS}/*", *args]
+def _java(*args: str, gc_log: Path | None = None) -> list[str]:
+    logging = [f"-Xlog:gc:file={gc_log}:time,uptime:filecount=2,filesize=10m"] if gc_log else []
+    return [
+        "java",
+        *HEAP,
+        *logging,
+        f"-Dlog4j2.configurationFile={LOG_CONFIG}",
+        "-cp",
+        f"{LIBS}/*",
+        *args,
+    ]
 
 
 def _write_config(profile: Profile) -> Path:
@@ -111,7 +120,13 @@ def start(profile: Profile) -> None:
             capture_output=True,
         )
     log_file = profile.data_dir / "logs" / "kafka.log"
-    start_detached("kafka", _java("kafka.Kafka", str(config)), pid_dir=pid_dir, log_file=log_file)
+    gc_log = profile.data_dir / "logs" / "kafka-gc.log"
+    start_detached(
+        "kafka",
+        _java("kafka.Kafka", str(config), gc_log=gc_log),
+        pid_dir=pid_dir,
+        log_file=log_file,
+    )
     wait_for_port(profile.kafka_port, timeout_s=60, what="Kafka", log_file=log_file)
 
 
