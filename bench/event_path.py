@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing import Queue
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -48,29 +49,36 @@ from bench.harness import (
 )
 
 
-async def raw_aiokafka_rate(events: int) -> float:
-    topic = await fresh_topic(f"bench.raw.{uuid.uuid4().hex[:8]}", "bench_raw")
-    sample = [usage_event() for _ in range(events)]
-    bodies = [(event.to_json(), str(event.user_id).encode()) for event in sample]
+async def raw_clients(
+    topic: Topic, *, max_poll_records: int | None = None, **producer_options: Any
+) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
+    """The baseline's clients: acks=all and an idempotent producer as the relay uses, manual
+    commits as the consumer uses; returned once the consumer holds its partitions."""
     consumer = AIOKafkaConsumer(
         topic.name,
         bootstrap_servers=BOOTSTRAP,
         group_id=f"raw-{uuid.uuid4().hex[:6]}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        max_poll_records=1000,
+        max_poll_records=max_poll_records,
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=BOOTSTRAP,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=5,
-        max_batch_size=1024 * 1024,
+        bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True, **producer_options
     )
     await consumer.start()
     await producer.start()
     while not consumer.assignment():
         await consumer.getmany(timeout_ms=100)
+    return consumer, producer
+
+
+async def raw_aiokafka_rate(events: int) -> float:
+    topic = await fresh_topic(f"bench.raw.{uuid.uuid4().hex[:8]}", "bench_raw")
+    sample = [usage_event() for _ in range(events)]
+    bodies = [(event.to_json(), str(event.user_id).encode()) for event in sample]
+    consumer, producer = await raw_clients(
+        topic, max_poll_records=1000, linger_ms=5, max_batch_size=1024 * 1024
+    )
     started = time.perf_counter()
 
     async def produce() -> None:
@@ -96,18 +104,7 @@ async def raw_aiokafka_rate(events: int) -> float:
 async def raw_aiokafka_latency(events: int, rate: float) -> list[float]:
     """Send → receive on the same broker at the same rate, no database."""
     topic = await fresh_topic(f"bench.rawlat.{uuid.uuid4().hex[:8]}", "bench_raw")
-    consumer = AIOKafkaConsumer(
-        topic.name,
-        bootstrap_servers=BOOTSTRAP,
-        group_id=f"raw-{uuid.uuid4().hex[:6]}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
-    await consumer.start()
-    await producer.start()
-    while not consumer.assignment():
-        await consumer.getmany(timeout_ms=100)
+    consumer, producer = await raw_clients(topic)
     latencies: list[float] = []
 
     async def consume() -> None:

@@ -84,8 +84,3 @@ def wait_for_port(port: int, *, timeout_s: float, what: str, log_file: Path | No
         time.sleep(0.2)
     hint = f"; see {log_file}" if log_file else ""
     raise StackError(f"{what} did not open port {port} within {timeout_s:g}s{hint}")
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0

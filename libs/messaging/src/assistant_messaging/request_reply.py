@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
@@ -54,11 +54,6 @@ class ReplyStream:
         except TimeoutError:
             raise ReplyTimeout(f"request {self.request_id}", timeout) from None
         return decode_event(value)
-
-    async def iterate(self, timeout: float) -> AsyncIterator[Envelope[Any]]:
-        """Yields replies until one arrives more than `timeout` seconds after the previous."""
-        while True:
-            yield await self.next(timeout)
 
     def close(self) -> None:
         self._requester.forget(self.request_id)
