@@ -45,8 +45,13 @@ class Profile:
         return env
 
 
+# Every fixed port stays below Linux's ephemeral range (32768 and up by default): a port in it
+# can be taken at any moment by some client's outgoing connection, and the server then cannot
+# bind it.
+EPHEMERAL_PORTS_START = 32768
+
 PROFILES = {
     "run": Profile("run", 19092, 19093, 15432, 8000, durable=True),
     "test": Profile("test", 29092, 29093, 25432, 18000, durable=False),
-    "bench": Profile("bench", 39092, 39093, 35432, 28000, durable=True),
+    "bench": Profile("bench", 31092, 31093, 31432, 28000, durable=True),
 }
