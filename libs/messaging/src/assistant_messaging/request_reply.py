@@ -77,9 +77,8 @@ class Requester:
             partition if partition is not None else random.randrange(REPLY_PARTITIONS)  # noqa: S311
         )
         self._producer = producer
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False
-        )
+        self._bootstrap = bootstrap_servers
+        self._consumer: AIOKafkaConsumer | None = None
         self._pending: dict[str, ReplyStream] = {}
         self._reader: asyncio.Task[None] | None = None
 
@@ -89,10 +88,19 @@ class Requester:
 
     async def start(self) -> None:
         partition = TopicPartition(REPLIES, self.partition)
-        self._consumer.assign([partition])
-        await self._consumer.start()
-        await self._consumer.seek_to_end(partition)
-        await self._consumer.position(partition)  # fix the start before any request goes out
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False
+        )
+        consumer.assign([partition])
+        try:
+            await consumer.start()
+            await consumer.seek_to_end(partition)
+            await consumer.position(partition)  # fix the start before any request goes out
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            raise
+        self._consumer = consumer
         self._reader = asyncio.create_task(self._read(), name="reply-reader")
 
     async def stop(self) -> None:
@@ -100,7 +108,8 @@ class Requester:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
-        await self._consumer.stop()
+        if self._consumer is not None:
+            await self._consumer.stop()
 
     def open(self, request_id: str) -> ReplyStream:
         """Registers interest in replies to `request_id`; open before the request is sent."""
@@ -124,6 +133,7 @@ class Requester:
             return await stream.next(timeout)
 
     async def _read(self) -> None:
+        assert self._consumer is not None
         async for record in self._consumer:
             request_id = h.to_dict(record.headers).get(h.IN_REPLY_TO)
             stream = self._pending.get(request_id) if request_id else None

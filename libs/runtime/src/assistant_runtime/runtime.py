@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 from faststream.kafka import KafkaBroker
@@ -37,6 +38,14 @@ from assistant_runtime.settings import ServiceSettings
 log = structlog.get_logger(__name__)
 
 CHECK_TIMEOUT_S = 2.0
+
+
+class Component(Protocol):
+    """A long-lived part a service adds to its runtime (a reply reader, a job consumer)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 @dataclass
@@ -96,6 +105,8 @@ class ServiceRuntime:
             producer=self.producer,
             settings=RelaySettings(batch_size=settings.outbox_batch_size),
         )
+        # Started once Kafka is reachable, stopped before it is let go.
+        self.components: list[Component] = []
         self._head = head_revision(definition.migrations_dir)
         self._tasks: list[asyncio.Task[None]] = []
         self._cached: tuple[float, Readiness] | None = None
@@ -107,6 +118,8 @@ class ServiceRuntime:
         await self._until_ok("DATABASE_URL", self._check_database)
         await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", self.producer.start)
         await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", self.broker.start)
+        for component in self.components:
+            await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", component.start)
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         log.info("service started", topics=self.definition.router.topics())
 
@@ -156,6 +169,9 @@ class ServiceRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        for component in reversed(self.components):
+            with contextlib.suppress(Exception):
+                await component.stop()
         # Waits for in-flight handlers, which commit their offsets, then closes consumers.
         with contextlib.suppress(Exception):
             await self.broker.stop()

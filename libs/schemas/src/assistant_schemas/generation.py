@@ -42,7 +42,11 @@ class Citation(Contract):
 
 class GenerationRequestedPayload(Contract):
     request_id: uuid.UUID
-    conversation_id: uuid.UUID | None = None
+    conversation_id: uuid.UUID | None = Field(
+        default=None,
+        description="Continue this conversation of the user, or start it under this id if it "
+        "does not exist; null starts one under the request id.",
+    )
     provider: ProviderName
     model: ModelName
     messages: list[ChatMessage] = Field(min_length=1, max_length=10_000)
@@ -81,6 +85,11 @@ class GenerationFailedPayload(Contract):
     retryable: bool = Field(description="Whether sending the same request again may succeed.")
 
 
+class GenerationCancelRequestedPayload(Contract):
+    request_id: uuid.UUID
+    reason: str = Field(default="client disconnected", max_length=500)
+
+
 class GenerationRequestedV1(Envelope[GenerationRequestedPayload]):
     """A user asked for content. Keyed by conversation (or request) id."""
 
@@ -102,4 +111,12 @@ class GenerationCompletedV1(Envelope[GenerationCompletedPayload]):
 
 class GenerationFailedV1(Envelope[GenerationFailedPayload]):
     type: Literal["generation.failed"] = "generation.failed"
+    version: Literal[1] = 1
+
+
+class GenerationCancelRequestedV1(Envelope[GenerationCancelRequestedPayload]):
+    """Stop a running generation (its client went away). Every generation instance reads it;
+    the one running the request cancels the provider call."""
+
+    type: Literal["generation.cancel_requested"] = "generation.cancel_requested"
     version: Literal[1] = 1

@@ -43,8 +43,9 @@ class SearchResultPayload(Contract):
 
 
 class ConversationsQueryPayload(Contract):
-    action: Literal["list", "get"]
+    action: Literal["list", "get", "check", "rename", "delete"]
     conversation_id: uuid.UUID | None = None
+    title: str | None = Field(default=None, min_length=1, max_length=200)
     cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=20, ge=1, le=100)
 

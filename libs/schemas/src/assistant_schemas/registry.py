@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from assistant_schemas import (
     accounts,
     budget,
+    catalog,
     credentials,
     documents,
     generation,
@@ -17,7 +18,17 @@ from assistant_schemas import (
 )
 from assistant_schemas.envelope import ContractError, Envelope
 
-_MODULES = (accounts, generation, notion, documents, credentials, usage, budget, queries)
+_MODULES = (
+    accounts,
+    generation,
+    notion,
+    documents,
+    credentials,
+    usage,
+    budget,
+    queries,
+    catalog,
+)
 
 
 def _collect() -> dict[tuple[str, int], type[Envelope[Any]]]:

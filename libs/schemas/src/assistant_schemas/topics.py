@@ -14,6 +14,7 @@ from typing import Any
 from assistant_schemas import (
     accounts,
     budget,
+    catalog,
     credentials,
     documents,
     generation,
@@ -83,6 +84,15 @@ TOPICS: tuple[Topic, ...] = (
         (generation.GenerationRequestedV1,),
         key=("payload.conversation_id", "payload.request_id"),
         consumers=("generation",),
+    ),
+    Topic(
+        "generation.cancel_requested",
+        "Stop a running generation; every generation instance reads all of it (no group).",
+        (generation.GenerationCancelRequestedV1,),
+        key=("payload.request_id",),
+        consumers=("generation",),
+        partitions=1,
+        retention=HOUR,
     ),
     Topic(
         "generation.completed",
@@ -210,6 +220,15 @@ TOPICS: tuple[Topic, ...] = (
         retention=HOUR,
     ),
     Topic(
+        "catalog.query",
+        "Read or change the model catalogue (request/reply).",
+        (catalog.CatalogQueryV1,),
+        key=(),
+        consumers=("generation",),
+        partitions=1,
+        retention=HOUR,
+    ),
+    Topic(
         "usage.report.query",
         "A usage report (request/reply).",
         (queries.UsageReportQueryV1,),
@@ -226,6 +245,7 @@ TOPICS: tuple[Topic, ...] = (
             generation.GenerationFailedV1,
             queries.SearchResultV1,
             queries.ConversationsResultV1,
+            catalog.CatalogResultV1,
             queries.UsageReportResultV1,
             queries.QueryFailedV1,
         ),

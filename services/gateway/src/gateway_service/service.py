@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from assistant_messaging.request_reply import Requester
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.service_app import build_app
@@ -17,7 +18,12 @@ from gateway_service.admission.rate_limits import RateLimiter
 from gateway_service.auth.api_key_routes import router as api_keys_router
 from gateway_service.auth.routes import router as auth_router
 from gateway_service.auth.tokens import AccessTokens
+from gateway_service.conversations.routes import router as conversations_router
 from gateway_service.credentials.routes import router as credentials_router
+from gateway_service.generations.catalog import CatalogView
+from gateway_service.generations.catalog_routes import router as catalog_router
+from gateway_service.generations.openai_routes import router as openai_router
+from gateway_service.generations.routes import router as generations_router
 from gateway_service.handlers import router
 from gateway_service.http.body_limit import BodyLimitMiddleware
 from gateway_service.http.problems import install_problem_handlers
@@ -30,6 +36,14 @@ definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migra
 
 def create_app(settings: GatewaySettings) -> FastAPI:
     app = build_app(definition, settings)
+    runtime = app.state.runtime
+    # Replies (query answers, streamed chunks) come back to this instance's partition.
+    app.state.requester = Requester(
+        bootstrap_servers=settings.kafka_bootstrap_servers, producer=runtime.producer
+    )
+    runtime.components.append(app.state.requester)
+    app.state.catalog = CatalogView()
+    app.state.background_tasks = set()
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     if secret is None:
         structlog.get_logger(__name__).warning(
@@ -66,4 +80,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(credentials_router)
     app.include_router(admin_router)
     app.include_router(requests_router)
+    app.include_router(generations_router)
+    app.include_router(openai_router)
+    app.include_router(conversations_router)
+    app.include_router(catalog_router)
     return app

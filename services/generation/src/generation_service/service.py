@@ -2,10 +2,60 @@
 
 from pathlib import Path
 
+from fastapi import FastAPI
+
+from assistant_messaging.jobs import JobConsumer, JobSettings
 from assistant_runtime.definition import ServiceDefinition
-from assistant_runtime.service_app import app_factory
+from assistant_runtime.runtime import ServiceRuntime
+from assistant_runtime.service_app import build_app
+from generation_service.answering import Answerer
+from generation_service.cancellation import CancelListener
+from generation_service.catalog import CatalogCache
+from generation_service.circuit_breaker import CircuitBreaker
 from generation_service.handlers import router
 from generation_service.models import messaging
+from generation_service.providers.clients import ProviderClients
+from generation_service.queries import CatalogQueries, ConversationQueries
+from generation_service.settings import GenerationSettings
+from generation_service.worker import GenerationWorker
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
-create_app = app_factory(definition)
+
+
+def create_app(settings: GenerationSettings) -> FastAPI:
+    app = build_app(definition, settings)
+    runtime: ServiceRuntime = app.state.runtime
+    catalog = CatalogCache(runtime.sessions)
+    runtime.responder.subscribe(
+        runtime.broker, "conversations.query", ConversationQueries(runtime.sessions)
+    )
+    runtime.responder.subscribe(
+        runtime.broker, "catalog.query", CatalogQueries(runtime.sessions, catalog)
+    )
+    answerer = Answerer(
+        settings,
+        ProviderClients(settings),
+        CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown_s),
+    )
+    worker = GenerationWorker(
+        settings=settings,
+        sessions=runtime.sessions,
+        outbox=runtime.outbox,
+        responder=runtime.responder,
+        answerer=answerer,
+        catalog=catalog,
+        worker_id=runtime.instance_id,
+    )
+    jobs = JobConsumer(
+        service=definition.name,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topics=["generation.requested"],
+        handler=worker.handle,
+        failures=runtime.consumer.failures,
+        settings=JobSettings(
+            max_in_flight=settings.max_in_flight, shutdown_grace_s=settings.shutdown_grace_s
+        ),
+    )
+    # Stopped in reverse: the jobs drain first, while cancellations and heartbeats still work.
+    runtime.components += [worker, CancelListener(settings.kafka_bootstrap_servers, worker), jobs]
+    return app

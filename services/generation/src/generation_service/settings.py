@@ -1,3 +1,4 @@
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from assistant_runtime.settings import ServiceSettings
@@ -7,3 +8,46 @@ class GenerationSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GENERATION_", extra="ignore")
 
     http_port: int = 8001
+    # Server-level provider keys; a user's own credential takes precedence.
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("GENERATION_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GENERATION_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
+    )
+    deepseek_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GENERATION_DEEPSEEK_API_KEY", "DEEPSEEK_API_KEY"),
+    )
+    provider_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Keys of other registered providers, e.g. {"ollama": "..."}.',
+    )
+    max_in_flight: int = Field(default=256, ge=1, le=10_000, description="Concurrent calls.")
+    provider_retries: int = Field(
+        default=2, ge=0, le=10, description="Retries of a call before its first token."
+    )
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    first_token_timeout_s: float = Field(default=60.0, gt=0)
+    total_timeout_s: float = Field(default=600.0, gt=0)
+    breaker_failures: int = Field(
+        default=5, ge=1, description="Consecutive failures that open a provider's circuit."
+    )
+    breaker_cooldown_s: float = Field(default=30.0, ge=0)
+    stream_flush_ms: float = Field(
+        default=15.0, ge=0, description="Deltas arriving within this window travel together."
+    )
+    heartbeat_s: float = Field(default=2.0, gt=0)
+    mock_token_delay_ms: float = Field(
+        default=20.0, ge=0, description="Pause between the mock provider's tokens."
+    )
+
+    def server_key(self, provider: str) -> str | None:
+        named = {
+            "openai": self.openai_api_key,
+            "anthropic": self.anthropic_api_key,
+            "deepseek": self.deepseek_api_key,
+        }
+        key = named.get(provider) or self.provider_keys.get(provider)
+        return key.get_secret_value() if key else None

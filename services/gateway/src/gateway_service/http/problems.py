@@ -24,9 +24,30 @@ class Problem(Exception):
         self.headers: dict[str, str] = {}
 
 
+# The OpenAI-compatible endpoints answer errors in OpenAI's shape, so its SDKs raise the
+# matching exception (BadRequestError, AuthenticationError, RateLimitError, ...).
+OPENAI_PATHS = ("/v1/chat/completions", "/v1/models")
+OPENAI_ERROR_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
+
+
+def openai_error(status: int, kind: str, detail: str) -> JSONResponse:
+    error_type = OPENAI_ERROR_TYPES.get(
+        status, "invalid_request_error" if status < 500 else "api_error"
+    )
+    body = {"error": {"message": detail, "type": error_type, "param": None, "code": kind}}
+    return JSONResponse(body, status_code=status)
+
+
 def problem_response(
     request: Request, status: int, kind: str, title: str, detail: str, **extra: Any
 ) -> JSONResponse:
+    if request.url.path.startswith(OPENAI_PATHS):
+        return openai_error(status, kind, detail)
     body = {
         "type": TYPE_BASE + kind,
         "title": title,

@@ -1,0 +1,237 @@
+"""Consuming long-running work (an LLM call, a Notion write) many records at a time.
+
+The batched `EventConsumer` handles records inside one database transaction; work that takes
+seconds and calls the outside world cannot hold one. Here each record becomes a task, up to
+`max_in_flight` of them; records with the same key run one after another (two turns of a
+conversation never race); and a partition's offset is committed only up to its first record
+whose task has not finished. A crash therefore redelivers every unfinished record, and the
+handler's own bookkeeping (a jobs table claimed by event id) makes the redelivery safe.
+
+A record that breaks its contract, or whose handler raises `PermanentFailure`, goes to the
+dead-letter topic at once. A handler that raises anything else is retried in process with a
+growing delay (its offset stays uncommitted meanwhile), then dead-lettered with the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
+from prometheus_client import Gauge
+
+from assistant_messaging import headers as h
+from assistant_messaging.failures import Failure, FailureRouter, Origin, PermanentFailure
+from assistant_schemas import ContractError, Envelope, decode_event
+
+log = structlog.get_logger(__name__)
+
+IN_FLIGHT = Gauge("jobs_in_flight", "Long-running jobs being handled", ["service"])
+
+JobHandler = Callable[[Envelope[Any], Mapping[str, str]], Awaitable[None]]
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+@dataclass
+class _PartitionProgress:
+    """Offsets handed out in order, and which of them are finished."""
+
+    outstanding: deque[int] = field(default_factory=deque)
+    finished: set[int] = field(default_factory=set)
+    committable: int | None = None  # next offset to commit, once it moved
+
+    def started(self, offset: int) -> None:
+        self.outstanding.append(offset)
+
+    def finish(self, offset: int) -> None:
+        self.finished.add(offset)
+        while self.outstanding and self.outstanding[0] in self.finished:
+            done = self.outstanding.popleft()
+            self.finished.discard(done)
+            self.committable = done + 1
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    max_in_flight: int = 256
+    handler_attempts: int = 5
+    handler_backoff_s: float = 0.5
+    commit_interval_s: float = 0.5
+    shutdown_grace_s: float = 15.0
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, consumer: JobConsumer) -> None:
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        await self._consumer.commit()
+        for partition in revoked:
+            # Tasks still running keep going; the partition's next owner finds their jobs
+            # claimed and waits for them, so forgetting the offsets here loses nothing.
+            self._consumer.progress.pop(partition, None)
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        return None
+
+
+class JobConsumer:
+    def __init__(
+        self,
+        *,
+        service: str,
+        bootstrap_servers: str,
+        topics: list[str],
+        handler: JobHandler,
+        failures: FailureRouter,
+        settings: JobSettings | None = None,
+    ) -> None:
+        self.service = service
+        self._bootstrap = bootstrap_servers
+        self._topics = topics
+        self._handler = handler
+        self._failures = failures
+        self._settings = settings or JobSettings()
+        self._consumer: AIOKafkaConsumer | None = None
+        self.progress: dict[TopicPartition, _PartitionProgress] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._tails: dict[bytes, asyncio.Task[None]] = {}
+        self._loops: list[asyncio.Task[None]] = []
+        self._slot_freed = asyncio.Event()
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.service,
+            client_id=f"{self.service}-jobs",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        consumer.subscribe(self._topics, listener=_Rebalance(self))
+        await consumer.start()
+        self._consumer = consumer
+        self._loops = [
+            asyncio.create_task(self._fetch(), name="jobs-fetch"),
+            asyncio.create_task(self._commit_periodically(), name="jobs-commit"),
+        ]
+
+    async def stop(self) -> None:
+        """Stops fetching, gives running jobs the shutdown grace to finish, then cancels the
+        rest (their offsets stay uncommitted, so the next owner picks them up)."""
+        for loop in self._loops:
+            loop.cancel()
+        for loop in self._loops:
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        if self._tasks:
+            _, running = await asyncio.wait(self._tasks, timeout=self._settings.shutdown_grace_s)
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+        await self.commit()
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def commit(self) -> None:
+        if self._consumer is None:
+            return
+        offsets = {
+            partition: OffsetAndMetadata(progress.committable, "")
+            for partition, progress in self.progress.items()
+            if progress.committable is not None
+        }
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except Exception as error:  # a rebalance in progress: the next owner redelivers
+            log.warning("offset commit failed", error=repr(error))
+            return
+        for partition, offset in offsets.items():
+            progress = self.progress.get(partition)
+            if progress is not None and progress.committable == offset.offset:
+                progress.committable = None
+
+    async def _commit_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.commit_interval_s)
+            await self.commit()
+
+    async def _fetch(self) -> None:
+        assert self._consumer is not None
+        consumer = self._consumer
+        while True:
+            free = self._settings.max_in_flight - len(self._tasks)
+            if free <= 0:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+                continue
+            batches = await consumer.getmany(timeout_ms=200, max_records=free)
+            for partition, records in batches.items():
+                progress = self.progress.setdefault(partition, _PartitionProgress())
+                for record in records:
+                    progress.started(record.offset)
+                    self._spawn(partition, record)
+
+    def _spawn(self, partition: TopicPartition, record: Record) -> None:
+        previous = self._tails.get(record.key) if record.key is not None else None
+        task = asyncio.create_task(self._run(record, previous))
+        self._tasks.add(task)
+        IN_FLIGHT.labels(self.service).set(len(self._tasks))
+        if record.key is not None:
+            self._tails[record.key] = task
+        task.add_done_callback(lambda done: self._finished(done, partition, record))
+
+    def _finished(
+        self, task: asyncio.Task[None], partition: TopicPartition, record: Record
+    ) -> None:
+        self._tasks.discard(task)
+        IN_FLIGHT.labels(self.service).set(len(self._tasks))
+        if record.key is not None and self._tails.get(record.key) is task:
+            del self._tails[record.key]
+        self._slot_freed.set()
+        if task.cancelled():
+            return  # shutting down: left uncommitted for the next owner
+        progress = self.progress.get(partition)
+        if progress is not None:
+            progress.finish(record.offset)
+
+    async def _run(self, record: Record, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # same key: strictly after the one before
+        try:
+            event = decode_event(record.value)
+        except ContractError as error:
+            await self._dead_letter(record, f"contract: {error.reason}")
+            return
+        headers = h.to_dict(record.headers)
+        for attempt in range(1, self._settings.handler_attempts + 1):
+            try:
+                await self._handler(event, headers)
+                return
+            except PermanentFailure as error:
+                await self._dead_letter(record, f"{type(error).__name__}: {error}")
+                return
+            except Exception as error:
+                if attempt == self._settings.handler_attempts:
+                    await self._dead_letter(record, f"{type(error).__name__}: {error}")
+                    return
+                log.warning("job failed; retrying", attempt=attempt, error=repr(error))
+                await asyncio.sleep(self._settings.handler_backoff_s * 2 ** (attempt - 1))
+
+    async def _dead_letter(self, record: Record, reason: str) -> None:
+        origin = Origin.of(record)
+        # Until the dead letter is written the offset must not move: keep trying.
+        while True:
+            try:
+                await self._failures.route(Failure(record, origin, reason, permanent=True))
+                return
+            except Exception as error:
+                log.error("cannot dead-letter a job; retrying", error=repr(error))
+                await asyncio.sleep(1.0)

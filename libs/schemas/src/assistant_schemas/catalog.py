@@ -1,0 +1,61 @@
+"""The model catalogue: providers, their models, limits and prices (request/reply).
+
+The generation service owns the catalogue; the gateway reads it to validate requests and list
+models, and administrators change it through the gateway with `put_provider` / `put_model`.
+"""
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, HttpUrl
+
+from assistant_schemas.common import ModelName, ProviderName
+from assistant_schemas.envelope import Contract, Envelope
+
+ApiStyle = Literal["openai", "anthropic", "mock"]
+Price = Decimal  # US dollars per million tokens
+
+
+class ProviderInfo(Contract):
+    name: ProviderName
+    label: str = Field(min_length=1, max_length=200)
+    api_style: ApiStyle = Field(
+        description="Wire protocol: OpenAI Chat Completions, Anthropic Messages, or the mock."
+    )
+    base_url: HttpUrl | None = Field(
+        default=None, description="Server to call; null uses the SDK's default endpoint."
+    )
+    requires_key: bool = True
+    enabled: bool = True
+
+
+class ModelInfo(Contract):
+    provider: ProviderName
+    model: ModelName
+    context_window: int = Field(ge=256, le=100_000_000)
+    max_output_tokens: int = Field(ge=1, le=10_000_000)
+    input_price: Price = Field(ge=0, le=10_000, description="USD per million input tokens.")
+    output_price: Price = Field(ge=0, le=10_000, description="USD per million output tokens.")
+    cached_input_price: Price | None = Field(default=None, ge=0, le=10_000)
+    enabled: bool = True
+
+
+class CatalogQueryPayload(Contract):
+    action: Literal["list", "put_provider", "put_model"]
+    provider: ProviderInfo | None = None
+    model: ModelInfo | None = None
+
+
+class CatalogResultPayload(Contract):
+    providers: list[ProviderInfo]
+    models: list[ModelInfo]
+
+
+class CatalogQueryV1(Envelope[CatalogQueryPayload]):
+    type: Literal["catalog.query"] = "catalog.query"
+    version: Literal[1] = 1
+
+
+class CatalogResultV1(Envelope[CatalogResultPayload]):
+    type: Literal["catalog.result"] = "catalog.result"
+    version: Literal[1] = 1

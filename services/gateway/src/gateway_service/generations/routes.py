@@ -1,0 +1,186 @@
+"""`POST /v1/generations`: asynchronous (202), synchronous (`Prefer: wait`), or streamed (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from assistant_messaging.request_reply import ReplyStream, ReplyTimeout
+from assistant_schemas.generation import (
+    GenerationChunkV1,
+    GenerationCompletedV1,
+    GenerationParameters,
+)
+from gateway_service.admission.dependencies import rate_limited, within_budget
+from gateway_service.generations.cancellation import cancel_in_background
+from gateway_service.generations.catalog import CatalogView
+from gateway_service.generations.outcomes import (
+    StreamBroken,
+    failure_problem,
+    replies,
+    silence_problem,
+)
+from gateway_service.generations.schemas import Accepted, GenerationIn, GenerationOut
+from gateway_service.generations.sse import SSE_HEADERS, sse
+from gateway_service.generations.submission import Draft, checked, publish
+from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
+from gateway_service.http.idempotency import claim_or_replay, remember
+from gateway_service.http.problems import Problem
+from gateway_service.http.queries import Replies
+
+router = APIRouter(prefix="/v1/generations", tags=["generations"])
+
+MAX_WAIT_S = 300
+PREFER_WAIT = re.compile(r"(?:^|[;,\s])wait=(\d+|true)\b", re.IGNORECASE)
+
+GenerationCaller = Annotated[Caller, Depends(scoped("generate"))]
+ADMISSION = [Depends(within_budget), Depends(rate_limited("generation"))]
+
+
+def requested_wait(request: Request) -> int | None:
+    """Seconds the client will wait (`Prefer: wait=N` or `wait=true`, bounded); None: async."""
+    found = PREFER_WAIT.search(request.headers.get("Prefer", ""))
+    if not found:
+        return None
+    value = found.group(1).lower()
+    return MAX_WAIT_S if value == "true" else min(int(value), MAX_WAIT_S)
+
+
+def catalog_view(request: Request) -> CatalogView:
+    view: CatalogView = request.app.state.catalog
+    return view
+
+
+def draft_of(body: GenerationIn) -> Draft:
+    return Draft(
+        provider=body.provider,
+        model=body.model,
+        messages=body.chat(),
+        system_prompt=body.system_prompt,
+        parameters=GenerationParameters(
+            temperature=body.temperature,
+            max_tokens=body.max_tokens,
+            top_p=body.top_p,
+            stop=body.stop,
+        ),
+        fallbacks=body.fallbacks,
+        conversation_id=body.conversation_id,
+        stream=body.stream,
+    )
+
+
+@router.post(
+    "",
+    status_code=202,
+    dependencies=ADMISSION,
+    summary="Generate content: 202 with a status URL, `Prefer: wait=N` to wait, or stream",
+    responses={
+        200: {"model": GenerationOut, "description": "Finished within `Prefer: wait`."},
+        202: {"model": Accepted, "description": "Accepted; follow `status_url`."},
+    },
+)
+async def create_generation(
+    body: GenerationIn,
+    caller: GenerationCaller,
+    session: Session,
+    request: Request,
+    events: EventOutbox,
+    reply_reader: Replies,
+) -> Response:
+    wait = requested_wait(request)
+    waiting = body.stream or wait is not None
+    claim = None
+    if not waiting:  # a stream or a wait cannot be replayed; an acceptance can
+        found = await claim_or_replay(session, caller, request)
+        if isinstance(found, JSONResponse):
+            return found
+        claim = found
+    catalog = await catalog_view(request).current(reply_reader)
+    payload = await checked(draft_of(body), catalog, reply_reader, caller, request)
+    accepted = Accepted(
+        request_id=payload.request_id,
+        conversation_id=payload.conversation_id or payload.request_id,
+        status_url=f"/v1/requests/{payload.request_id}",
+    )
+    _, stream = await publish(
+        session, events, caller, request, payload, reply_reader if waiting else None
+    )
+    if claim is not None:
+        await remember(session, claim, 202, accepted.model_dump(mode="json"))
+    try:
+        await session.commit()
+    except BaseException:
+        if stream is not None:
+            stream.close()
+        raise
+    headers = {"Location": accepted.status_url}
+    if stream is None:
+        return JSONResponse(accepted.model_dump(mode="json"), status_code=202, headers=headers)
+    if body.stream:
+        return StreamingResponse(
+            streamed(stream, accepted, caller, request),
+            media_type="text/event-stream",
+            headers={**SSE_HEADERS, **headers},
+        )
+    assert wait is not None
+    return await waited(stream, accepted, wait, headers)
+
+
+async def waited(
+    stream: ReplyStream, accepted: Accepted, wait: int, headers: dict[str, str]
+) -> Response:
+    headers["Preference-Applied"] = f"wait={wait}"
+    with stream:
+        try:
+            async with asyncio.timeout(wait):
+                async for reply in replies(stream, first_timeout=wait):
+                    if isinstance(reply, GenerationCompletedV1):
+                        out = GenerationOut.of(reply.payload)
+                        return JSONResponse(out.model_dump(mode="json"), headers=headers)
+                    if not isinstance(reply, GenerationChunkV1):
+                        problem = failure_problem(reply.payload)
+                        problem.headers.update(headers)
+                        raise problem
+        except (TimeoutError, ReplyTimeout, StreamBroken):
+            pass  # not done within the wait: the client follows the status URL
+    return JSONResponse(accepted.model_dump(mode="json"), status_code=202, headers=headers)
+
+
+async def streamed(
+    stream: ReplyStream, accepted: Accepted, caller: Caller, request: Request
+) -> AsyncIterator[bytes]:
+    finished = False
+    try:
+        yield sse(accepted.model_dump(mode="json"), "start")
+        async for reply in replies(stream):
+            if isinstance(reply, GenerationChunkV1):
+                yield sse(
+                    {"sequence": reply.payload.sequence, "text": reply.payload.delta}, "delta"
+                )
+                continue
+            finished = True
+            if isinstance(reply, GenerationCompletedV1):
+                yield sse(GenerationOut.of(reply.payload).model_dump(mode="json"), "done")
+            else:
+                yield sse(problem_body(failure_problem(reply.payload)), "error")
+    except (ReplyTimeout, StreamBroken) as error:
+        yield sse(problem_body(silence_problem(error)), "error")
+    finally:
+        stream.close()
+        if not finished:  # the client left (or the stream broke): stop the provider call
+            cancel_in_background(request.app, caller.user_id, accepted.request_id)
+
+
+def problem_body(problem: Problem) -> dict[str, Any]:
+    return {
+        "type": f"https://notion-assistant.dev/problems/{problem.kind}",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        **problem.extra,
+    }

@@ -1,0 +1,79 @@
+"""The body of `POST /v1/generations` and what it answers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from assistant_schemas.common import TokenUsage
+from assistant_schemas.generation import ChatMessage, NotionTarget, RetrievalOptions
+
+DEFAULT_PROVIDER = "mock"
+DEFAULT_MODEL = "mock-1"
+
+
+class GenerationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str | None = Field(default=None, min_length=1, max_length=400_000)
+    messages: list[ChatMessage] | None = Field(default=None, min_length=1, max_length=1000)
+    provider: str = Field(default=DEFAULT_PROVIDER, max_length=64)
+    model: str = Field(default=DEFAULT_MODEL, max_length=200)
+    system_prompt: str | None = Field(default=None, max_length=100_000)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    stop: list[str] = Field(default_factory=list, max_length=4)
+    fallbacks: list[str] = Field(
+        default_factory=list,
+        max_length=5,
+        description='Tried in order on 429, 5xx or timeouts: "provider/model".',
+    )
+    conversation_id: uuid.UUID | None = None
+    stream: bool = False
+    rag: RetrievalOptions | None = None
+    save_to_notion: NotionTarget | None = None
+
+    @model_validator(mode="after")
+    def _prompt_or_messages(self) -> GenerationIn:
+        if (self.prompt is None) == (self.messages is None):
+            raise ValueError("send either `prompt` or `messages`")
+        if self.messages is not None and not any(m.role == "user" for m in self.messages):
+            raise ValueError("messages: at least one message must have the role `user`")
+        if self.messages is not None and any(not m.content.strip() for m in self.messages):
+            raise ValueError("messages: a message's content is empty")
+        if self.prompt is not None and not self.prompt.strip():
+            raise ValueError("prompt: is empty")
+        return self
+
+    def chat(self) -> list[ChatMessage]:
+        return self.messages or [ChatMessage(role="user", content=self.prompt or "")]
+
+
+class Accepted(BaseModel):
+    request_id: uuid.UUID
+    conversation_id: uuid.UUID
+    status: Literal["accepted"] = "accepted"
+    status_url: str
+
+
+class GenerationOut(BaseModel):
+    request_id: uuid.UUID
+    conversation_id: uuid.UUID
+    message_id: uuid.UUID
+    status: Literal["succeeded"] = "succeeded"
+    provider: str
+    model: str
+    content: str
+    finish_reason: str | None
+    usage: TokenUsage
+    latency_ms: float
+    ttft_ms: float | None
+
+    @classmethod
+    def of(cls, payload: Any) -> GenerationOut:
+        return cls(
+            **{name: getattr(payload, name) for name in cls.model_fields if name != "status"}
+        )

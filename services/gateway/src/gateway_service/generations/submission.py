@@ -1,0 +1,110 @@
+"""Turning an admitted generation into `generation.requested`, committed with its status row.
+
+The event goes through the outbox in the same transaction as the request's status row (and the
+idempotency record), so an accepted request is never lost and never published twice. When the
+caller waits (a stream or a synchronous call) the reply stream is opened before the commit and
+the event carries this instance's reply address.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from assistant_messaging.outbox import Outbox
+from assistant_messaging.request_reply import ReplyStream, Requester
+from assistant_schemas import new_event
+from assistant_schemas.catalog import CatalogResultPayload
+from assistant_schemas.generation import (
+    ChatMessage,
+    GenerationParameters,
+    GenerationRequestedPayload,
+    GenerationRequestedV1,
+)
+from assistant_schemas.queries import (
+    ConversationsQueryPayload,
+    ConversationsQueryV1,
+    ConversationsResultV1,
+)
+from gateway_service.generations import validation
+from gateway_service.http.dependencies import Caller
+from gateway_service.http.queries import ask
+from gateway_service.requests.repository import Requests
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A generation as every entry point describes it, before checks."""
+
+    provider: str
+    model: str
+    messages: list[ChatMessage]
+    system_prompt: str | None
+    parameters: GenerationParameters
+    fallbacks: list[str]
+    conversation_id: uuid.UUID | None
+    stream: bool
+
+
+async def checked(
+    draft: Draft,
+    catalog: CatalogResultPayload,
+    replies: Requester,
+    caller: Caller,
+    request: Request,
+) -> GenerationRequestedPayload:
+    """The event payload, once the model, limits and conversation are known to be fine."""
+    model = validation.checked_model(catalog, draft.provider, draft.model, "model")
+    validation.check_fits(model, draft.messages, draft.system_prompt, draft.parameters.max_tokens)
+    fallbacks = validation.parsed_fallbacks(catalog, draft.fallbacks)
+    request_id = uuid.uuid4()
+    if draft.conversation_id is not None:
+        await ask(
+            replies,
+            new_event(
+                ConversationsQueryV1,
+                ConversationsQueryPayload(action="check", conversation_id=draft.conversation_id),
+                correlation_id=request.state.request_id,
+                producer="gateway",
+                user_id=caller.user_id,
+            ),
+            ConversationsResultV1,
+        )  # 404 unless it is the caller's
+    return GenerationRequestedPayload(
+        request_id=request_id,
+        conversation_id=draft.conversation_id or request_id,
+        provider=draft.provider,
+        model=draft.model,
+        messages=draft.messages,
+        system_prompt=draft.system_prompt,
+        parameters=draft.parameters,
+        fallbacks=fallbacks,
+        stream=draft.stream,
+    )
+
+
+async def publish(
+    session: AsyncSession,
+    outbox: Outbox,
+    caller: Caller,
+    request: Request,
+    payload: GenerationRequestedPayload,
+    replies: Requester | None,
+) -> tuple[GenerationRequestedV1, ReplyStream | None]:
+    """Stages the event and the status row; the caller commits. With `replies`, the outcome
+    comes back to this instance on the returned stream."""
+    event = new_event(
+        GenerationRequestedV1,
+        payload,
+        correlation_id=request.state.request_id,
+        producer="gateway",
+        user_id=caller.user_id,
+    )
+    stream = replies.open(str(event.event_id)) if replies else None
+    headers = replies.reply_headers if replies else None
+    await outbox.add(session, event, headers=headers)
+    await Requests(session).accept(payload.request_id, caller.user_id, "generation")
+    return event, stream

@@ -1,0 +1,42 @@
+"""Asking a worker service over request/reply and turning its answer into HTTP."""
+
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+
+from assistant_messaging.request_reply import ReplyTimeout, Requester
+from assistant_schemas import Envelope
+from assistant_schemas.queries import QueryFailedV1
+from gateway_service.http.problems import Problem
+
+AnswerT = TypeVar("AnswerT", bound=Envelope[Any])
+
+QUERY_TIMEOUT_S = 10.0
+
+
+async def requester(request: Request) -> Requester:
+    found: Requester = request.app.state.requester
+    return found
+
+
+Replies = Annotated[Requester, Depends(requester)]
+
+
+async def ask(replies: Requester, query: Envelope[Any], expected: type[AnswerT]) -> AnswerT:
+    """The answer to `query`; a worker's refusal or silence becomes a problem response."""
+    try:
+        answer = await replies.ask(query, timeout=QUERY_TIMEOUT_S)
+    except ReplyTimeout:
+        raise Problem(
+            503,
+            "service-unavailable",
+            "Service unavailable",
+            f"no answer to {query.type} within {QUERY_TIMEOUT_S:g}s; try again shortly",
+        ) from None
+    if isinstance(answer, QueryFailedV1):
+        status = answer.payload.status
+        kind = "not-found" if status == 404 else "query-failed"
+        raise Problem(status, kind, "Request failed", answer.payload.reason)
+    if not isinstance(answer, expected):
+        raise Problem(502, "bad-reply", "Bad reply", f"expected {expected.TYPE}, got {answer.type}")
+    return answer

@@ -1,0 +1,155 @@
+"""Queries generation answers over request/reply: conversations, and the model catalogue."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from assistant_schemas import Envelope, new_event
+from assistant_schemas.catalog import CatalogQueryV1, CatalogResultPayload, CatalogResultV1
+from assistant_schemas.common import TokenUsage
+from assistant_schemas.queries import (
+    ConversationMessage,
+    ConversationsQueryV1,
+    ConversationsResultPayload,
+    ConversationsResultV1,
+    ConversationSummary,
+    QueryFailedPayload,
+    QueryFailedV1,
+)
+from generation_service import catalog
+from generation_service.catalog import CatalogCache
+from generation_service.conversations import Conversations
+
+
+def _reply(query: Envelope[Any], contract: Any, payload: Any) -> Envelope[Any]:
+    return new_event(
+        contract,
+        payload,
+        correlation_id=query.correlation_id,
+        producer="generation",
+        user_id=query.user_id,
+    )
+
+
+def _failed(query: Envelope[Any], status: int, reason: str) -> Envelope[Any]:
+    return _reply(query, QueryFailedV1, QueryFailedPayload(status=status, reason=reason))
+
+
+def _cursor(updated_at: datetime, conversation_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{updated_at.isoformat()}|{conversation_id}".encode()).decode()
+
+
+def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if not cursor:
+        return None
+    stamp, conversation_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+    return datetime.fromisoformat(stamp), uuid.UUID(conversation_id)
+
+
+class ConversationQueries:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __call__(self, query: ConversationsQueryV1) -> Envelope[Any]:
+        if query.user_id is None:
+            return _failed(query, 400, "the query names no user")
+        p = query.payload
+        async with self._sessions() as session, session.begin():
+            conversations = Conversations(session, query.user_id)
+            if p.action == "list":
+                try:
+                    before = _after(p.cursor)
+                except ValueError:
+                    return _failed(query, 400, "cursor: not a cursor this API returned")
+                rows = await conversations.page(p.limit + 1, before)
+                more = len(rows) > p.limit
+                rows = rows[: p.limit]
+                next_cursor = _cursor(rows[-1].updated_at, rows[-1].id) if more else None
+                summaries = [_summary(row) for row in rows]
+                return _reply(
+                    query,
+                    ConversationsResultV1,
+                    ConversationsResultPayload(conversations=summaries, next_cursor=next_cursor),
+                )
+            if p.conversation_id is None:
+                return _failed(query, 400, f"{p.action} needs a conversation_id")
+            if p.action == "rename":
+                if not p.title or not await conversations.rename(p.conversation_id, p.title):
+                    return _failed(query, 404, "no such conversation")
+            elif p.action == "delete":
+                if not await conversations.delete(p.conversation_id):
+                    return _failed(query, 404, "no such conversation")
+                return _reply(
+                    query, ConversationsResultV1, ConversationsResultPayload(conversations=[])
+                )
+            row = await conversations.get(p.conversation_id)
+            if row is None:
+                return _failed(query, 404, "no such conversation")
+            messages = await conversations.messages_of(p.conversation_id)
+            summary = _summary(row, messages if p.action == "get" else None)
+            return _reply(
+                query,
+                ConversationsResultV1,
+                ConversationsResultPayload(conversations=[summary]),
+            )
+
+
+def _summary(row: Any, messages: list[Any] | None = None) -> ConversationSummary:
+    return ConversationSummary(
+        conversation_id=row.id,
+        title=row.title,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        messages=[
+            ConversationMessage(
+                message_id=m.id,
+                role=m.role,
+                content=m.content,
+                created_at=m.created_at,
+                provider=m.provider,
+                model=m.model,
+                usage=TokenUsage(
+                    input_tokens=m.input_tokens,
+                    output_tokens=m.output_tokens,
+                    cached_tokens=m.cached_tokens or 0,
+                )
+                if m.role == "assistant" and m.input_tokens is not None
+                else None,
+            )
+            for m in messages or []
+        ],
+    )
+
+
+class CatalogQueries:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cache: CatalogCache) -> None:
+        self._sessions = sessions
+        self._cache = cache
+
+    async def __call__(self, query: CatalogQueryV1) -> Envelope[Any]:
+        p = query.payload
+        async with self._sessions() as session, session.begin():
+            if p.action == "put_provider":
+                if p.provider is None:
+                    return _failed(query, 400, "put_provider needs a provider")
+                await catalog.put_provider(session, p.provider)
+            elif p.action == "put_model":
+                if p.model is None:
+                    return _failed(query, 400, "put_model needs a model")
+                if (await catalog.load(session)).provider(p.model.provider) is None:
+                    return _failed(query, 404, f"no provider {p.model.provider}: add it first")
+                await catalog.put_model(session, p.model)
+            current = await catalog.load(session)
+        self._cache.invalidate()
+        return _reply(
+            query,
+            CatalogResultV1,
+            CatalogResultPayload(
+                providers=list(current.providers.values()), models=list(current.models.values())
+            ),
+        )

@@ -1,0 +1,372 @@
+"""Answering `generation.requested`: claim the job, call the provider chain, stream, record.
+
+A request is claimed in the jobs table before any provider is called, so a redelivered request
+is never answered twice. The outcome — the stored turn, `generation.completed` or
+`generation.failed`, and one `usage.recorded` per billed provider call — commits in one
+transaction with the job's end; the final reply to a waiting gateway goes after that commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from assistant_messaging import headers as h
+from assistant_messaging.failures import PermanentFailure
+from assistant_messaging.outbox import Outbox
+from assistant_messaging.request_reply import Responder
+from assistant_runtime.credentials_cipher import CredentialCipher
+from assistant_schemas import Envelope, new_event
+from assistant_schemas.catalog import ProviderInfo
+from assistant_schemas.generation import (
+    ChatMessage,
+    GenerationCompletedPayload,
+    GenerationCompletedV1,
+    GenerationFailedPayload,
+    GenerationFailedV1,
+    GenerationRequestedPayload,
+    GenerationRequestedV1,
+)
+from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
+from generation_service import credentials, job_claims
+from generation_service.answering import Answer, Answerer, BilledCall, Progress, Prompt
+from generation_service.catalog import CatalogCache
+from generation_service.conversations import Conversations, Turn
+from generation_service.job_claims import Claim
+from generation_service.models import content_history
+from generation_service.providers.base import ProviderError
+from generation_service.reply_stream import ChunkStream
+from generation_service.settings import GenerationSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    event: GenerationRequestedV1
+    headers: Mapping[str, str]
+    user_id: uuid.UUID
+
+    @property
+    def request(self) -> GenerationRequestedPayload:
+        return self.event.payload
+
+    @property
+    def conversation_id(self) -> uuid.UUID:
+        return self.request.conversation_id or self.request.request_id
+
+    @property
+    def waited_for(self) -> bool:
+        """A gateway instance waits for the outcome (a stream or a synchronous call)."""
+        return h.REPLY_TOPIC in self.headers
+
+    def system_prompt(self) -> str | None:
+        """The request's system prompt and any system messages, in order, as one prompt."""
+        parts = [self.request.system_prompt or ""]
+        parts += [m.content for m in self.request.messages if m.role == "system"]
+        return "\n\n".join(part for part in parts if part) or None
+
+    def turn(self) -> list[ChatMessage]:
+        return [m for m in self.request.messages if m.role != "system"]
+
+    def chain(self) -> list[tuple[str, str]]:
+        return [(self.request.provider, self.request.model), *self.request.fallbacks]
+
+
+class GenerationWorker:
+    def __init__(
+        self,
+        *,
+        settings: GenerationSettings,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        responder: Responder,
+        answerer: Answerer,
+        catalog: CatalogCache,
+        worker_id: str,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._outbox = outbox
+        self._responder = responder
+        self._answerer = answerer
+        self._catalog = catalog
+        self._worker_id = worker_id
+        keys = settings.credentials_keys
+        self._cipher = CredentialCipher(keys.get_secret_value()) if keys else None
+        self._running: dict[uuid.UUID, tuple[uuid.UUID, asyncio.Task[Answer]]] = {}
+        self._cancelled: set[uuid.UUID] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    # --- lifecycle: the heartbeat of this instance's running jobs ---------------------------
+
+    async def start(self) -> None:
+        self._heartbeat = asyncio.create_task(self._beat(), name="job-heartbeat")
+
+    async def stop(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.heartbeat_s)
+            try:
+                async with self._sessions() as session, session.begin():
+                    await job_claims.beat(session, self._worker_id)
+            except Exception as error:
+                log.warning("job heartbeat failed", error=repr(error))
+
+    # --- cancellation -------------------------------------------------------------------------
+
+    def cancel(self, request_id: uuid.UUID, user_id: uuid.UUID | None) -> bool:
+        """Stops the provider call of a request running here, if it is the user's."""
+        found = self._running.get(request_id)
+        if found is None or found[0] != user_id:
+            return False
+        self._cancelled.add(request_id)
+        found[1].cancel()
+        return True
+
+    # --- the job --------------------------------------------------------------------------------
+
+    async def handle(self, event: Envelope[Any], headers: Mapping[str, str]) -> None:
+        if not isinstance(event, GenerationRequestedV1):
+            raise PermanentFailure(f"generation cannot run {event.type}")
+        if event.user_id is None:
+            raise PermanentFailure("generation.requested names no user_id")
+        job = Job(event, headers, event.user_id)
+        with structlog.contextvars.bound_contextvars(
+            request_id=str(job.request.request_id), correlation_id=event.correlation_id
+        ):
+            claim = await self._claim(job)
+            if claim is Claim.FINISHED:
+                return
+            if claim is Claim.TAKEN_OVER and job.request.stream:
+                # The client saw part of a stream from the instance that died; starting over
+                # would splice two different answers. Tell it plainly instead.
+                lost = ProviderError(
+                    "worker_lost",
+                    "the instance answering this request stopped mid-answer; send it again",
+                    retryable=True,
+                )
+                await self._conclude(job, Answer(*job.chain()[0], error=lost))
+                return
+            await self._conclude(job, await self._answer(job))
+
+    async def _claim(self, job: Job) -> Claim:
+        stale_after = timedelta(seconds=3 * self._settings.heartbeat_s)
+        while True:
+            async with self._sessions() as session, session.begin():
+                claim = await job_claims.claim(
+                    session,
+                    request_id=job.request.request_id,
+                    event_id=job.event.event_id,
+                    user_id=job.user_id,
+                    worker=self._worker_id,
+                    stale_after=stale_after,
+                )
+            if claim is not Claim.BUSY:
+                return claim
+            await asyncio.sleep(self._settings.heartbeat_s)  # its instance may yet finish
+
+    async def _answer(self, job: Job) -> Answer:
+        catalog = await self._catalog.get()
+        async with self._sessions() as session:
+            conversations = Conversations(session, job.user_id)
+            owner = await conversations.owner_of(job.conversation_id)
+            history = await conversations.history(job.conversation_id) if owner else []
+        if owner is not None and owner != job.user_id:
+            missing = ProviderError(
+                "conversation_not_found",
+                f"conversation {job.conversation_id} does not exist or is not yours",
+                retryable=False,
+            )
+            return Answer(*job.chain()[0], error=missing)
+        chunks = self._chunk_stream(job)
+        prompt = Prompt(history, job.turn(), job.system_prompt(), job.request.parameters)
+        loop = asyncio.get_running_loop()
+        progress = Progress(job.request.provider, job.request.model, loop.time())
+
+        async def on_delta(text: str) -> None:
+            if chunks is not None:
+                await chunks.delta(text)
+
+        async def key_for(provider: ProviderInfo) -> tuple[str | None, str | None]:
+            return await self._key_for(job.user_id, provider)
+
+        call = asyncio.create_task(
+            self._answerer.answer(job.chain(), prompt, catalog, key_for, on_delta, progress)
+        )
+        request_id = job.request.request_id
+        self._running[request_id] = (job.user_id, call)
+        try:
+            answer = await call
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if request_id not in self._cancelled or (current and current.cancelling()):
+                call.cancel()
+                raise
+            answer = _cancelled(progress)
+        finally:
+            self._running.pop(request_id, None)
+            self._cancelled.discard(request_id)
+        if chunks is not None:
+            await chunks.close()
+        return answer
+
+    def _chunk_stream(self, job: Job) -> ChunkStream | None:
+        if not (job.request.stream and job.waited_for):
+            return None
+        return ChunkStream(
+            self._responder,
+            job.headers,
+            str(job.event.event_id),
+            job.request.request_id,
+            job.event.correlation_id,
+            job.user_id,
+            self._settings.stream_flush_ms / 1000,
+        )
+
+    async def _key_for(
+        self, user_id: uuid.UUID, provider: ProviderInfo
+    ) -> tuple[str | None, str | None]:
+        """(API key, base URL override): the user's own credential first, then the server's."""
+        async with self._sessions() as session:
+            stored = await credentials.of_user(session, user_id, provider.name)
+        if stored is not None and self._cipher is not None:
+            try:
+                return self._cipher.decrypt(stored.ciphertext), stored.base_url
+            except ValueError:
+                log.error("a stored credential does not decrypt: check CREDENTIALS_KEYS")
+        return self._settings.server_key(provider.name), None
+
+    # --- the outcome --------------------------------------------------------------------------
+
+    async def _conclude(self, job: Job, answer: Answer) -> None:
+        outcome = self._outcome_event(job, answer)
+        async with self._sessions() as session, session.begin():
+            owned = await job_claims.finish(
+                session, job.request.request_id, self._worker_id, succeeded=answer.error is None
+            )
+            # Every billed call is recorded, even if this instance lost the job meanwhile:
+            # the provider charged for it either way.
+            events: list[Envelope[Any]] = [self._usage_event(job, call) for call in answer.billed]
+            if owned:
+                if isinstance(outcome, GenerationCompletedV1):
+                    await self._store_turn(session, job, answer, outcome.payload.message_id)
+                events.append(outcome)
+            else:
+                log.warning("job was taken over by another instance; outcome dropped")
+            await self._outbox.add_all(session, events)
+        if owned and job.waited_for:
+            with contextlib.suppress(Exception):
+                await self._responder.reply(job.headers, str(job.event.event_id), outcome)
+
+    def _outcome_event(
+        self, job: Job, answer: Answer
+    ) -> GenerationCompletedV1 | GenerationFailedV1:
+        if answer.error is not None:
+            return new_event(
+                GenerationFailedV1,
+                GenerationFailedPayload(
+                    request_id=job.request.request_id,
+                    error_class=answer.error.error_class,
+                    message=answer.error.message,
+                    retryable=answer.error.retryable,
+                ),
+                correlation_id=job.event.correlation_id,
+                producer="generation",
+                user_id=job.user_id,
+            )
+        return new_event(
+            GenerationCompletedV1,
+            GenerationCompletedPayload(
+                request_id=job.request.request_id,
+                conversation_id=job.conversation_id,
+                message_id=uuid.uuid4(),
+                provider=answer.provider,
+                model=answer.model,
+                content=answer.text,
+                finish_reason=answer.finish_reason,
+                usage=answer.usage,
+                latency_ms=answer.latency_ms,
+                ttft_ms=answer.ttft_ms,
+            ),
+            correlation_id=job.event.correlation_id,
+            producer="generation",
+            user_id=job.user_id,
+        )
+
+    def _usage_event(self, job: Job, call: BilledCall) -> UsageRecordedV1:
+        return new_event(
+            UsageRecordedV1,
+            UsageRecordedPayload(
+                request_id=job.request.request_id,
+                usage_type="llm",
+                provider=call.provider,
+                model=call.model,
+                input_tokens=call.usage.input_tokens,
+                output_tokens=call.usage.output_tokens,
+                cached_tokens=call.usage.cached_tokens,
+                reasoning_tokens=call.usage.reasoning_tokens,
+                api_calls=1,
+                latency_ms=call.latency_ms,
+                ttft_ms=call.ttft_ms,
+            ),
+            correlation_id=job.event.correlation_id,
+            producer="generation",
+            user_id=job.user_id,
+        )
+
+    async def _store_turn(
+        self, session: AsyncSession, job: Job, answer: Answer, message_id: uuid.UUID
+    ) -> None:
+        metadata = {"finish_reason": answer.finish_reason, "fallbacks": answer.fallbacks_used}
+        turn = Turn(
+            request_id=job.request.request_id,
+            prompt=job.turn(),
+            answer=answer.text,
+            provider=answer.provider,
+            model=answer.model,
+            usage=answer.usage,
+            latency_ms=answer.latency_ms,
+            ttft_ms=answer.ttft_ms,
+            metadata=metadata,
+        )
+        await Conversations(session, job.user_id).record(
+            job.conversation_id, turn, job.system_prompt(), answer_id=message_id
+        )
+        await session.execute(
+            insert(content_history).values(
+                id=job.request.request_id,
+                user_id=job.user_id,
+                conversation_id=job.conversation_id,
+                provider=answer.provider,
+                model=answer.model,
+                prompt=job.turn()[-1].content if job.turn() else "",
+                generated_content=answer.text,
+                metadata={**metadata, "usage": answer.usage.model_dump()},
+            )
+        )
+
+
+def _cancelled(progress: Progress) -> Answer:
+    stopped = ProviderError(
+        "cancelled", "the client went away; the provider call was stopped", retryable=True
+    )
+    answer = Answer(progress.provider, progress.model, text=progress.text, error=stopped)
+    billed = progress.billed_so_far()
+    if billed is not None:
+        answer.billed.append(billed)
+    return answer
