@@ -88,7 +88,7 @@ async def test_setting_again_replaces_and_deleting_is_an_event_too(
     [
         ("anthropic", {"api_key": OPENAI_KEY}, "api_key", "key_prefix"),
         ("openai", {"api_key": "sk-short"}, "api_key", "key_length"),
-        ("ollama", {"api_key": "anything"}, "base_url", "required"),
+        ("ollama", {"api_key": "two words"}, "api_key", "key_whitespace"),
         (
             "notion",
             {"api_key": "secret_" + "n" * 30, "base_url": "https://x.example"},

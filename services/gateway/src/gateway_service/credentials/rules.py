@@ -19,8 +19,10 @@ KNOWN_PROVIDERS = {
     "deepseek": ProviderRule(("sk-",), 20, "optional"),
     "notion": ProviderRule(("secret_", "ntn_"), 20, "forbidden"),
 }
-# Any other name is an OpenAI-compatible server (Ollama, vLLM, LM Studio): base URL required.
-OPENAI_COMPATIBLE = ProviderRule((), 1, "required")
+# Any other name is a provider an administrator registered in the model catalogue (an
+# OpenAI-compatible server such as Ollama, vLLM or LM Studio): the catalogue has its base URL,
+# which a user's own base_url overrides.
+OPENAI_COMPATIBLE = ProviderRule((), 1, "optional")
 
 
 def rule_for(provider: str) -> ProviderRule | None:

@@ -47,7 +47,8 @@ def problem_response(
     request: Request, status: int, kind: str, title: str, detail: str, **extra: Any
 ) -> JSONResponse:
     if request.url.path.startswith(OPENAI_PATHS):
-        return openai_error(status, kind, detail)
+        # OpenAI answers an invalid request body with 400, never 422.
+        return openai_error(400 if status == 422 else status, kind, detail)
     body = {
         "type": TYPE_BASE + kind,
         "title": title,
