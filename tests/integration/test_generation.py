@@ -5,6 +5,7 @@ asynchronous."""
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import openai
@@ -139,7 +140,7 @@ def test_openai_sdk_works_unchanged_against_chat_completions(
         model="fake-openai/fixed",
         messages=[{"role": "system", "content": "be kind"}, {"role": "user", "content": "hi"}],
     )
-    assert completion.choices[0].message.content.startswith("Hello from the fake upstream")
+    assert (completion.choices[0].message.content or "").startswith("Hello from the fake upstream")
     assert completion.usage is not None
     assert completion.usage.completion_tokens > 0
     stream = client.chat.completions.create(
@@ -161,10 +162,9 @@ def test_openai_sdk_works_unchanged_against_chat_completions(
     assert "fake-openai/fixed" in ids
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="no-such", messages=[{"role": "user", "content": "x"}])
+    tool_message: Any = {"role": "tool", "content": "x"}  # a role this API does not take
     with pytest.raises(openai.BadRequestError):
-        client.chat.completions.create(
-            model="fake-openai/fixed", messages=[{"role": "tool", "content": "x"}]
-        )
+        client.chat.completions.create(model="fake-openai/fixed", messages=[tool_message])
 
 
 def test_failing_provider_falls_back_to_the_next_in_the_chain(

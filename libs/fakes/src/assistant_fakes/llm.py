@@ -9,8 +9,8 @@ The model name chooses the behaviour, so one server plays every scenario:
 - `slow-stream`: 200 words, 0.1 s apart (for disconnects and crashes mid-stream)
 
 It requires a key (`Authorization: Bearer …` for OpenAI; `x-api-key` or a bearer token for
-Anthropic) and answers 401 without. `GET /_calls` lists what it received; `GET /_aborted` counts streams whose client
-went away before the end.
+Anthropic) and answers 401 without. `GET /_calls` lists what it received; `GET /_aborted`
+counts streams whose client went away before the end.
 """
 
 from __future__ import annotations

@@ -1,0 +1,302 @@
+"""Streamed generations: the upstream called directly, through this system, through LiteLLM.
+
+One fake OpenAI-compatible upstream answers every stream with a fixed delay before the first
+token and between tokens. The same client (httpx, streaming `POST /v1/chat/completions`) then
+drives, in one run and for the same time at each concurrency:
+
+  (a) the upstream directly — the baseline;
+  (b) this system: gateway → Kafka → generation → upstream → Kafka → gateway;
+  (c) LiteLLM's proxy (its own venv, `make bench` installs it) in front of the same upstream.
+
+Reported: time to first token and total time (p50/p99), the time each path adds to the
+baseline, and completed streams per second.
+
+    python -m bench.generation_path [--seconds 10] [--concurrency 10 50 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from assistant_stack.cli import environment
+from bench.harness import PROFILE, free_port, percentile, serve_until_ready
+
+LITELLM = Path(".local/litellm-venv/bin/litellm")
+FIRST_TOKEN_DELAY_MS = 50
+TOKEN_DELAY_MS = 5
+PASSWORD = "Bench-Password-2026"
+
+
+@dataclass
+class Run:
+    ttft: list[float] = field(default_factory=list)
+    total: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.total) / self.seconds if self.seconds else 0.0
+
+
+async def one_stream(client: httpx.AsyncClient, url: str, key: str, model: str, run: Run) -> None:
+    body = {
+        "model": model,
+        "messages": [{"role": "user", "content": "Say hello."}],
+        "stream": True,
+    }
+    started = time.perf_counter()
+    first: float | None = None
+    try:
+        async with client.stream(
+            "POST", url, json=body, headers={"Authorization": f"Bearer {key}"}
+        ) as response:
+            if response.status_code != 200:
+                run.errors += 1
+                await response.aread()
+                return
+            async for line in response.aiter_lines():
+                if (
+                    first is None
+                    and line.startswith("data: {")
+                    and '"content":"' in line.replace(" ", "")
+                ):
+                    chunk = json.loads(line[6:])
+                    if chunk["choices"] and chunk["choices"][0]["delta"].get("content"):
+                        first = time.perf_counter()
+    except httpx.HTTPError:
+        run.errors += 1
+        return
+    if first is None:
+        run.errors += 1
+        return
+    run.ttft.append((first - started) * 1000)
+    run.total.append((time.perf_counter() - started) * 1000)
+
+
+async def drive(url: str, keys: list[str], model: str, concurrency: int, seconds: float) -> Run:
+    run = Run()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker(index: int) -> None:
+            while time.perf_counter() < deadline:
+                await one_stream(client, url, keys[index % len(keys)], model, run)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        run.seconds = time.perf_counter() - started
+    return run
+
+
+def bench_users(base: str, admin_email: str, count: int) -> list[str]:
+    """API keys of `count` enterprise users (rate limits are per user)."""
+    keys = []
+    with httpx.Client(base_url=base, timeout=30) as http:
+        admin = {"Authorization": f"Bearer {login_admin(http, admin_email)}"}
+        for _ in range(count):
+            name = f"bench{uuid.uuid4().hex[:10]}"
+            created = http.post(
+                "/v1/auth/register",
+                json={"email": f"{name}@example.org", "username": name, "password": PASSWORD},
+            )
+            created.raise_for_status()
+            http.patch(
+                f"/v1/admin/users/{created.json()['id']}",
+                json={"plan_tier": "enterprise"},
+                headers=admin,
+            ).raise_for_status()
+            token = http.post("/v1/auth/login", json={"login": name, "password": PASSWORD}).json()[
+                "access_token"
+            ]
+            headers = {"Authorization": f"Bearer {token}"}
+            keys.append(
+                http.post("/v1/api-keys", json={"name": "b"}, headers=headers).json()["key"]
+            )
+    return keys
+
+
+def register_upstream(base: str, admin_email: str, upstream: str) -> None:
+    with httpx.Client(base_url=base, timeout=30) as http:
+        token = login_admin(http, admin_email)
+        headers = {"Authorization": f"Bearer {token}"}
+        http.put(
+            "/v1/admin/catalog/providers/bench-upstream",
+            json={"label": "bench upstream", "api_style": "openai", "base_url": upstream},
+            headers=headers,
+        ).raise_for_status()
+        http.put(
+            "/v1/admin/catalog/models/bench-upstream/fixed",
+            json={
+                "context_window": 100_000,
+                "max_output_tokens": 4096,
+                "input_price": "1",
+                "output_price": "2",
+            },
+            headers=headers,
+        ).raise_for_status()
+
+
+def login_admin(http: httpx.Client, admin_email: str) -> str:
+    name = admin_email.split("@")[0]
+    http.post(
+        "/v1/auth/register",
+        json={"email": admin_email, "username": name, "password": PASSWORD},
+    )
+    return str(
+        http.post("/v1/auth/login", json={"login": name, "password": PASSWORD}).json()[
+            "access_token"
+        ]
+    )
+
+
+def litellm_config(upstream: str) -> str:
+    config = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)  # noqa: SIM115
+    config.write(
+        "model_list:\n"
+        "  - model_name: fixed\n"
+        "    litellm_params:\n"
+        "      model: openai/fixed\n"
+        f"      api_base: {upstream}\n"
+        "      api_key: bench-key\n"
+    )
+    config.close()
+    return config.name
+
+
+def report(name: str, run: Run, baseline: Run | None) -> str:
+    text = (
+        f"    {name:<22} ttft p50 {percentile(run.ttft, 50):7.1f}"
+        f" p99 {percentile(run.ttft, 99):7.1f}"
+        f" | total p50 {percentile(run.total, 50):7.1f} p99 {percentile(run.total, 99):7.1f} ms"
+        f" | {run.rate:6.1f} streams/s"
+    )
+    if baseline is not None:
+        text += (
+            f" | added ttft p50 {percentile(run.ttft, 50) - percentile(baseline.ttft, 50):+6.1f}"
+            f" p99 {percentile(run.ttft, 99) - percentile(baseline.ttft, 99):+6.1f}"
+            f", total p50 {percentile(run.total, 50) - percentile(baseline.total, 50):+6.1f}"
+            f" p99 {percentile(run.total, 99) - percentile(baseline.total, 99):+6.1f} ms"
+        )
+    if run.errors:
+        text += f" | {run.errors} errors"
+    return text
+
+
+def main(seconds: float, concurrencies: list[int]) -> None:
+    upstream_port, gateway_port, generation_port, litellm_port = (free_port() for _ in range(4))
+    upstream_url = f"http://127.0.0.1:{upstream_port}/v1"
+    admin_email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
+    env = {
+        **os.environ,
+        **environment(PROFILE),
+        "GATEWAY_HTTP_PORT": str(gateway_port),
+        "GENERATION_HTTP_PORT": str(generation_port),
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        "GENERATION_LOG_LEVEL": "WARNING",
+        "GATEWAY_JWT_SECRET": "b" * 40,
+        "GATEWAY_BOOTSTRAP_ADMIN_EMAIL": admin_email,
+        "GENERATION_PROVIDER_KEYS": json.dumps({"bench-upstream": "bench-key"}),
+    }
+    processes = [
+        serve_until_ready(
+            [
+                sys.executable,
+                "-m",
+                "assistant_fakes.llm",
+                "--port",
+                str(upstream_port),
+                "--first-token-delay-ms",
+                str(FIRST_TOKEN_DELAY_MS),
+                "--token-delay-ms",
+                str(TOKEN_DELAY_MS),
+            ],
+            f"http://127.0.0.1:{upstream_port}/_aborted",
+        ),
+        serve_until_ready(
+            [sys.executable, "-m", "gateway_service", "serve"],
+            f"http://127.0.0.1:{gateway_port}/readyz",
+            env=env,
+        ),
+        serve_until_ready(
+            [sys.executable, "-m", "generation_service", "serve"],
+            f"http://127.0.0.1:{generation_port}/readyz",
+            env=env,
+        ),
+    ]
+    has_litellm = LITELLM.exists()
+    if has_litellm:
+        processes.append(
+            serve_until_ready(
+                [
+                    str(LITELLM),
+                    "--config",
+                    litellm_config(upstream_url),
+                    "--port",
+                    str(litellm_port),
+                ],
+                f"http://127.0.0.1:{litellm_port}/health/liveliness",
+                timeout=180,
+            )
+        )
+    try:
+        base = f"http://127.0.0.1:{gateway_port}"
+        register_upstream(base, admin_email, upstream_url)
+        keys = bench_users(base, admin_email, 20)
+        time.sleep(6)  # the gateway's catalogue view refreshes within 5 s
+        print(
+            f"Streamed generations, {seconds:g}s per run; upstream: first token after "
+            f"{FIRST_TOKEN_DELAY_MS} ms, then a token every {TOKEN_DELAY_MS} ms (15 tokens)"
+        )
+        for concurrency in concurrencies:
+            direct = asyncio.run(
+                drive(f"{upstream_url}/chat/completions", ["k"], "fixed", concurrency, seconds)
+            )
+            system = asyncio.run(
+                drive(
+                    f"{base}/v1/chat/completions",
+                    keys,
+                    "bench-upstream/fixed",
+                    concurrency,
+                    seconds,
+                )
+            )
+            print(f"  {concurrency} concurrent streams")
+            print(report("(a) upstream directly", direct, None))
+            print(report("(b) this system", system, direct))
+            if has_litellm:
+                litellm = asyncio.run(
+                    drive(
+                        f"http://127.0.0.1:{litellm_port}/v1/chat/completions",
+                        ["k"],
+                        "fixed",
+                        concurrency,
+                        seconds,
+                    )
+                )
+                print(report("(c) LiteLLM proxy", litellm, direct))
+            else:
+                print("    (c) LiteLLM proxy: not installed (make bench installs it)")
+    finally:
+        for process in processes:
+            process.terminate()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50, 200])
+    options = parser.parse_args()
+    main(options.seconds, options.concurrency)
