@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +37,7 @@ LITELLM = Path(".local/litellm-venv/bin/litellm")
 FIRST_TOKEN_DELAY_MS = 50
 TOKEN_DELAY_MS = 5
 PASSWORD = "Bench-Password-2026"
+LITELLM_KEY = "sk-bench-" + uuid.uuid4().hex  # the proxy refuses to start without a master key
 
 
 @dataclass
@@ -171,6 +173,8 @@ def litellm_config(upstream: str) -> str:
         "      model: openai/fixed\n"
         f"      api_base: {upstream}\n"
         "      api_key: bench-key\n"
+        "general_settings:\n"
+        f"  master_key: {LITELLM_KEY}\n"
     )
     config.close()
     return config.name
@@ -210,48 +214,39 @@ def main(seconds: float, concurrencies: list[int]) -> None:
         "GATEWAY_BOOTSTRAP_ADMIN_EMAIL": admin_email,
         "GENERATION_PROVIDER_KEYS": json.dumps({"bench-upstream": "bench-key"}),
     }
-    processes = [
-        serve_until_ready(
-            [
-                sys.executable,
-                "-m",
-                "assistant_fakes.llm",
-                "--port",
-                str(upstream_port),
-                "--first-token-delay-ms",
-                str(FIRST_TOKEN_DELAY_MS),
-                "--token-delay-ms",
-                str(TOKEN_DELAY_MS),
-            ],
-            f"http://127.0.0.1:{upstream_port}/_aborted",
-        ),
-        serve_until_ready(
-            [sys.executable, "-m", "gateway_service", "serve"],
-            f"http://127.0.0.1:{gateway_port}/readyz",
-            env=env,
-        ),
-        serve_until_ready(
-            [sys.executable, "-m", "generation_service", "serve"],
-            f"http://127.0.0.1:{generation_port}/readyz",
-            env=env,
-        ),
+    fake = [
+        "-m",
+        "assistant_fakes.llm",
+        "--port",
+        str(upstream_port),
+        "--first-token-delay-ms",
+        str(FIRST_TOKEN_DELAY_MS),
+        "--token-delay-ms",
+        str(TOKEN_DELAY_MS),
     ]
     has_litellm = LITELLM.exists()
-    if has_litellm:
-        processes.append(
-            serve_until_ready(
-                [
-                    str(LITELLM),
-                    "--config",
-                    litellm_config(upstream_url),
-                    "--port",
-                    str(litellm_port),
-                ],
-                f"http://127.0.0.1:{litellm_port}/health/liveliness",
-                timeout=180,
-            )
-        )
+    processes: list[subprocess.Popen[bytes]] = []
     try:
+        processes.append(
+            serve_until_ready([sys.executable, *fake], f"http://127.0.0.1:{upstream_port}/_aborted")
+        )
+        for service, port in (("gateway", gateway_port), ("generation", generation_port)):
+            processes.append(
+                serve_until_ready(
+                    [sys.executable, "-m", f"{service}_service", "serve"],
+                    f"http://127.0.0.1:{port}/readyz",
+                    env=env,
+                )
+            )
+        if has_litellm:
+            config = litellm_config(upstream_url)
+            processes.append(
+                serve_until_ready(
+                    [str(LITELLM), "--config", config, "--port", str(litellm_port)],
+                    f"http://127.0.0.1:{litellm_port}/health/liveliness",
+                    timeout=180,
+                )
+            )
         base = f"http://127.0.0.1:{gateway_port}"
         register_upstream(base, admin_email, upstream_url)
         keys = bench_users(base, admin_email, 20)
@@ -280,7 +275,7 @@ def main(seconds: float, concurrencies: list[int]) -> None:
                 litellm = asyncio.run(
                     drive(
                         f"http://127.0.0.1:{litellm_port}/v1/chat/completions",
-                        ["k"],
+                        [LITELLM_KEY],
                         "fixed",
                         concurrency,
                         seconds,
