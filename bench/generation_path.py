@@ -244,6 +244,8 @@ def main(seconds: float, concurrencies: list[int]) -> None:
                 serve_until_ready(
                     [str(LITELLM), "--config", config, "--port", str(litellm_port)],
                     f"http://127.0.0.1:{litellm_port}/health/liveliness",
+                    # With DATABASE_URL set, LiteLLM would try to keep its state there.
+                    env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
                     timeout=180,
                 )
             )
