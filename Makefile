@@ -70,11 +70,14 @@ docs: install
 
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
+	@test -x .local/litellm-venv/bin/litellm || ($(UV) venv -q -p 3.11 .local/litellm-venv && \
+		VIRTUAL_ENV=.local/litellm-venv $(UV) pip install -q 'litellm[proxy]')
 	$(STACK) up --profile bench
 	eval "$$($(STACK) env --profile bench)" && \
 		$(UV) run --frozen python -m bench.event_path && \
 		$(UV) run --frozen python -m bench.request_reply && \
-		$(UV) run --frozen python -m bench.gateway_admission; \
+		$(UV) run --frozen python -m bench.gateway_admission && \
+		$(UV) run --frozen python -m bench.generation_path; \
 		status=$$?; $(STACK) down --profile bench; exit $$status
 
 clean:
