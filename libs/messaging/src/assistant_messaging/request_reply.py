@@ -25,6 +25,7 @@ from faststream.middlewares import AckPolicy
 from assistant_messaging import headers as h
 from assistant_messaging.outbox import envelope_headers
 from assistant_messaging.producer import DurableProducer, Publisher
+from assistant_messaging.tail_reader import tail_consumer
 from assistant_schemas import ContractError, Envelope, decode_event, new_event
 from assistant_schemas.queries import QueryFailedPayload, QueryFailedV1
 from assistant_schemas.topics import REPLIES, REPLY_PARTITIONS, topic_for_event
@@ -88,19 +89,7 @@ class Requester:
 
     async def start(self) -> None:
         partition = TopicPartition(REPLIES, self.partition)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False
-        )
-        consumer.assign([partition])
-        try:
-            await consumer.start()
-            await consumer.seek_to_end(partition)
-            await consumer.position(partition)  # fix the start before any request goes out
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await consumer.stop()
-            raise
-        self._consumer = consumer
+        self._consumer = await tail_consumer(self._bootstrap, [partition])
         self._reader = asyncio.create_task(self._read(), name="reply-reader")
 
     async def stop(self) -> None:

@@ -14,6 +14,7 @@ from assistant_schemas.envelope import Contract, Envelope
 
 ApiStyle = Literal["openai", "anthropic", "mock"]
 Price = Decimal  # US dollars per million tokens
+DEFAULT_ANSWER_TOKENS = 4096
 
 
 class ProviderInfo(Contract):
@@ -38,6 +39,10 @@ class ModelInfo(Contract):
     output_price: Price = Field(ge=0, le=10_000, description="USD per million output tokens.")
     cached_input_price: Price | None = Field(default=None, ge=0, le=10_000)
     enabled: bool = True
+
+    def answer_tokens(self, requested: int | None) -> int:
+        """Room kept for the answer: what was asked (else 4096), within the model's limit."""
+        return min(requested or DEFAULT_ANSWER_TOKENS, self.max_output_tokens)
 
 
 class CatalogQueryPayload(Contract):

@@ -5,6 +5,8 @@ so limits are checked against an estimate: about four characters per token in En
 which over-counts most code and under-counts some scripts. Providers report the exact usage.
 """
 
+from collections.abc import Iterable
+
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD = 4  # role and separators a chat format adds to every message
 
@@ -15,3 +17,9 @@ def estimate_tokens(text: str) -> int:
 
 def estimate_message_tokens(text: str) -> int:
     return estimate_tokens(text) + MESSAGE_OVERHEAD
+
+
+def estimate_prompt_tokens(contents: Iterable[str], system_prompt: str | None) -> int:
+    """Messages (their contents) and the system prompt, as a provider would count them."""
+    total = sum(estimate_message_tokens(content) for content in contents)
+    return total + (estimate_message_tokens(system_prompt) if system_prompt else 0)

@@ -18,17 +18,15 @@ import structlog
 from assistant_schemas.catalog import ModelInfo, ProviderInfo
 from assistant_schemas.common import TokenUsage
 from assistant_schemas.generation import ChatMessage, GenerationParameters
-from assistant_schemas.token_estimate import estimate_tokens
+from assistant_schemas.token_estimate import estimate_prompt_tokens, estimate_tokens
 from generation_service.catalog import Catalog
 from generation_service.circuit_breaker import CircuitBreaker
-from generation_service.context_window import fit_history, prompt_tokens
+from generation_service.context_window import fit_history
 from generation_service.providers.base import Delta, ProviderCall, ProviderError
 from generation_service.providers.clients import ProviderClients
 from generation_service.settings import GenerationSettings
 
 log = structlog.get_logger(__name__)
-
-DEFAULT_MAX_TOKENS = 4096
 
 # (API key, base URL override) for a provider
 KeyLookup = Callable[[ProviderInfo], Awaitable[tuple[str | None, str | None]]]
@@ -171,7 +169,9 @@ class Answerer:
         call = _call(model, prompt)
         loop = asyncio.get_running_loop()
         progress.started = loop.time()
-        progress.input_estimate = prompt_tokens(call.messages, call.system_prompt)
+        progress.input_estimate = estimate_prompt_tokens(
+            (m.content for m in call.messages), call.system_prompt
+        )
         progress.pieces.clear()
         progress.ttft_ms = None
         settings = self._settings
@@ -225,7 +225,15 @@ def _resolve(
 
 
 def _call(model: ModelInfo, prompt: Prompt) -> ProviderCall:
-    max_tokens = min(prompt.parameters.max_tokens or DEFAULT_MAX_TOKENS, model.max_output_tokens)
+    max_tokens = model.answer_tokens(prompt.parameters.max_tokens)
+    turn = estimate_prompt_tokens((m.content for m in prompt.turn), prompt.system_prompt)
+    if turn + max_tokens > model.context_window:
+        raise ProviderError(
+            "context_length_exceeded",
+            f"the prompt (about {turn} tokens) plus max_tokens {max_tokens} exceeds "
+            f"{model.model}'s context window of {model.context_window}",
+            retryable=False,
+        )
     messages = fit_history(
         prompt.history,
         prompt.turn,
@@ -233,14 +241,6 @@ def _call(model: ModelInfo, prompt: Prompt) -> ProviderCall:
         context_window=model.context_window,
         reserved_for_answer=max_tokens,
     )
-    if prompt_tokens(prompt.turn, prompt.system_prompt) + max_tokens > model.context_window:
-        raise ProviderError(
-            "context_length_exceeded",
-            f"the prompt (about {prompt_tokens(prompt.turn, prompt.system_prompt)} tokens) plus "
-            f"max_tokens {max_tokens} exceeds {model.model}'s context window of "
-            f"{model.context_window}",
-            retryable=False,
-        )
     return ProviderCall(
         model=model.model,
         messages=messages,

@@ -12,6 +12,7 @@ import contextlib
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from assistant_messaging.tail_reader import tail_consumer
 from assistant_schemas import ContractError, decode_event
 from assistant_schemas.generation import GenerationCancelRequestedV1
 from generation_service.worker import GenerationWorker
@@ -29,19 +30,7 @@ class CancelListener:
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap, group_id=None, enable_auto_commit=False
-        )
-        partitions = [TopicPartition(TOPIC, 0)]
-        consumer.assign(partitions)
-        try:
-            await consumer.start()
-            await consumer.seek_to_end(*partitions)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await consumer.stop()
-            raise
-        self._consumer = consumer
+        self._consumer = await tail_consumer(self._bootstrap, [TopicPartition(TOPIC, 0)])
         self._reader = asyncio.create_task(self._read(), name="cancel-listener")
 
     async def stop(self) -> None:

@@ -74,6 +74,11 @@ async def load(session: AsyncSession) -> Catalog:
     return Catalog(providers, models)
 
 
+async def has_provider(session: AsyncSession, name: str) -> bool:
+    found = await session.scalar(select(ai_providers.c.name).where(ai_providers.c.name == name))
+    return found is not None
+
+
 async def put_provider(session: AsyncSession, provider: ProviderInfo) -> None:
     values = provider.model_dump(mode="json")
     statement = insert(ai_providers).values(**values)

@@ -5,7 +5,7 @@ while the estimate of everything, plus the room reserved for the answer, still f
 """
 
 from assistant_schemas.generation import ChatMessage
-from assistant_schemas.token_estimate import estimate_message_tokens
+from assistant_schemas.token_estimate import estimate_message_tokens, estimate_prompt_tokens
 
 
 def fit_history(
@@ -17,9 +17,7 @@ def fit_history(
     reserved_for_answer: int,
 ) -> list[ChatMessage]:
     budget = context_window - reserved_for_answer
-    budget -= sum(estimate_message_tokens(m.content) for m in new_turn)
-    if system_prompt:
-        budget -= estimate_message_tokens(system_prompt)
+    budget -= estimate_prompt_tokens((m.content for m in new_turn), system_prompt)
     kept: list[ChatMessage] = []
     for message in reversed(history):
         budget -= estimate_message_tokens(message.content)
@@ -31,8 +29,3 @@ def fit_history(
     while kept and kept[0].role == "assistant":
         kept.pop(0)
     return kept + new_turn
-
-
-def prompt_tokens(messages: list[ChatMessage], system_prompt: str | None) -> int:
-    total = sum(estimate_message_tokens(m.content) for m in messages)
-    return total + (estimate_message_tokens(system_prompt) if system_prompt else 0)

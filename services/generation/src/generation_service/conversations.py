@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, or_, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant_db.keyset import past
 from assistant_schemas.common import TokenUsage
 from assistant_schemas.generation import ChatMessage
 from generation_service.models import conversations, messages
@@ -93,9 +94,8 @@ class Conversations:
                 where=conversations.c.user_id == self.user_id,
             )
         )
-        now = await self.session.scalar(select(func.clock_timestamp()))
-        assert now is not None
-        rows = [
+        now = datetime.now(UTC)
+        rows: list[dict[str, Any]] = [
             {
                 "id": uuid.uuid4(),
                 "conversation_id": conversation_id,
@@ -134,15 +134,8 @@ class Conversations:
             .limit(limit)
         )
         if before is not None:
-            updated_at, conversation_id = before
             statement = statement.where(
-                or_(
-                    conversations.c.updated_at < updated_at,
-                    and_(
-                        conversations.c.updated_at == updated_at,
-                        conversations.c.id < conversation_id,
-                    ),
-                )
+                past(conversations.c.updated_at, conversations.c.id, before, descending=True)
             )
         return list(await self.session.execute(statement))
 

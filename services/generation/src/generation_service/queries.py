@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from assistant_db.keyset import decode_cursor, encode_cursor
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.catalog import CatalogQueryV1, CatalogResultPayload, CatalogResultV1
 from assistant_schemas.common import TokenUsage
@@ -40,17 +38,6 @@ def _failed(query: Envelope[Any], status: int, reason: str) -> Envelope[Any]:
     return _reply(query, QueryFailedV1, QueryFailedPayload(status=status, reason=reason))
 
 
-def _cursor(updated_at: datetime, conversation_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{updated_at.isoformat()}|{conversation_id}".encode()).decode()
-
-
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if not cursor:
-        return None
-    stamp, conversation_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-    return datetime.fromisoformat(stamp), uuid.UUID(conversation_id)
-
-
 class ConversationQueries:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -63,13 +50,13 @@ class ConversationQueries:
             conversations = Conversations(session, query.user_id)
             if p.action == "list":
                 try:
-                    before = _after(p.cursor)
+                    before = decode_cursor(p.cursor) if p.cursor else None
                 except ValueError:
                     return _failed(query, 400, "cursor: not a cursor this API returned")
                 rows = await conversations.page(p.limit + 1, before)
                 more = len(rows) > p.limit
                 rows = rows[: p.limit]
-                next_cursor = _cursor(rows[-1].updated_at, rows[-1].id) if more else None
+                next_cursor = encode_cursor(rows[-1].updated_at, rows[-1].id) if more else None
                 summaries = [_summary(row) for row in rows]
                 return _reply(
                     query,
@@ -141,7 +128,7 @@ class CatalogQueries:
             elif p.action == "put_model":
                 if p.model is None:
                     return _failed(query, 400, "put_model needs a model")
-                if (await catalog.load(session)).provider(p.model.provider) is None:
+                if not await catalog.has_provider(session, p.model.provider):
                     return _failed(query, 404, f"no provider {p.model.provider}: add it first")
                 await catalog.put_model(session, p.model)
             current = await catalog.load(session)

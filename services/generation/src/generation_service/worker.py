@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +28,7 @@ from assistant_messaging.request_reply import Responder
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.catalog import ProviderInfo
+from assistant_schemas.envelope import EventT
 from assistant_schemas.generation import (
     ChatMessage,
     GenerationCompletedPayload,
@@ -80,6 +82,16 @@ class Job:
 
     def chain(self) -> list[tuple[str, str]]:
         return [(self.request.provider, self.request.model), *self.request.fallbacks]
+
+    def follow_up(self, contract: type[EventT], payload: BaseModel) -> EventT:
+        """An event this request caused: its correlation id, its user."""
+        return new_event(
+            contract,
+            payload,
+            correlation_id=self.event.correlation_id,
+            producer="generation",
+            user_id=self.user_id,
+        )
 
 
 class GenerationWorker:
@@ -185,7 +197,8 @@ class GenerationWorker:
         async with self._sessions() as session:
             conversations = Conversations(session, job.user_id)
             owner = await conversations.owner_of(job.conversation_id)
-            history = await conversations.history(job.conversation_id) if owner else []
+            mine = owner == job.user_id
+            history = await conversations.history(job.conversation_id) if mine else []
         if owner is not None and owner != job.user_id:
             missing = ProviderError(
                 "conversation_not_found",
@@ -277,7 +290,7 @@ class GenerationWorker:
         self, job: Job, answer: Answer
     ) -> GenerationCompletedV1 | GenerationFailedV1:
         if answer.error is not None:
-            return new_event(
+            return job.follow_up(
                 GenerationFailedV1,
                 GenerationFailedPayload(
                     request_id=job.request.request_id,
@@ -285,11 +298,8 @@ class GenerationWorker:
                     message=answer.error.message,
                     retryable=answer.error.retryable,
                 ),
-                correlation_id=job.event.correlation_id,
-                producer="generation",
-                user_id=job.user_id,
             )
-        return new_event(
+        return job.follow_up(
             GenerationCompletedV1,
             GenerationCompletedPayload(
                 request_id=job.request.request_id,
@@ -303,13 +313,10 @@ class GenerationWorker:
                 latency_ms=answer.latency_ms,
                 ttft_ms=answer.ttft_ms,
             ),
-            correlation_id=job.event.correlation_id,
-            producer="generation",
-            user_id=job.user_id,
         )
 
     def _usage_event(self, job: Job, call: BilledCall) -> UsageRecordedV1:
-        return new_event(
+        return job.follow_up(
             UsageRecordedV1,
             UsageRecordedPayload(
                 request_id=job.request.request_id,
@@ -324,9 +331,6 @@ class GenerationWorker:
                 latency_ms=call.latency_ms,
                 ttft_ms=call.ttft_ms,
             ),
-            correlation_id=job.event.correlation_id,
-            producer="generation",
-            user_id=job.user_id,
         )
 
     async def _store_turn(
@@ -354,7 +358,7 @@ class GenerationWorker:
                 conversation_id=job.conversation_id,
                 provider=answer.provider,
                 model=answer.model,
-                prompt=job.turn()[-1].content if job.turn() else "",
+                prompt=turn.prompt[-1].content if turn.prompt else "",
                 generated_content=answer.text,
                 metadata={**metadata, "usage": answer.usage.model_dump()},
             )

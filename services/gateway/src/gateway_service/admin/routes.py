@@ -6,12 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
+from assistant_db.keyset import past
 from gateway_service.accounts.repository import Users
 from gateway_service.auth.refresh_tokens import revoke_all_sessions
 from gateway_service.http.dependencies import AdminCaller, Session
-from gateway_service.http.pagination import decode_cursor, encode_cursor
+from gateway_service.http.pagination import cursor_position, encode_cursor
 from gateway_service.http.problems import Problem
 from gateway_service.models import users
 
@@ -50,12 +51,8 @@ async def list_users(
 ) -> UserPage:
     statement = select(users).order_by(users.c.created_at, users.c.id).limit(limit + 1)
     if cursor:
-        created_at, user_id = decode_cursor(cursor)
         statement = statement.where(
-            or_(
-                users.c.created_at > created_at,
-                and_(users.c.created_at == created_at, users.c.id > user_id),
-            )
+            past(users.c.created_at, users.c.id, cursor_position(cursor), descending=False)
         )
     rows = list(await session.execute(statement))
     page = rows[:limit]

@@ -35,7 +35,7 @@ from gateway_service.generations.outcomes import (
 )
 from gateway_service.generations.routes import MAX_WAIT_S, GenerationCaller, catalog_view
 from gateway_service.generations.sse import SSE_HEADERS, sse
-from gateway_service.generations.submission import Draft, checked, publish
+from gateway_service.generations.submission import Draft, checked, commit, publish
 from gateway_service.generations.validation import invalid
 from gateway_service.http.dependencies import Caller, CurrentCaller, EventOutbox, Session
 from gateway_service.http.problems import Problem, openai_error
@@ -135,11 +135,7 @@ async def chat_completions(
     payload = await checked(draft_of(body, *resolved), catalog, reply_reader, caller, request)
     _, stream = await publish(session, events, caller, request, payload, reply_reader)
     assert stream is not None
-    try:
-        await session.commit()
-    except BaseException:
-        stream.close()
-        raise
+    await commit(session, stream)
     completion_id = f"chatcmpl-{payload.request_id.hex}"
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -27,10 +27,9 @@ from gateway_service.generations.outcomes import (
 )
 from gateway_service.generations.schemas import Accepted, GenerationIn, GenerationOut
 from gateway_service.generations.sse import SSE_HEADERS, sse
-from gateway_service.generations.submission import Draft, checked, publish
+from gateway_service.generations.submission import Draft, checked, commit, publish
 from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
 from gateway_service.http.idempotency import claim_or_replay, remember
-from gateway_service.http.problems import Problem
 from gateway_service.http.queries import Replies
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
@@ -112,12 +111,7 @@ async def create_generation(
     )
     if claim is not None:
         await remember(session, claim, 202, accepted.model_dump(mode="json"))
-    try:
-        await session.commit()
-    except BaseException:
-        if stream is not None:
-            stream.close()
-        raise
+    await commit(session, stream)
     headers = {"Location": accepted.status_url}
     if stream is None:
         return JSONResponse(accepted.model_dump(mode="json"), status_code=202, headers=headers)
@@ -167,20 +161,10 @@ async def streamed(
             if isinstance(reply, GenerationCompletedV1):
                 yield sse(GenerationOut.of(reply.payload).model_dump(mode="json"), "done")
             else:
-                yield sse(problem_body(failure_problem(reply.payload)), "error")
+                yield sse(failure_problem(reply.payload).document(), "error")
     except (ReplyTimeout, StreamBroken) as error:
-        yield sse(problem_body(silence_problem(error)), "error")
+        yield sse(silence_problem(error).document(), "error")
     finally:
         stream.close()
         if not finished:  # the client left (or the stream broke): stop the provider call
             cancel_in_background(request.app, caller.user_id, accepted.request_id)
-
-
-def problem_body(problem: Problem) -> dict[str, Any]:
-    return {
-        "type": f"https://notion-assistant.dev/problems/{problem.kind}",
-        "title": problem.title,
-        "status": problem.status,
-        "detail": problem.detail,
-        **problem.extra,
-    }

@@ -108,3 +108,13 @@ async def publish(
     await outbox.add(session, event, headers=headers)
     await Requests(session).accept(payload.request_id, caller.user_id, "generation")
     return event, stream
+
+
+async def commit(session: AsyncSession, stream: ReplyStream | None) -> None:
+    """Commits the submission; if that fails, no reply is awaited for it any more."""
+    try:
+        await session.commit()
+    except BaseException:
+        if stream is not None:
+            stream.close()
+        raise

@@ -2,11 +2,9 @@
 
 from assistant_schemas.catalog import CatalogResultPayload, ModelInfo
 from assistant_schemas.generation import ChatMessage
-from assistant_schemas.token_estimate import estimate_message_tokens
+from assistant_schemas.token_estimate import estimate_prompt_tokens
 from gateway_service.generations.catalog import find_model
 from gateway_service.http.problems import Problem
-
-DEFAULT_MAX_TOKENS = 4096
 
 
 def invalid(field: str, rule: str, message: str, status: int = 422) -> Problem:
@@ -52,10 +50,8 @@ def check_fits(
             "max_output",
             f"{model.model} answers at most {model.max_output_tokens} tokens",
         )
-    answer = min(max_tokens or DEFAULT_MAX_TOKENS, model.max_output_tokens)
-    prompt = sum(estimate_message_tokens(m.content) for m in messages)
-    if system_prompt:
-        prompt += estimate_message_tokens(system_prompt)
+    answer = model.answer_tokens(max_tokens)
+    prompt = estimate_prompt_tokens((m.content for m in messages), system_prompt)
     if prompt + answer > model.context_window:
         raise invalid(
             "messages",

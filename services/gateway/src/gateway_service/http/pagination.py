@@ -1,20 +1,14 @@
-"""Opaque cursors for keyset pagination over (created_at, id)."""
+"""Opaque cursors for keyset pagination over (created_at, id), as HTTP parameters."""
 
-import base64
-import uuid
-from datetime import datetime
-
+from assistant_db.keyset import Position, decode_cursor, encode_cursor
 from gateway_service.http.problems import Problem
 
-
-def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{created_at.isoformat()}|{row_id}".encode()).decode()
+__all__ = ["cursor_position", "encode_cursor"]
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def cursor_position(cursor: str) -> Position:
     try:
-        created_at, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(row_id)
+        return decode_cursor(cursor)
     except ValueError:
         raise Problem(
             422,

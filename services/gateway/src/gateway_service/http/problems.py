@@ -23,6 +23,16 @@ class Problem(Exception):
         self.extra = extra
         self.headers: dict[str, str] = {}
 
+    def document(self) -> dict[str, Any]:
+        return problem_document(self.status, self.kind, self.title, self.detail, **self.extra)
+
+
+def problem_document(
+    status: int, kind: str, title: str, detail: str, **extra: Any
+) -> dict[str, Any]:
+    """The RFC 7807 body (also sent as the data of a stream's `error` event)."""
+    return {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail, **extra}
+
 
 # The OpenAI-compatible endpoints answer errors in OpenAI's shape, so its SDKs raise the
 # matching exception (BadRequestError, AuthenticationError, RateLimitError, ...).
@@ -49,14 +59,7 @@ def problem_response(
     if request.url.path.startswith(OPENAI_PATHS):
         # OpenAI answers an invalid request body with 400, never 422.
         return openai_error(400 if status == 422 else status, kind, detail)
-    body = {
-        "type": TYPE_BASE + kind,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        **extra,
-    }
+    body = problem_document(status, kind, title, detail, instance=request.url.path, **extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 

@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, and_, case, func, or_, select
+from sqlalchemy import Row, and_, case, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant_db.keyset import past
 from gateway_service.models import requests
 
 Kind = Literal["generation", "document", "notion_save"]
@@ -84,11 +85,7 @@ class Requests:
         if kind:
             statement = statement.where(requests.c.kind == kind)
         if before:
-            created_at, request_id = before
             statement = statement.where(
-                or_(
-                    requests.c.created_at < created_at,
-                    and_(requests.c.created_at == created_at, requests.c.id < request_id),
-                )
+                past(requests.c.created_at, requests.c.id, before, descending=True)
             )
         return list(await self.session.execute(statement))

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import Row
 
 from gateway_service.http.dependencies import CurrentCaller, Session
-from gateway_service.http.pagination import decode_cursor, encode_cursor
+from gateway_service.http.pagination import cursor_position, encode_cursor
 from gateway_service.http.problems import Problem
 from gateway_service.requests.repository import Kind, Requests, Status
 
@@ -52,7 +52,7 @@ async def list_requests(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> RequestPage:
-    before = decode_cursor(cursor) if cursor else None
+    before = cursor_position(cursor) if cursor else None
     rows = await Requests(session).page(caller.user_id, kind=kind, limit=limit + 1, before=before)
     page = rows[:limit]
     more = len(rows) > limit

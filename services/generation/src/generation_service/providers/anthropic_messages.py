@@ -11,9 +11,8 @@ from generation_service.providers.base import (
     Delta,
     Finished,
     ProviderCall,
-    ProviderError,
     StreamItem,
-    status_error_class,
+    provider_errors,
 )
 
 
@@ -32,7 +31,7 @@ class AnthropicMessages:
             options["top_p"] = parameters.top_p
         if parameters.stop:
             options["stop_sequences"] = parameters.stop
-        try:
+        with provider_errors(anthropic):
             async with self._client.messages.stream(
                 model=call.model,
                 max_tokens=call.max_tokens,
@@ -43,13 +42,6 @@ class AnthropicMessages:
                     if text:
                         yield Delta(text)
                 final = await stream.get_final_message()
-        except anthropic.APIStatusError as error:
-            error_class, retryable = status_error_class(error.status_code)
-            raise ProviderError(error_class, _message(error), retryable=retryable) from error
-        except anthropic.APITimeoutError as error:
-            raise ProviderError("timeout", "the provider timed out", retryable=True) from error
-        except anthropic.APIConnectionError as error:
-            raise ProviderError("connection", str(error), retryable=True) from error
         usage = final.usage
         yield Finished(
             final.stop_reason,
@@ -59,12 +51,3 @@ class AnthropicMessages:
                 cached_tokens=usage.cache_read_input_tokens or 0,
             ),
         )
-
-
-def _message(error: anthropic.APIStatusError) -> str:
-    body = error.body
-    if isinstance(body, dict):
-        detail = body.get("error", body)
-        if isinstance(detail, dict) and detail.get("message"):
-            return f"{error.status_code}: {detail['message']}"
-    return f"{error.status_code}: {error.message}"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from types import ModuleType
+from typing import Any, Protocol
 
 from assistant_schemas.common import TokenUsage
 from assistant_schemas.generation import ChatMessage, GenerationParameters
@@ -70,3 +72,28 @@ def status_error_class(status: int) -> tuple[str, bool]:
     if status == 408 or status >= 500:
         return "server_error", True
     return "bad_request", False
+
+
+@contextmanager
+def provider_errors(sdk: ModuleType) -> Iterator[None]:
+    """Translates an official SDK's exceptions (openai's and anthropic's have the same shape)
+    into `ProviderError`."""
+    try:
+        yield
+    except sdk.APIStatusError as error:
+        error_class, retryable = status_error_class(error.status_code)
+        raise ProviderError(error_class, _status_message(error), retryable=retryable) from error
+    except sdk.APITimeoutError as error:
+        raise ProviderError("timeout", "the provider timed out", retryable=True) from error
+    except sdk.APIConnectionError as error:
+        raise ProviderError("connection", str(error), retryable=True) from error
+
+
+def _status_message(error: Any) -> str:
+    """The provider's own message from its error body, else the SDK's."""
+    body = error.body
+    if isinstance(body, dict):
+        detail = body.get("error", body)
+        if isinstance(detail, dict) and detail.get("message"):
+            return f"{error.status_code}: {detail['message']}"
+    return f"{error.status_code}: {error.message}"

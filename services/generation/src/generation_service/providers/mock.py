@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from assistant_schemas.common import TokenUsage
-from assistant_schemas.token_estimate import estimate_message_tokens, estimate_tokens
+from assistant_schemas.token_estimate import estimate_prompt_tokens, estimate_tokens
 from generation_service.providers.base import Delta, Finished, ProviderCall, StreamItem
 
 FILLER = " ".join(
@@ -39,9 +39,7 @@ class MockProvider:
             if self._delay:
                 await asyncio.sleep(self._delay)
             yield Delta(word if index == 0 else " " + word)
-        prompt_tokens = sum(estimate_message_tokens(m.content) for m in call.messages)
-        if call.system_prompt:
-            prompt_tokens += estimate_message_tokens(call.system_prompt)
+        prompt = estimate_prompt_tokens((m.content for m in call.messages), call.system_prompt)
         output = estimate_tokens(" ".join(words))
         finish = "length" if len(words) < ANSWER_WORDS else "stop"
-        yield Finished(finish, TokenUsage(input_tokens=prompt_tokens, output_tokens=output))
+        yield Finished(finish, TokenUsage(input_tokens=prompt, output_tokens=output))

@@ -11,9 +11,8 @@ from generation_service.providers.base import (
     Delta,
     Finished,
     ProviderCall,
-    ProviderError,
     StreamItem,
-    status_error_class,
+    provider_errors,
 )
 
 
@@ -22,10 +21,9 @@ class OpenAIChat:
         self._client = client
 
     async def stream(self, call: ProviderCall) -> AsyncIterator[StreamItem]:
-        messages: list[Any] = [{"role": "system", "content": call.system_prompt}] * bool(
-            call.system_prompt
-        )
-        messages += [{"role": m.role, "content": m.content} for m in call.messages]
+        messages: list[Any] = [{"role": m.role, "content": m.content} for m in call.messages]
+        if call.system_prompt:
+            messages.insert(0, {"role": "system", "content": call.system_prompt})
         options: dict[str, Any] = {"max_tokens": call.max_tokens}
         parameters = call.parameters
         if parameters.temperature is not None:
@@ -34,7 +32,7 @@ class OpenAIChat:
             options["top_p"] = parameters.top_p
         if parameters.stop:
             options["stop"] = parameters.stop
-        try:
+        with provider_errors(openai):
             chunks = await self._client.chat.completions.create(
                 model=call.model,
                 messages=messages,
@@ -51,13 +49,6 @@ class OpenAIChat:
                     finish_reason = choice.finish_reason or finish_reason
                 if chunk.usage is not None:
                     usage = _usage(chunk.usage)
-        except openai.APIStatusError as error:
-            error_class, retryable = status_error_class(error.status_code)
-            raise ProviderError(error_class, _message(error), retryable=retryable) from error
-        except openai.APITimeoutError as error:
-            raise ProviderError("timeout", "the provider timed out", retryable=True) from error
-        except openai.APIConnectionError as error:
-            raise ProviderError("connection", str(error), retryable=True) from error
         yield Finished(finish_reason, usage)
 
 
@@ -70,12 +61,3 @@ def _usage(usage: Any) -> TokenUsage:
         cached_tokens=getattr(prompt_details, "cached_tokens", None) or 0,
         reasoning_tokens=getattr(completion_details, "reasoning_tokens", None) or 0,
     )
-
-
-def _message(error: openai.APIStatusError) -> str:
-    body = error.body
-    if isinstance(body, dict):
-        detail = body.get("error", body)
-        if isinstance(detail, dict) and detail.get("message"):
-            return f"{error.status_code}: {detail['message']}"
-    return f"{error.status_code}: {error.message}"
