@@ -8,3 +8,8 @@ app = FastAPI()
 @app.get("/bare")
 async def bare() -> dict[str, bool]:
     return {"ok": True}
+
+
+@app.post("/bare", status_code=202)
+async def bare_post(body: dict[str, object]) -> dict[str, bool]:
+    return {"accepted": bool(body)}

@@ -1,29 +1,47 @@
 """Authenticated admission overhead of the gateway, against a bare FastAPI endpoint.
 
 Both servers run as one uvicorn process each on this machine; `wrk` (one thread) drives them
-for the same time at each concurrency. Measured: `GET /v1/me` with a JWT (signature check, the
-caller's row, their settings) and the same with an API key (hash lookup).
+for the same time at each concurrency. Measured against a bare FastAPI GET and POST:
+
+- `GET /v1/me` with a JWT (signature check, the caller's row, their settings) and with an API
+  key (hash lookup);
+- the publishing path: an asynchronous `POST /v1/generations` signed by API keys of 40 users
+  (rate limit counted, budget checked, body validated against the model catalogue, request,
+  status and outbox rows written in one transaction, 202), followed by how long the outbox
+  relay takes to put the last accepted request on Kafka.
+
+A generation process answers the gateway's catalogue query first, then is paused (SIGSTOP)
+while the gateway is measured, so the two do not share the machine's two cores; the requests
+it would have answered are skipped afterwards.
 
     python -m bench.gateway_admission [--seconds 10] [--connections 50 200]
-
-The publishing path (an authenticated POST that writes to the outbox and answers 202) is
-measured once such an endpoint exists (POST /v1/generations).
 """
 
 import argparse
+import asyncio
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 import uuid
+from pathlib import Path
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy import text
 
+from assistant_db import create_engine
+from assistant_schemas.topics import TOPICS_BY_NAME
 from assistant_stack.cli import environment
-from bench.harness import PROFILE, free_port, serve_until_ready
+from bench.accounts import PASSWORD, bench_users
+from bench.harness import BOOTSTRAP, DATABASE_URL, PROFILE, free_port, serve_until_ready
 
-PASSWORD = "Bench-Password-2026"
+POST_SCRIPT = Path(__file__).parent / "wrk" / "post_generation.lua"
+USERS = 40
 
 
 def credentials(base: str) -> tuple[str, str]:
@@ -41,11 +59,26 @@ def credentials(base: str) -> tuple[str, str]:
     return token, key
 
 
-def wrk(url: str, connections: int, seconds: int, header: str | None = None) -> dict[str, float]:
+def wrk(
+    url: str,
+    connections: int,
+    seconds: int,
+    header: str | None = None,
+    post_keys: str | None = None,
+) -> dict[str, float]:
+    """One wrk run; with `post_keys` (a file of API keys) it POSTs a generation request."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if header:
         command[1:1] = ["-H", header]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if post_keys:
+        command[1:1] = ["-s", str(POST_SCRIPT)]
+    output = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "BENCH_KEYS": post_keys or ""},
+    ).stdout
     units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
     def latency(label: str) -> float:
@@ -73,49 +106,111 @@ def line(name: str, figures: dict[str, float], baseline: dict[str, float] | None
     )
 
 
+async def outbox_drained(timeout_s: float = 120) -> float:
+    """Seconds until the gateway's outbox relay has published every accepted request."""
+    engine = create_engine(DATABASE_URL, pool_size=1)
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < timeout_s:
+            async with engine.connect() as connection:
+                pending = await connection.scalar(text("SELECT count(*) FROM gateway.outbox"))
+            if not pending:
+                return time.perf_counter() - started
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"the outbox still holds {pending} events after {timeout_s}s")
+    finally:
+        await engine.dispose()
+
+
+async def skip_generation_backlog() -> None:
+    """Moves the (stopped) generation group past the requests queued by this benchmark."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=BOOTSTRAP, group_id="generation", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        topic = TOPICS_BY_NAME["generation.requested"]
+        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        ends = await consumer.end_offsets(partitions)
+        consumer.assign(partitions)
+        await consumer.commit(ends)
+    finally:
+        await consumer.stop()
+
+
+def print_runs(
+    count: int, seconds: int, bare_port: int, base: str, token: str, key: str, keys: str
+) -> None:
+    bare = f"http://127.0.0.1:{bare_port}/bare"
+    baseline = wrk(bare, count, seconds)
+    with_jwt = wrk(f"{base}/v1/me", count, seconds, f"Authorization: Bearer {token}")
+    with_key = wrk(f"{base}/v1/me", count, seconds, f"Authorization: Bearer {key}")
+    post_baseline = wrk(bare, count, seconds, post_keys=keys)
+    published = wrk(f"{base}/v1/generations", count, seconds, post_keys=keys)
+    drain = asyncio.run(outbox_drained())
+    print(f"  {count} concurrent clients")
+    print(line("bare FastAPI GET", baseline, None))
+    print(line("GET /v1/me (JWT)", with_jwt, baseline))
+    print(line("GET /v1/me (API key)", with_key, baseline))
+    print(line("bare FastAPI POST", post_baseline, None))
+    print(line("POST /v1/generations 202", published, post_baseline))
+    print(f"    outbox relay: last accepted request on Kafka {drain * 1000:.0f} ms after the run")
+
+
 def main(seconds: int, connections: list[int]) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    bare_port, gateway_port = free_port(), free_port()
-    bare = serve_until_ready(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.bare_app:app",
-            "--port",
-            str(bare_port),
-            "--log-level",
-            "warning",
-        ],
-        f"http://127.0.0.1:{bare_port}/bare",
-    )
+    bare_port, gateway_port, generation_port = free_port(), free_port(), free_port()
+    admin_email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
     env = {
         **os.environ,
         **environment(PROFILE),
         "GATEWAY_HTTP_PORT": str(gateway_port),
+        "GENERATION_HTTP_PORT": str(generation_port),
         "GATEWAY_LOG_LEVEL": "WARNING",
+        "GENERATION_LOG_LEVEL": "WARNING",
+        "GATEWAY_JWT_SECRET": "a" * 40,
+        "GATEWAY_BOOTSTRAP_ADMIN_EMAIL": admin_email,
+        "GATEWAY_CATALOG_TTL_S": "3600",  # asked once, before generation is paused
     }
-    gateway = serve_until_ready(
-        [sys.executable, "-m", "gateway_service", "serve"],
-        f"http://127.0.0.1:{gateway_port}/readyz",
-        env=env,
-    )
+    processes: list[subprocess.Popen[bytes]] = []
     try:
+        bare = [sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--log-level", "warning"]
+        processes.append(
+            serve_until_ready(
+                [*bare, "--port", str(bare_port)], f"http://127.0.0.1:{bare_port}/bare"
+            )
+        )
+        for service, port in (("gateway", gateway_port), ("generation", generation_port)):
+            processes.append(
+                serve_until_ready(
+                    [sys.executable, "-m", f"{service}_service", "serve"],
+                    f"http://127.0.0.1:{port}/readyz",
+                    env=env,
+                )
+            )
+        generation = processes[-1]
         base = f"http://127.0.0.1:{gateway_port}"
         token, key = credentials(base)
+        users = bench_users(base, admin_email, USERS)
+        with tempfile.NamedTemporaryFile("w", suffix=".keys", delete=False) as keys:
+            keys.write("\n".join(users) + "\n")
+        httpx.post(
+            f"{base}/v1/generations",
+            json={"prompt": "warm-up", "model": "mock-1"},
+            headers={"Authorization": f"Bearer {users[0]}"},
+            timeout=30,
+        ).raise_for_status()
+        generation.send_signal(signal.SIGSTOP)
         print(f"Gateway admission, {seconds}s per run, wrk with one thread")
         for count in connections:
-            baseline = wrk(f"http://127.0.0.1:{bare_port}/bare", count, seconds)
-            with_jwt = wrk(f"{base}/v1/me", count, seconds, f"Authorization: Bearer {token}")
-            with_key = wrk(f"{base}/v1/me", count, seconds, f"Authorization: Bearer {key}")
-            print(f"  {count} concurrent clients")
-            print(line("bare FastAPI GET", baseline, None))
-            print(line("GET /v1/me (JWT)", with_jwt, baseline))
-            print(line("GET /v1/me (API key)", with_key, baseline))
+            print_runs(count, seconds, bare_port, base, token, key, keys.name)
     finally:
-        gateway.terminate()
-        bare.terminate()
+        for process in processes:
+            process.send_signal(signal.SIGCONT)
+            process.terminate()
+            process.wait(30)
+        asyncio.run(skip_generation_backlog())
 
 
 if __name__ == "__main__":

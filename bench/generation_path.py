@@ -31,12 +31,12 @@ from pathlib import Path
 import httpx
 
 from assistant_stack.cli import environment
+from bench.accounts import bench_users, login_admin
 from bench.harness import PROFILE, free_port, percentile, serve_until_ready
 
 LITELLM = Path(".local/litellm-venv/bin/litellm")
 FIRST_TOKEN_DELAY_MS = 50
 TOKEN_DELAY_MS = 5
-PASSWORD = "Bench-Password-2026"
 LITELLM_KEY = "sk-bench-" + uuid.uuid4().hex  # the proxy refuses to start without a master key
 
 
@@ -103,33 +103,6 @@ async def drive(url: str, keys: list[str], model: str, concurrency: int, seconds
     return run
 
 
-def bench_users(base: str, admin_email: str, count: int) -> list[str]:
-    """API keys of `count` enterprise users (rate limits are per user)."""
-    keys = []
-    with httpx.Client(base_url=base, timeout=30) as http:
-        admin = {"Authorization": f"Bearer {login_admin(http, admin_email)}"}
-        for _ in range(count):
-            name = f"bench{uuid.uuid4().hex[:10]}"
-            created = http.post(
-                "/v1/auth/register",
-                json={"email": f"{name}@example.org", "username": name, "password": PASSWORD},
-            )
-            created.raise_for_status()
-            http.patch(
-                f"/v1/admin/users/{created.json()['id']}",
-                json={"plan_tier": "enterprise"},
-                headers=admin,
-            ).raise_for_status()
-            token = http.post("/v1/auth/login", json={"login": name, "password": PASSWORD}).json()[
-                "access_token"
-            ]
-            headers = {"Authorization": f"Bearer {token}"}
-            keys.append(
-                http.post("/v1/api-keys", json={"name": "b"}, headers=headers).json()["key"]
-            )
-    return keys
-
-
 def register_upstream(base: str, admin_email: str, upstream: str) -> None:
     with httpx.Client(base_url=base, timeout=30) as http:
         token = login_admin(http, admin_email)
@@ -149,19 +122,6 @@ def register_upstream(base: str, admin_email: str, upstream: str) -> None:
             },
             headers=headers,
         ).raise_for_status()
-
-
-def login_admin(http: httpx.Client, admin_email: str) -> str:
-    name = admin_email.split("@")[0]
-    http.post(
-        "/v1/auth/register",
-        json={"email": admin_email, "username": name, "password": PASSWORD},
-    )
-    return str(
-        http.post("/v1/auth/login", json={"login": name, "password": PASSWORD}).json()[
-            "access_token"
-        ]
-    )
 
 
 def litellm_config(upstream: str) -> str:

@@ -42,7 +42,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         bootstrap_servers=settings.kafka_bootstrap_servers, producer=runtime.producer
     )
     runtime.components.append(app.state.requester)
-    app.state.catalog = CatalogView()
+    app.state.catalog = CatalogView(settings.catalog_ttl_s)
     app.state.background_tasks = set()
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     if secret is None:

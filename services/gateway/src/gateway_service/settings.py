@@ -25,6 +25,13 @@ class GatewaySettings(ServiceSettings):
         description="Origins a browser frontend may call from, e.g. "
         '["https://app.example.org"]; empty: no cross-origin access.',
     )
+    catalog_ttl_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="How long the model catalogue asked of generation is reused before asking "
+        "again; an admin's change through this instance applies at once.",
+    )
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
 

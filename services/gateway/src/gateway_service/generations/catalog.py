@@ -14,16 +14,14 @@ from assistant_schemas.catalog import (
 )
 from gateway_service.http.queries import ask
 
-TTL_S = 5.0
-
-
 class CatalogView:
-    def __init__(self) -> None:
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
         self._loaded: tuple[float, CatalogResultPayload] | None = None
 
     async def current(self, replies: Requester) -> CatalogResultPayload:
         now = time.monotonic()
-        if self._loaded is None or now - self._loaded[0] > TTL_S:
+        if self._loaded is None or now - self._loaded[0] > self.ttl_s:
             answer = await self.change(replies, CatalogQueryPayload(action="list"), "catalog")
             self._loaded = (now, answer)
         return self._loaded[1]
