@@ -63,8 +63,10 @@ def test_each_service_has_retry_and_dead_letter_companions() -> None:
 def test_subscriptions_list_what_a_service_consumes() -> None:
     assert [t.name for t in subscriptions("analytics")] == [
         "account.deleted",
+        "account.plan_changed",
         "usage.recorded",
         "usage.report.query",
+        "budget.limits.query",
     ]
 
 

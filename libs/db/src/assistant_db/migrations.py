@@ -5,6 +5,7 @@ A service's `migrations/env.py` is two lines: import its metadata, call `run_env
 """
 
 import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +55,25 @@ async def current_revision(engine: AsyncEngine, schema: str) -> str | None:
         return str(revision) if revision else None
 
 
+# Partitions of a partitioned table are created at run time as `<table>_pYYYYMM`; they are
+# the table's storage, not tables of the model.
+PARTITION_NAME = re.compile(r".+_p\d{6}")
+
+
 def context_options(schema: str) -> dict[str, Any]:
     """Alembic options of a service: its own version table, and autogenerate comparing only
-    its own schema, never another service's."""
+    its own schema (never another service's), partitions left out."""
+
+    def include_name(name: str | None, type_: str, _parent: object) -> bool:
+        if type_ == "schema":
+            return name == schema
+        return not (type_ == "table" and name and PARTITION_NAME.fullmatch(name))
+
     return {
         "version_table_schema": schema,
         "version_table": VERSION_TABLE,
         "include_schemas": True,
-        "include_name": lambda name, type_, _parent: type_ != "schema" or name == schema,
+        "include_name": include_name,
         "compare_type": True,
     }
 

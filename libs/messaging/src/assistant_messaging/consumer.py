@@ -7,8 +7,10 @@ For each batch of records:
    skipped) and each new event's handler runs. Handlers that only write the database run
    optimistically, all in the one transaction; if one fails, the transaction is rolled back and
    the batch is handled again with a savepoint per event, so the failing event is isolated and
-   the others commit. Handlers with external effects always get the savepoint per event, so
-   none of them runs twice because a neighbour failed;
+   the others commit. A batch handler gets all new events of its contract in one call in the
+   optimistic pass, and one event at a time in the isolating one. Handlers with external
+   effects always get the savepoint per event, so none of them runs twice because a neighbour
+   failed;
 3. after the transaction commits, failed events are routed to the retry or dead-letter topic;
 4. only then does FastStream commit the batch's offsets (AckPolicy.NACK_ON_ERROR). If anything
    above raises (the database is down, the broker refuses the retry), the batch is nacked and
@@ -41,7 +43,7 @@ from assistant_messaging.failures import (
 )
 from assistant_messaging.inbox import Inbox
 from assistant_messaging.outbox import Outbox
-from assistant_messaging.router import EventRouter, Handler, MessageContext
+from assistant_messaging.router import BatchHandler, EventRouter, Handler, MessageContext
 from assistant_schemas import ContractError, Envelope, decode_event
 from assistant_schemas.topics import retry_topic
 
@@ -169,6 +171,7 @@ class EventConsumer:
         failed_ids: list[uuid.UUID] = []
         handled: list[str] = []
         duplicates: list[str] = []
+        batches: dict[tuple[BatchHandler, str], tuple[MessageContext, list[Envelope[Any]]]] = {}
         async with self.sessions() as session, session.begin():
             fresh = await self.inbox.claim(
                 session, [(e.event_id, e.type, o.topic) for _, o, e, _ in accepted]
@@ -185,6 +188,12 @@ class EventConsumer:
                     headers=h.to_dict(record.headers),
                     attempt=origin.attempts + 1,
                 )
+                batch_handler = None if isolate else self.router.batch_handler_for(event)
+                if batch_handler is not None:
+                    key = (batch_handler, origin.topic)
+                    batches.setdefault(key, (context, []))[1].append(event)
+                    handled.append(origin.topic)
+                    continue
                 with structlog.contextvars.bound_contextvars(
                     event_id=str(event.event_id),
                     correlation_id=event.correlation_id,
@@ -200,6 +209,8 @@ class EventConsumer:
                 else:
                     failed_ids.append(event.event_id)
                     failures.append(Failure(record, origin, error[0], error[1]))
+            for (run_batch, _topic), (first_context, events) in batches.items():
+                await self._run_batch_optimistic(run_batch, events, first_context)
             await self.inbox.release(session, failed_ids)
         # Counted once committed: an optimistic pass that was rolled back counts nothing.
         for topic in handled:
@@ -218,6 +229,15 @@ class EventConsumer:
         except Exception as error:
             raise _OptimisticFailure from error
         return None
+
+    @staticmethod
+    async def _run_batch_optimistic(
+        handler: BatchHandler, events: list[Envelope[Any]], context: MessageContext
+    ) -> None:
+        try:
+            await handler(events, context)
+        except Exception as error:
+            raise _OptimisticFailure from error
 
     @staticmethod
     async def _run_isolated(

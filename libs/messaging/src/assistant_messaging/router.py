@@ -30,6 +30,7 @@ class MessageContext:
 
 
 Handler = Callable[[Any, MessageContext], Awaitable[None]]
+BatchHandler = Callable[[list[Any], MessageContext], Awaitable[None]]
 
 
 class EventRouter:
@@ -41,6 +42,7 @@ class EventRouter:
         self._subscriptions = subscriptions
         self._handlers: dict[type[Envelope[Any]], Handler] = {}
         self._external: set[type[Envelope[Any]]] = set()
+        self._batch: dict[type[Envelope[Any]], BatchHandler] = {}
 
     def handles(
         self, event_class: type[EventT], *, external_effects: bool = False
@@ -57,6 +59,29 @@ class EventRouter:
             return handler
 
         return register
+
+    def handles_batch(
+        self, event_class: type[EventT]
+    ) -> Callable[[Callable[[list[EventT], MessageContext], Awaitable[None]]], BatchHandler]:
+        """Registers a handler given every new event of the class in a consumed batch at once
+        (one multi-row statement instead of one per event). If it fails, the batch is redone
+        with a savepoint per event and the handler is called with one event at a time, so a
+        bad event is isolated. The context's headers and attempt are those of the first event."""
+
+        def register(
+            handler: Callable[[list[EventT], MessageContext], Awaitable[None]],
+        ) -> BatchHandler:
+            async def one(event: EventT, context: MessageContext) -> None:
+                await handler([event], context)
+
+            self.handles(event_class)(one)
+            self._batch[event_class] = handler
+            return handler
+
+        return register
+
+    def batch_handler_for(self, event: Envelope[Any]) -> BatchHandler | None:
+        return self._batch.get(type(event))
 
     def has_external_effects(self, event: Envelope[Any]) -> bool:
         return type(event) in self._external

@@ -1,14 +1,16 @@
-"""The command line every service has: `serve`, `migrate`, `downgrade`.
+"""The command line every service has: `serve`, `migrate`, `downgrade`, plus its own.
 
 python -m analytics_service serve
 python -m analytics_service migrate            # to head
 python -m analytics_service downgrade base
+python -m analytics_service reprice --start 2026-11-01 --end 2026-11-30   # a service's own
 """
 
 import argparse
 import sys
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -35,14 +37,27 @@ def load_settings(settings_class: type[SettingsT]) -> SettingsT:
         raise SystemExit(2) from None
 
 
+@dataclass(frozen=True)
+class Command:
+    """A service's own maintenance command: its arguments, and what it does with them."""
+
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Any, argparse.Namespace], None]  # (the service's settings, the arguments)
+
+
 def run_cli(
     definition: ServiceDefinition,
     settings_class: type[SettingsT],
     create_app: Callable[[SettingsT], FastAPI],
     argv: list[str] | None = None,
+    extra: Sequence[Command] = (),
 ) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m {definition.name}_service")
     commands = parser.add_subparsers(dest="command", required=True)
+    for command in extra:
+        command.arguments(commands.add_parser(command.name, help=command.help))
     commands.add_parser("serve", help="run the service")
     up = commands.add_parser("migrate", help="apply this service's migrations")
     up.add_argument("revision", nargs="?", default="head")
@@ -60,6 +75,8 @@ def run_cli(
             log_config=None,
             timeout_graceful_shutdown=int(settings.shutdown_grace_s) + 5,
         )
+    elif own := {command.name: command for command in extra}.get(args.command):
+        own.run(settings, args)
     elif args.command == "migrate":
         migrations.upgrade(
             definition.migrations_dir, settings.database_url, definition.schema, args.revision

@@ -18,3 +18,18 @@ class AccountDeletedV1(Envelope[AccountDeletedPayload]):
 
     type: Literal["account.deleted"] = "account.deleted"
     version: Literal[1] = 1
+
+
+PlanTier = Literal["solo", "team", "enterprise"]
+
+
+class AccountPlanChangedPayload(Contract):
+    plan_tier: PlanTier
+
+
+class AccountPlanChangedV1(Envelope[AccountPlanChangedPayload]):
+    """An account was registered with, or moved to, a plan tier (its budgets follow it).
+    Keyed by user id; the envelope's `occurred_at` orders changes."""
+
+    type: Literal["account.plan_changed"] = "account.plan_changed"
+    version: Literal[1] = 1

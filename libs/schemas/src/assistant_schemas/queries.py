@@ -76,15 +76,33 @@ class ConversationsResultPayload(Contract):
 # --- usage reports (analytics) --------------------------------------------------------------
 
 
-ReportDimension = Literal["day", "provider", "model"]
+ReportDimension = Literal["day", "provider", "model", "user"]
 DEFAULT_DIMENSIONS: tuple[ReportDimension, ...] = ("day",)
+MAX_REPORT_DAYS = 366
 
 
 class UsageReportQueryPayload(Contract):
-    start: date
-    end: date
-    group_by: list[ReportDimension] = Field(default_factory=lambda: list(DEFAULT_DIMENSIONS))
+    """`report`: rows over [start, end] (inclusive days, UTC) grouped by `group_by`, biggest
+    spend first when grouped by user; `summary`: the current month against the budget."""
+
+    kind: Literal["report", "summary"] = "report"
+    start: date | None = None
+    end: date | None = None
+    group_by: list[ReportDimension] = Field(
+        default_factory=lambda: list(DEFAULT_DIMENSIONS), max_length=4
+    )
     all_users: bool = Field(default=False, description="Admin report over every user.")
+    limit: int = Field(default=1000, ge=1, le=10_000)
+
+    def range_problem(self) -> str | None:
+        """What is wrong with a report's date range, naming the parameter; None if nothing."""
+        if self.start is None or self.end is None:
+            return "start and end: both dates are required"
+        if self.end < self.start:
+            return "end: must not be before start"
+        if (self.end - self.start).days + 1 > MAX_REPORT_DAYS:
+            return f"end: a report spans at most {MAX_REPORT_DAYS} days"
+        return None
 
 
 class UsageReportRow(Contract):
@@ -94,11 +112,33 @@ class UsageReportRow(Contract):
     user_id: uuid.UUID | None = None
     requests: int
     tokens: TokenUsage
-    cost_usd: Decimal | None
+    embedding_tokens: int = 0
+    api_calls: int = 0
+    cost_usd: Decimal = Field(description="Cost of the priced usage.")
+    unpriced_events: int = Field(
+        default=0, description="Usage with no price for its model and time: cost unknown."
+    )
+    latency_p50_ms: float | None = None
+    latency_p95_ms: float | None = None
+
+
+class UsageSummary(Contract):
+    period: str
+    spent_usd: Decimal
+    tokens: int
+    requests: int
+    unpriced_events: int
+    soft_limit_usd: Decimal | None
+    hard_limit_usd: Decimal | None
+    token_limit: int | None
+    remaining_usd: Decimal | None
+    remaining_tokens: int | None
+    state: Literal["ok", "soft_exceeded", "hard_exceeded"]
 
 
 class UsageReportResultPayload(Contract):
-    rows: list[UsageReportRow]
+    rows: list[UsageReportRow] = Field(default_factory=list)
+    summary: UsageSummary | None = None
 
 
 # --- failure reply --------------------------------------------------------------------------

@@ -79,6 +79,14 @@ TOPICS: tuple[Topic, ...] = (
         retention=30 * DAY,
     ),
     Topic(
+        "account.plan_changed",
+        "An account's plan tier was set (at registration) or changed; budgets follow it.",
+        (accounts.AccountPlanChangedV1,),
+        key=("user_id",),
+        consumers=("analytics",),
+        retention=30 * DAY,
+    ),
+    Topic(
         "generation.requested",
         "A user asked for content; generation answers it.",
         (generation.GenerationRequestedV1,),
@@ -237,6 +245,15 @@ TOPICS: tuple[Topic, ...] = (
         retention=HOUR,
     ),
     Topic(
+        "budget.limits.query",
+        "Read or set budget limits of a plan tier or a user (request/reply).",
+        (budget.BudgetLimitsQueryV1,),
+        key=(),
+        consumers=("analytics",),
+        partitions=1,
+        retention=HOUR,
+    ),
+    Topic(
         REPLIES,
         "Replies to queries and streamed generation chunks, addressed to a partition.",
         (
@@ -247,6 +264,7 @@ TOPICS: tuple[Topic, ...] = (
             queries.ConversationsResultV1,
             catalog.CatalogResultV1,
             queries.UsageReportResultV1,
+            budget.BudgetLimitsResultV1,
             queries.QueryFailedV1,
         ),
         key=(),

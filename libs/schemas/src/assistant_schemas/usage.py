@@ -12,6 +12,13 @@ from assistant_schemas.envelope import Contract, Envelope
 class UsageRecordedPayload(Contract):
     request_id: uuid.UUID
     usage_type: Literal["llm", "embedding", "notion_api"]
+    call_index: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="Which billed call of the request this is (a fallback makes a second one); "
+        "request id, usage type and call index name one unit of usage.",
+    )
     provider: ProviderName
     model: ModelName
     input_tokens: TokenCount = 0

@@ -2,10 +2,28 @@
 
 from pathlib import Path
 
+from fastapi import FastAPI
+
 from analytics_service.handlers import router
 from analytics_service.models import messaging
+from analytics_service.queries import BudgetLimitQueries, UsageReports
+from analytics_service.settings import AnalyticsSettings
 from assistant_runtime.definition import ServiceDefinition
-from assistant_runtime.service_app import app_factory
+from assistant_runtime.runtime import ServiceRuntime
+from assistant_runtime.service_app import build_app
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
-create_app = app_factory(definition)
+
+
+def create_app(settings: AnalyticsSettings) -> FastAPI:
+    app = build_app(definition, settings)
+    runtime: ServiceRuntime = app.state.runtime
+    runtime.responder.subscribe(
+        runtime.broker, "usage.report.query", UsageReports(runtime.sessions)
+    )
+    runtime.responder.subscribe(
+        runtime.broker,
+        "budget.limits.query",
+        BudgetLimitQueries(runtime.sessions, runtime.outbox),
+    )
+    return app

@@ -30,6 +30,8 @@ from gateway_service.http.problems import install_problem_handlers
 from gateway_service.models import messaging
 from gateway_service.requests.routes import router as requests_router
 from gateway_service.settings import GatewaySettings
+from gateway_service.usage.budget_routes import router as budget_router
+from gateway_service.usage.routes import router as usage_router
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
 
@@ -84,4 +86,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(openai_router)
     app.include_router(conversations_router)
     app.include_router(catalog_router)
+    app.include_router(usage_router)
+    app.include_router(budget_router)
     return app

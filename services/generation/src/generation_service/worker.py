@@ -274,7 +274,9 @@ class GenerationWorker:
             )
             # Every billed call is recorded, even if this instance lost the job meanwhile:
             # the provider charged for it either way.
-            events: list[Envelope[Any]] = [self._usage_event(job, call) for call in answer.billed]
+            events: list[Envelope[Any]] = [
+                self._usage_event(job, call, index) for index, call in enumerate(answer.billed)
+            ]
             if owned:
                 if isinstance(outcome, GenerationCompletedV1):
                     await self._store_turn(session, job, answer, outcome.payload.message_id)
@@ -315,12 +317,13 @@ class GenerationWorker:
             ),
         )
 
-    def _usage_event(self, job: Job, call: BilledCall) -> UsageRecordedV1:
+    def _usage_event(self, job: Job, call: BilledCall, index: int) -> UsageRecordedV1:
         return job.follow_up(
             UsageRecordedV1,
             UsageRecordedPayload(
                 request_id=job.request.request_id,
                 usage_type="llm",
+                call_index=index,
                 provider=call.provider,
                 model=call.model,
                 input_tokens=call.usage.input_tokens,

@@ -4,14 +4,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from assistant_db.keyset import past
+from gateway_service.accounts.plan_events import announce_plan
 from gateway_service.accounts.repository import Users
 from gateway_service.auth.refresh_tokens import revoke_all_sessions
-from gateway_service.http.dependencies import AdminCaller, Session
+from gateway_service.http.dependencies import AdminCaller, EventOutbox, Session
 from gateway_service.http.pagination import cursor_position, encode_cursor
 from gateway_service.http.problems import Problem
 from gateway_service.models import users
@@ -69,6 +70,8 @@ async def change_user(
     body: UserChange,
     admin: AdminCaller,
     session: Session,
+    events: EventOutbox,
+    request: Request,
 ) -> UserSummary:
     repository = Users(session)
     if await repository.get(user_id) is None:
@@ -90,6 +93,8 @@ async def change_user(
     elif changes.get("is_active"):
         changes["deactivated_at"] = None
     await repository.update_profile(user_id, changes)
+    if body.plan_tier is not None:
+        await announce_plan(events, session, user_id, body.plan_tier, request.state.request_id)
     await session.commit()
     row = await repository.get(user_id)
     assert row is not None

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.exc import IntegrityError
 
 from gateway_service.accounts import passwords
+from gateway_service.accounts.plan_events import announce_plan
 from gateway_service.accounts.repository import Users
 from gateway_service.accounts.routes import user_view
 from gateway_service.accounts.schemas import (
@@ -19,7 +20,12 @@ from gateway_service.accounts.schemas import (
 )
 from gateway_service.auth.refresh_tokens import RefreshRejected, RefreshTokens
 from gateway_service.auth.tokens import AccessTokens
-from gateway_service.http.dependencies import Session, access_tokens, unauthorized
+from gateway_service.http.dependencies import (
+    EventOutbox,
+    Session,
+    access_tokens,
+    unauthorized,
+)
 from gateway_service.http.problems import Problem
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -46,7 +52,9 @@ def conflict(fields: list[str]) -> Problem:
 
 
 @router.post("/register", status_code=201, summary="Create an account")
-async def register(body: RegisterRequest, session: Session, request: Request) -> User:
+async def register(
+    body: RegisterRequest, session: Session, events: EventOutbox, request: Request
+) -> User:
     users = Users(session)
     taken = await users.taken(email=body.email, username=body.username)
     if taken:
@@ -58,6 +66,7 @@ async def register(body: RegisterRequest, session: Session, request: Request) ->
         full_name=body.full_name,
         is_admin=body.email.lower() == request.app.state.bootstrap_admin,
     )
+    await announce_plan(events, session, user_id, "solo", request.state.request_id)
     try:
         await session.commit()
     except IntegrityError:  # a concurrent registration won the race

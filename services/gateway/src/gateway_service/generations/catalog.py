@@ -14,6 +14,7 @@ from assistant_schemas.catalog import (
 )
 from gateway_service.http.queries import ask
 
+
 class CatalogView:
     def __init__(self, ttl_s: float) -> None:
         self.ttl_s = ttl_s

@@ -1,0 +1,1 @@
+"""Usage reports and budgets, kept by analytics and read through it."""
