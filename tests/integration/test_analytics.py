@@ -1,0 +1,230 @@
+"""The usage ledger against the real broker and database: exactly once through redelivery,
+a SIGKILL and two instances; repricing by replay; bad usage dead-lettered or flagged."""
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from aiokafka import AIOKafkaConsumer
+from analytics_support import (
+    budget_totals,
+    gpt_4o_mini_cost,
+    ledger_totals,
+    publish,
+    rollup_totals,
+    start_analytics,
+    usage,
+    wait_for_rows,
+)
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from assistant_messaging import headers as h
+from assistant_schemas.usage import UsageRecordedV1
+
+
+def workload(users: list[uuid.UUID], count: int) -> list[UsageRecordedV1]:
+    return [
+        usage(
+            users[i % len(users)],
+            input_tokens=100 + i % 900,
+            output_tokens=50 + i % 400,
+            cached_tokens=i % 50,
+            latency_ms=float(20 + i % 3000),
+        )
+        for i in range(count)
+    ]
+
+
+async def test_the_same_usage_delivered_three_times_is_counted_once(
+    engine: AsyncEngine, bootstrap: str
+) -> None:
+    user = uuid.uuid4()
+    event = usage(user)
+    # The same unit of usage re-sent by its producer under a new event id: also counted once.
+    resent = usage(user, request_id=event.payload.request_id)
+    analytics = start_analytics()
+    try:
+        await publish(bootstrap, [event], copies=3)
+        await publish(bootstrap, [resent])
+        await publish(bootstrap, [usage(user, input_tokens=7, output_tokens=3)])  # a marker
+        totals = await wait_for_rows(engine, [user], 2)
+        await asyncio.sleep(1.0)  # anything more would have landed by now
+        totals = await ledger_totals(engine, [user])
+    finally:
+        analytics.terminate()
+    assert totals.rows == 2
+    assert totals.tokens == 1500 + 10
+    expected = gpt_4o_mini_cost(event) + gpt_4o_mini_cost(
+        usage(user, input_tokens=7, output_tokens=3)
+    )
+    assert totals.cost == expected
+    assert await rollup_totals(engine, [user]) == totals
+    assert await budget_totals(engine, [user]) == totals
+
+
+async def test_sigkill_mid_batch_loses_nothing_and_counts_nothing_twice(
+    engine: AsyncEngine, bootstrap: str
+) -> None:
+    users = [uuid.uuid4() for _ in range(20)]
+    events = workload(users, 6000)
+    analytics = start_analytics({"ANALYTICS_CONSUMER_BATCH_SIZE": "200"})
+    try:
+        await publish(bootstrap, events)
+        await wait_for_rows(engine, users, 500)
+        analytics.kill()  # mid-stream: some batches committed, one maybe half-written
+        partial = (await ledger_totals(engine, users)).rows
+        analytics = start_analytics()
+        totals = await wait_for_rows(engine, users, len(events), timeout=120)
+        await asyncio.sleep(1.0)
+        totals = await ledger_totals(engine, users)
+    finally:
+        analytics.terminate()
+    assert partial < len(events), "the kill came too late to prove anything"
+    assert totals.rows == len(events)
+    assert totals.tokens == sum(e.payload.input_tokens + e.payload.output_tokens for e in events)
+    assert totals.cost == sum(gpt_4o_mini_cost(e) for e in events)
+    assert await rollup_totals(engine, users) == totals
+    assert await budget_totals(engine, users) == totals
+
+
+async def test_two_instances_in_one_group_produce_the_totals_of_one(
+    engine: AsyncEngine, bootstrap: str
+) -> None:
+    users = [uuid.uuid4() for _ in range(40)]
+    events = workload(users, 4000)
+    instances = [start_analytics(), start_analytics()]
+    try:
+        await asyncio.sleep(3)  # both hold partitions of usage.recorded
+        await publish(bootstrap, events)
+        await wait_for_rows(engine, users, len(events), timeout=120)
+        await asyncio.sleep(1.0)
+        totals = await ledger_totals(engine, users)
+    finally:
+        for instance in instances:
+            instance.terminate()
+    assert totals.rows == len(events)
+    assert totals.cost == sum(gpt_4o_mini_cost(e) for e in events)
+    assert await rollup_totals(engine, users) == totals
+    assert await budget_totals(engine, users) == totals
+
+
+def analytics_command(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "analytics_service", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+async def test_repricing_updates_costs_rollups_and_budgets_but_not_raw_usage(
+    engine: AsyncEngine, bootstrap: str
+) -> None:
+    user = uuid.uuid4()
+    model = f"priced-{uuid.uuid4().hex[:6]}"
+    today = datetime.now(UTC).date()
+    analytics_command(
+        "set-price", "--provider", "openai", "--model", model,
+        "--valid-from", str(today - timedelta(days=30)), "--input", "1", "--output", "2",
+    )  # fmt: skip
+    events = [
+        usage(user, model=model, input_tokens=1_000_000, output_tokens=1_000_000) for _ in range(3)
+    ]
+    analytics = start_analytics()
+    try:
+        await publish(bootstrap, events)
+        before = await wait_for_rows(engine, [user], 3)
+    finally:
+        analytics.terminate()
+    assert before.cost == Decimal(9)  # 3 x (1 + 2)
+
+    analytics_command(
+        "set-price", "--provider", "openai", "--model", model,
+        "--valid-from", str(today - timedelta(days=1)), "--input", "2", "--output", "5",
+    )  # fmt: skip
+    output = analytics_command("reprice", "--start", str(today), "--end", str(today))
+    repriced = re.search(r"repriced (\d+) usage rows", output)
+    assert repriced, output
+    assert int(repriced.group(1)) >= 3  # the day's other usage is repriced too
+
+    after = await ledger_totals(engine, [user])
+    assert after.cost == Decimal(21)  # 3 x (2 + 5)
+    assert after.rows == before.rows
+    assert after.tokens == before.tokens
+    assert await rollup_totals(engine, [user]) == after
+    assert await budget_totals(engine, [user]) == after
+
+
+async def dead_letters(bootstrap: str, event_ids: set[str]) -> dict[str, str]:
+    consumer = AIOKafkaConsumer(
+        "analytics.dlq",
+        bootstrap_servers=bootstrap,
+        group_id=f"t-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: dict[str, str] = {}
+    try:
+        async with asyncio.timeout(60):
+            while set(found) != event_ids:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for record in records:
+                        event_id = json.loads(record.value).get("event_id")
+                        if event_id in event_ids:
+                            found[event_id] = h.to_dict(record.headers)[h.ERROR]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_bad_usage_is_dead_lettered_with_its_reason_and_unknown_models_are_flagged(
+    engine: AsyncEngine, bootstrap: str
+) -> None:
+    user = uuid.uuid4()
+    future = usage(user, occurred_at=datetime.now(UTC) + timedelta(hours=2))
+    nobody = usage(user).model_copy(update={"user_id": None})
+    impossible = usage(user, input_tokens=10, cached_tokens=20)
+    unknown = usage(user, model="no-such-model")
+    good = usage(user)
+    analytics = start_analytics()
+    try:
+        await publish(bootstrap, [future, nobody, impossible, unknown, good])
+        await wait_for_rows(engine, [user], 2)
+        reasons = await dead_letters(
+            bootstrap, {str(future.event_id), str(impossible.event_id), str(nobody.event_id)}
+        )
+    finally:
+        analytics.terminate()
+    assert "in the future" in reasons[str(future.event_id)]
+    assert "cached_tokens 20 exceed input_tokens 10" in reasons[str(impossible.event_id)]
+    assert "names no user_id" in reasons[str(nobody.event_id)]
+    async with engine.connect() as connection:
+        flagged = (
+            await connection.execute(
+                text("SELECT cost_usd, price_id FROM analytics.usage_events WHERE event_id = :id"),
+                {"id": unknown.event_id},
+            )
+        ).one()
+        rollup = (
+            await connection.execute(
+                text(
+                    "SELECT unpriced_events FROM analytics.daily_usage"
+                    " WHERE user_id = :user AND model = 'no-such-model'"
+                ),
+                {"user": user},
+            )
+        ).scalar_one()
+    assert flagged == (None, None)  # unknown, not zero
+    assert rollup == 1
+    assert (await ledger_totals(engine, [user])).cost == gpt_4o_mini_cost(good)
