@@ -77,6 +77,7 @@ class GenerationStack:
     upstream: FakeUpstream
     env: dict[str, str]
     admin_email: str
+    admin: User | None = None  # registered once the stack is up
 
     @property
     def base_url(self) -> str:
@@ -132,7 +133,7 @@ def start_generation_stack() -> Iterator[GenerationStack]:
 def configure_fake_providers(stack: GenerationStack) -> None:
     """Registers the fake upstream as two providers, with its scenario models."""
     with stack.client() as http:
-        admin = register(http, stack.admin_email)
+        admin = stack.admin = register(http, stack.admin_email)
         for name, style, url in (
             ("fake-openai", "openai", f"{stack.upstream.url}/v1"),
             ("fake-anthropic", "anthropic", stack.upstream.url),

@@ -2,6 +2,7 @@
 a SIGKILL and two instances; repricing by replay; bad usage dead-lettered or flagged."""
 
 import asyncio
+import csv
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 from analytics_support import (
@@ -228,3 +230,28 @@ async def test_bad_usage_is_dead_lettered_with_its_reason_and_unknown_models_are
     assert flagged == (None, None)  # unknown, not zero
     assert rollup == 1
     assert (await ledger_totals(engine, [user])).cost == gpt_4o_mini_cost(good)
+
+
+async def test_an_old_month_is_archived_to_csv_and_detached_by_the_documented_command(
+    engine: AsyncEngine, bootstrap: str, tmp_path: Path
+) -> None:
+    user = uuid.uuid4()
+    old = datetime.now(UTC).replace(day=1) - timedelta(days=75)
+    month = old.replace(day=1)
+    analytics = start_analytics()
+    try:
+        await publish(bootstrap, [usage(user, occurred_at=old)])
+        await wait_for_rows(engine, [user], 1)
+    finally:
+        analytics.terminate()
+    following = (month + timedelta(days=32)).replace(day=1)
+    output = analytics_command(
+        "detach-partitions", "--before", f"{following:%Y-%m}",
+        "--archive-dir", str(tmp_path), "--drop",
+    )  # fmt: skip
+    name = f"usage_events_p{month:%Y%m}"
+    assert name in output
+    archived = list(csv.DictReader((tmp_path / f"{name}.csv").open()))
+    assert str(user) in {row["user_id"] for row in archived}
+    assert (await ledger_totals(engine, [user])).rows == 0  # raw rows left the ledger
+    assert (await rollup_totals(engine, [user])).rows == 1  # the month's totals stay

@@ -42,3 +42,24 @@ def test_an_event_without_a_handler_is_a_contract_error() -> None:
     )
     with pytest.raises(ContractError, match=r"gateway has no handler for usage\.recorded v1"):
         EventRouter("gateway").handler_for(event)
+
+
+async def test_a_batch_handler_also_serves_one_event_at_a_time() -> None:
+    """The isolating pass calls a batch handler with a single event per savepoint."""
+    router = EventRouter("analytics")
+    seen: list[list[UsageRecordedV1]] = []
+
+    @router.handles_batch(UsageRecordedV1)
+    async def record(events: list[UsageRecordedV1], context: MessageContext) -> None:
+        seen.append(events)
+
+    event = new_event(
+        UsageRecordedV1,
+        UsageRecordedPayload(request_id=uuid.uuid4(), usage_type="llm", provider="p", model="m"),
+        correlation_id="c",
+        producer="tests",
+    )
+    assert router.batch_handler_for(event) is record
+    await router.handler_for(event)(event, None)  # type: ignore[arg-type]
+    assert seen == [[event]]
+    assert router.topics() == ["usage.recorded"]
