@@ -181,6 +181,11 @@ class EventConsumer:
                     duplicates.append(origin.topic)
                     continue
                 fresh.discard(event.event_id)  # a second copy in the same batch is a duplicate
+                batch_handler = None if isolate else self.router.batch_handler_for(event)
+                if batch_handler is not None and (batch_handler, origin.topic) in batches:
+                    batches[batch_handler, origin.topic][1].append(event)
+                    handled.append(origin.topic)
+                    continue
                 context = MessageContext(
                     session=session,
                     outbox=self.outbox,
@@ -188,10 +193,8 @@ class EventConsumer:
                     headers=h.to_dict(record.headers),
                     attempt=origin.attempts + 1,
                 )
-                batch_handler = None if isolate else self.router.batch_handler_for(event)
                 if batch_handler is not None:
-                    key = (batch_handler, origin.topic)
-                    batches.setdefault(key, (context, []))[1].append(event)
+                    batches[batch_handler, origin.topic] = (context, [event])
                     handled.append(origin.topic)
                     continue
                 with structlog.contextvars.bound_contextvars(

@@ -55,9 +55,10 @@ class Origin:
 
     @classmethod
     def of(cls, record: ConsumerRecord[bytes, bytes]) -> Origin:
-        found = h.to_dict(record.headers)
-        if h.ORIGINAL_TOPIC not in found:
+        if all(name != h.ORIGINAL_TOPIC for name, _ in record.headers or ()):
+            # A first delivery, the common case: no header needs decoding.
             return cls(record.topic, record.partition, record.offset, 0, None, None)
+        found = h.to_dict(record.headers)
         return cls(
             topic=found[h.ORIGINAL_TOPIC],
             partition=int(found[h.ORIGINAL_PARTITION]),

@@ -1,9 +1,9 @@
 """Every contract the system speaks, and decoding raw bytes into the right one."""
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from assistant_schemas import (
     accounts,
@@ -63,8 +63,8 @@ def event_class(event_type: str, version: int) -> type[Envelope[Any]]:
 def decode_event(raw: bytes) -> Envelope[Any]:
     """Parses and validates a message body; `ContractError` names what is wrong."""
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = from_json(raw)  # pydantic's parser: several times faster than json's
+    except ValueError as error:
         raise ContractError(f"<message>: not valid JSON ({error})") from None
     if not isinstance(document, dict):
         raise ContractError("<message>: must be a JSON object")

@@ -2,6 +2,7 @@
 a model without a price is labelled `other`, so a producer inventing names cannot grow the
 label set without bound."""
 
+from collections import Counter as Counter_
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -29,20 +30,28 @@ TOKEN_KINDS = ("input", "output", "cached", "reasoning", "embedding")
 
 
 def observe(events: Sequence[UsageRecordedV1], models: Sequence[ModelTotals]) -> None:
-    """Counts a recorded batch."""
+    """Counts a recorded batch: sums first, then one increment per label set."""
     priced = {(m.provider, m.model) for m in models if not m.unpriced_events}
+    tokens: Counter_[tuple[str, str, str]] = Counter_()
+    kinds: Counter_[str] = Counter_()
+    unpriced: Counter_[str] = Counter_()
     for event in events:
         p = event.payload
         model = p.model if (p.provider, p.model) in priced else "other"
-        EVENTS.labels(p.usage_type).inc()
+        kinds[p.usage_type] += 1
         for kind in TOKEN_KINDS:
-            count = getattr(p, f"{kind}_tokens")
-            if count:
-                TOKENS.labels(p.provider, model, kind).inc(count)
+            tokens[p.provider, model, kind] += getattr(p, f"{kind}_tokens")
         if model == "other":
-            UNPRICED.labels(p.provider).inc()
+            unpriced[p.provider] += 1
         if p.latency_ms is not None:
             LATENCY.labels(p.provider).observe(p.latency_ms / 1000)
+    for usage_type, count in kinds.items():
+        EVENTS.labels(usage_type).inc(count)
+    for (provider, model, kind), count in tokens.items():
+        if count:
+            TOKENS.labels(provider, model, kind).inc(count)
+    for provider, count in unpriced.items():
+        UNPRICED.labels(provider).inc(count)
     for totals in models:
         if (totals.provider, totals.model) in priced:
             COST.labels(totals.provider, totals.model).inc(float(totals.cost_usd))
