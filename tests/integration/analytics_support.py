@@ -81,6 +81,16 @@ async def publish(bootstrap: str, events: Iterable[UsageRecordedV1], copies: int
         await producer.stop()
 
 
+async def publish_raw(bootstrap: str, value: bytes, key: bytes) -> None:
+    """A message as another system might send it, valid or not."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait("usage.recorded", value, key=key)
+    finally:
+        await producer.stop()
+
+
 @dataclass(frozen=True)
 class Totals:
     rows: int

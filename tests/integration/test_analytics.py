@@ -13,12 +13,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 from analytics_support import (
     budget_totals,
     gpt_4o_mini_cost,
     ledger_totals,
     publish,
+    publish_raw,
     rollup_totals,
     start_analytics,
     usage,
@@ -199,15 +201,32 @@ async def test_bad_usage_is_dead_lettered_with_its_reason_and_unknown_models_are
     impossible = usage(user, input_tokens=10, cached_tokens=20)
     unknown = usage(user, model="no-such-model")
     good = usage(user)
+    negative = json.loads(usage(user).to_json())
+    negative["payload"]["output_tokens"] = -5
     analytics = start_analytics()
     try:
         await publish(bootstrap, [future, nobody, impossible, unknown, good])
+        await publish_raw(bootstrap, json.dumps(negative).encode(), str(user).encode())
         await wait_for_rows(engine, [user], 2)
         reasons = await dead_letters(
-            bootstrap, {str(future.event_id), str(impossible.event_id), str(nobody.event_id)}
+            bootstrap,
+            {
+                str(future.event_id),
+                str(impossible.event_id),
+                str(nobody.event_id),
+                negative["event_id"],
+            },
         )
+        async with httpx.AsyncClient() as http:
+            metrics = (await http.get(f"http://127.0.0.1:{analytics.port}/metrics")).text
     finally:
         analytics.terminate()
+    assert "payload.output_tokens" in reasons[negative["event_id"]]
+    # Usage is measured by provider and model, never by user; an unpriced model is `other`.
+    assert 'usage_tokens_total{kind="input",model="gpt-4o-mini",provider="openai"}' in metrics
+    assert 'usage_unpriced_total{provider="openai"}' in metrics
+    assert "no-such-model" not in metrics
+    assert str(user) not in metrics
     assert "in the future" in reasons[str(future.event_id)]
     assert "cached_tokens 20 exceed input_tokens 10" in reasons[str(impossible.event_id)]
     assert "names no user_id" in reasons[str(nobody.event_id)]
