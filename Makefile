@@ -77,6 +77,7 @@ bench: install
 		$(UV) run --frozen python -m bench.event_path && \
 		$(UV) run --frozen python -m bench.request_reply && \
 		$(UV) run --frozen python -m bench.gateway_admission && \
+		$(UV) run --frozen python -m bench.analytics_ingest && \
 		$(UV) run --frozen python -m bench.generation_path; \
 		status=$$?; $(STACK) down --profile bench; exit $$status
 

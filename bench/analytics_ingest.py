@@ -161,10 +161,18 @@ async def ledger_rate(
 
 
 async def generate_ledger(rows: int, user: uuid.UUID) -> None:
-    """Writes `rows` usage rows over the last 12 months for 1,000 users (`user` among them)."""
+    """Empties the (bench stack's) ledger, then writes `rows` usage rows over the last 12
+    months for 1,000 users (`user` among them)."""
     engine = create_engine(DATABASE_URL, pool_size=1)
     today = datetime.now(UTC)
     try:
+        async with engine.begin() as connection:  # the bench stack's ledger is scratch
+            await connection.execute(
+                text(
+                    "TRUNCATE analytics.usage_events, analytics.usage_units,"
+                    " analytics.daily_usage, analytics.budget_months"
+                )
+            )
         async with session_factory(engine)() as session, session.begin():
             months = [today - timedelta(days=31 * i) for i in range(13)]
             await Partitions().ensure(session, months)
