@@ -1,0 +1,1 @@
+"""Markdown into Notion blocks, within Notion's limits."""

@@ -1,0 +1,106 @@
+"""Cutting a tree of blocks into append requests Notion accepts.
+
+Notion takes at most 100 blocks in any children array, two levels of nesting per request (the
+blocks appended and their children), 1,000 block elements and 500 KB per request. The plan
+appends level by level: a request carries blocks with at most their first children; deeper
+levels, and the tail of a list longer than 100, follow in later requests addressed to the
+block they belong under (named by its path in the tree, since its id is known only once it
+exists). Requests to one parent keep the document's order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from notion_sync_service.markdown.blocks import Block, children_of
+
+MAX_CHILDREN = 100
+MAX_ELEMENTS = 1000
+MAX_BYTES = 500_000
+Path = tuple[int, ...]  # () is the page; (3, 0) is the first child of the fourth block
+
+
+@dataclass
+class Append:
+    """One `PATCH /v1/blocks/{parent}/children` request."""
+
+    parent: Path
+    blocks: list[Block] = field(default_factory=list)
+    paths: list[Path] = field(default_factory=list)  # of each block appended
+    elements: int = 0
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class _Pending:
+    parent: Path
+    children: list[Block]
+    first_index: int
+
+
+def plan(blocks: list[Block]) -> list[Append]:
+    appends: list[Append] = []
+    queue = deque([_Pending((), blocks, 0)])
+    while queue:
+        pending = queue.popleft()
+        current = Append(pending.parent)
+        for offset, original in enumerate(pending.children):
+            path = (*pending.parent, pending.first_index + offset)
+            shallow, deferred = _one_request_deep(original, path)
+            elements, size = _elements(shallow), _size(shallow)
+            if current.blocks and (
+                len(current.blocks) == MAX_CHILDREN
+                or current.elements + elements > MAX_ELEMENTS
+                or current.size + size > MAX_BYTES
+            ):
+                appends.append(current)
+                current = Append(pending.parent)
+            current.blocks.append(shallow)
+            current.paths.append(path)
+            current.elements += elements
+            current.size += size
+            queue.extend(deferred)
+        if current.blocks:
+            appends.append(current)
+    return appends
+
+
+def _one_request_deep(original: Block, path: Path) -> tuple[Block, list[_Pending]]:
+    """The block with as many of its children as one request takes (children without theirs);
+    the rest, to append later."""
+    children = children_of(original)
+    if not children:
+        return original, []
+    kind = original["type"]
+    kept: list[Block] = []
+    deferred: list[_Pending] = []
+    budget = MAX_BYTES // 2  # leaves room for the block's siblings in the request
+    for index, child in enumerate(children[:MAX_CHILDREN]):
+        grandchildren = children_of(child)
+        bare = _without_children(child) if grandchildren else child
+        budget -= _size(bare)
+        if kept and budget < 0:
+            break
+        kept.append(bare)
+        if grandchildren:
+            deferred.append(_Pending((*path, index), grandchildren, 0))
+    if len(kept) < len(children):
+        deferred.insert(0, _Pending(path, children[len(kept) :], len(kept)))
+    return {**original, kind: {**original[kind], "children": kept}}, deferred
+
+
+def _without_children(item: Block) -> Block:
+    kind = item["type"]
+    content = {k: v for k, v in item[kind].items() if k != "children"}
+    return {**item, kind: content}
+
+
+def _elements(item: Block) -> int:
+    return 1 + sum(_elements(child) for child in children_of(item))
+
+
+def _size(item: Any) -> int:
+    return len(json.dumps(item, ensure_ascii=False).encode())

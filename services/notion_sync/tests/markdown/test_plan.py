@@ -1,0 +1,85 @@
+"""Cutting a block tree into append requests within Notion's limits, losing nothing."""
+
+import copy
+import json
+from typing import Any
+
+from notion_sync_service.markdown.blocks import children_of, to_blocks
+from notion_sync_service.markdown.plan import (
+    MAX_BYTES,
+    MAX_CHILDREN,
+    MAX_ELEMENTS,
+    Append,
+    plan,
+)
+
+Block = dict[str, Any]
+
+
+def depth(block: Block) -> int:
+    return 1 + max((depth(c) for c in children_of(block)), default=0)
+
+
+def rebuild(appends: list[Append]) -> list[Block]:
+    """Replays the appends as Notion would: each under the block its path names."""
+    page: list[Block] = []
+    created: dict[tuple[int, ...], Block] = {}
+
+    def register(block: Block, path: tuple[int, ...]) -> None:
+        created[path] = block
+        for index, child in enumerate(children_of(block)):
+            register(child, (*path, index))
+
+    for append in appends:
+        if append.parent == ():
+            target = page
+        else:
+            parent = created[append.parent]
+            target = parent[parent["type"]].setdefault("children", [])
+        for block, path in zip(append.blocks, append.paths, strict=True):
+            assert path == (*append.parent, len(target)), "appended out of order"
+            placed = copy.deepcopy(block)
+            target.append(placed)
+            register(placed, path)
+    return page
+
+
+def without_empty_children(blocks: list[Block]) -> list[Block]:
+    cleaned: list[Block] = json.loads(json.dumps(blocks).replace(', "children": []', ""))
+    return cleaned
+
+
+def long_document() -> str:
+    parts = []
+    for section in range(80):
+        parts.append(f"## Section {section}\n\n" + "word " * 1200 + "\n")
+        parts.append("- a\n  - b\n    - c\n      - d\n        - e\n")
+        parts.append("```python\nprint('x')\n```\n")
+    parts.append("| n | v |\n|---|---|\n" + "\n".join(f"| {i} | {i} |" for i in range(150)))
+    return "\n".join(parts)
+
+
+def test_every_request_is_within_notions_limits() -> None:
+    appends = plan(to_blocks(long_document()))
+    for append in appends:
+        assert len(append.blocks) <= MAX_CHILDREN
+        assert all(depth(b) <= 2 for b in append.blocks), "a third level in one request"
+        assert all(len(children_of(b)) <= MAX_CHILDREN for b in append.blocks)
+        assert sum(1 + len(children_of(b)) for b in append.blocks) <= MAX_ELEMENTS
+        assert len(json.dumps(append.blocks).encode()) <= MAX_BYTES
+
+
+def test_replaying_the_requests_rebuilds_the_document_exactly() -> None:
+    blocks = to_blocks(long_document())
+    assert len(blocks) >= 300
+    appends = plan(blocks)
+    assert len([a for a in appends if a.parent == ()]) == -(-len(blocks) // MAX_CHILDREN)
+    assert without_empty_children(rebuild(appends)) == without_empty_children(blocks)
+
+
+def test_a_table_is_created_with_its_first_hundred_rows_and_the_rest_follow() -> None:
+    rows = "\n".join(f"| {i} |" for i in range(250))
+    appends = plan(to_blocks(f"| n |\n|---|\n{rows}\n"))
+    [create, *more] = appends
+    assert len(create.blocks[0]["table"]["children"]) == 100
+    assert [(a.parent, a.paths[0]) for a in more] == [((0,), (0, 100)), ((0,), (0, 200))]
