@@ -14,10 +14,9 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 from notion_sync_service.markdown.rich_text import (
     MAX_TEXT,
     RichText,
-    _safe_url,
-    equation_item,
     plain,
     rich_text,
+    safe_url,
     split_words,
     text_items,
 )
@@ -114,7 +113,7 @@ def _paragraph(node: SyntaxTreeNode) -> list[Block]:
     inline = _inline(node)
     if inline and len(inline.children) == 1 and inline.children[0].type == "image":
         image = inline.children[0]
-        url = _safe_url(str(image.attrs.get("src", "")))
+        url = safe_url(str(image.attrs.get("src", "")))
         if url and len(url) <= MAX_TEXT:
             caption = text_items("".join(c.content for c in image.children))
             return [block("image", type="external", external={"url": url}, caption=caption)]
@@ -205,6 +204,3 @@ def _table(node: SyntaxTreeNode) -> Block:
         has_row_header=False,
         children=table_rows,
     )
-
-
-__all__ = ["Block", "block", "children_of", "equation_item", "to_blocks"]

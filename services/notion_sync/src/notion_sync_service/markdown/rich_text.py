@@ -77,7 +77,7 @@ def _walk(node: SyntaxTreeNode, style: Style, out: list[RichText]) -> None:
         if kind in _MARKS:
             _walk(child, _marked(style, _MARKS[kind]), out)
         elif kind == "link":
-            _walk(child, replace(style, link=_safe_url(str(child.attrs.get("href", "")))), out)
+            _walk(child, replace(style, link=safe_url(str(child.attrs.get("href", "")))), out)
         elif kind == "html_inline" and TASK_CHECKBOX in child.content:
             continue  # the task list's checkbox: the block's `checked` carries it
         elif kind in ("text", "html_inline"):
@@ -92,7 +92,7 @@ def _walk(node: SyntaxTreeNode, style: Style, out: list[RichText]) -> None:
             out.extend(text_items("\n", style))
         elif kind == "image":
             alt = "".join(c.content for c in child.children) or "image"
-            out.extend(text_items(alt, replace(style, link=_safe_url(str(child.attrs["src"])))))
+            out.extend(text_items(alt, replace(style, link=safe_url(str(child.attrs["src"])))))
         else:
             _walk(child, style, out)
 
@@ -105,7 +105,7 @@ def _marked(style: Style, mark: str) -> Style:
     return replace(style, strikethrough=True)
 
 
-def _safe_url(url: str) -> str | None:
+def safe_url(url: str) -> str | None:
     """Notion accepts http(s) and mailto links only; anything else stays plain text."""
     return url if url.startswith(("http://", "https://", "mailto:")) else None
 
