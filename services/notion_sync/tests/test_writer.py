@@ -1,0 +1,103 @@
+"""A long document written with the real notion-client to a local server that enforces
+Notion's limits, then read back: every request is accepted and the page holds the document."""
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from assistant_fakes.notion import FakeNotion
+from notion_client import AsyncClient
+
+from notion_sync_service.markdown.blocks import children_of, to_blocks
+from notion_sync_service.markdown.plan import plan
+from notion_sync_service.writer import DocumentWriter
+
+TOKEN = "secret_test_token"
+
+
+@pytest.fixture(scope="module")
+def notion() -> Iterator[tuple[FakeNotion, str]]:
+    fake = FakeNotion({TOKEN})
+    config = uvicorn.Config(fake.app, port=0, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "fake Notion did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield fake, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def document() -> str:
+    parts = []
+    for section in range(80):
+        parts.append(f"## Section {section}\n\n" + "word " * 1100 + "\n")  # 5,500 characters
+        parts.append("- a\n  - b\n    - c\n      - **d**\n")
+        parts.append(f"```python\nprint({section})\n```\n")
+    parts.append("| n | v |\n|---|---|\n" + "\n".join(f"| {i} | {i * i} |" for i in range(40)))
+    return "\n".join(parts)
+
+
+def comparable(blocks: list[dict[str, Any]]) -> list[Any]:
+    """Type, content and children, whatever the shape Notion returns them in."""
+    out = []
+    for item in blocks:
+        kind = item["type"]
+        content = {k: v for k, v in item[kind].items() if k != "children"}
+        out.append((kind, content, comparable(children_of(item))))
+    return out
+
+
+async def read_tree(client: AsyncClient, block_id: str) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page: Any = await client.blocks.children.list(
+            block_id=block_id, **({"start_cursor": cursor} if cursor else {})
+        )
+        for item in page["results"]:
+            if item["has_children"]:
+                item[item["type"]]["children"] = await read_tree(client, item["id"])
+            blocks.append(item)
+        if not page["has_more"]:
+            return blocks
+        cursor = page["next_cursor"]
+
+
+async def test_a_long_document_is_accepted_and_reads_back_exactly(
+    notion: tuple[FakeNotion, str],
+) -> None:
+    fake, url = notion
+    markdown = document()
+    blocks = to_blocks(markdown)
+    assert len(blocks) >= 300
+    client = AsyncClient(auth=TOKEN, base_url=url)
+    root = fake.add_page()
+    page = await client.pages.create(parent={"page_id": root}, properties={})
+    writer = DocumentWriter(client, page["id"])
+    await writer.write(plan(blocks))
+    written = await read_tree(client, page["id"])
+    assert comparable(written) == comparable(blocks)
+    assert writer.calls >= 4  # four top-level batches, then the deeper levels
+
+
+async def test_the_server_refuses_what_notion_refuses(notion: tuple[FakeNotion, str]) -> None:
+    fake, url = notion
+    client = AsyncClient(auth=TOKEN, base_url=url)
+    page: Any = await client.pages.create(parent={"page_id": fake.add_page()}, properties={})
+    too_long = {
+        "type": "paragraph",
+        "paragraph": {"rich_text": [{"type": "text", "text": {"content": "x" * 2001}}]},
+    }
+    with pytest.raises(Exception, match="2000"):
+        await client.blocks.children.append(block_id=page["id"], children=[too_long])
+    deep = to_blocks("- a\n  - b\n    - c\n")  # three levels in one request
+    with pytest.raises(Exception, match="two levels"):
+        await client.blocks.children.append(block_id=page["id"], children=deep)
