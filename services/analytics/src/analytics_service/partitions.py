@@ -40,7 +40,11 @@ class Partitions:
         self._known: set[date] = set()
 
     async def ensure(self, session: AsyncSession, moments: Iterable[datetime]) -> None:
-        for month in sorted({month_of(m) for m in moments} - self._known):
+        """Creates the months of `moments`, and the month after each, so that crossing into a
+        new month rarely needs DDL while other instances are writing."""
+        months = {month_of(m) for m in moments}
+        months |= {next_month(month) for month in months}
+        for month in sorted(months - self._known):
             await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             # Dates formatted by this module, never user text: DDL takes no parameters.
             await session.execute(
