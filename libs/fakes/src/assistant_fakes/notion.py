@@ -84,7 +84,10 @@ class FakeNotion:
     # --- endpoints ---------------------------------------------------------------------------
 
     async def me(self, request: Request) -> JSONResponse:
-        return await self._answer(request, lambda _body: {"object": "user", "type": "bot"})
+        return await self._answer(
+            request,
+            lambda _body: {"object": "user", "type": "bot", "name": "Local integration", "bot": {}},
+        )
 
     async def create_page(self, request: Request) -> JSONResponse:
         def create(body: dict[str, Any]) -> dict[str, Any]:

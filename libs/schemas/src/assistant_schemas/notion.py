@@ -1,6 +1,7 @@
 """Contracts of the Notion domain: saving content as a page, and the outcome."""
 
 import uuid
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -49,4 +50,28 @@ class NotionPageSyncedV1(Envelope[NotionPageSyncedPayload]):
 
 class NotionPageFailedV1(Envelope[NotionPageFailedPayload]):
     type: Literal["notion.page.failed"] = "notion.page.failed"
+    version: Literal[1] = 1
+
+
+class NotionConnectionQueryPayload(Contract):
+    """Check the caller's Notion connection with a real API call (request/reply)."""
+
+    action: Literal["status"] = "status"
+
+
+class NotionConnectionResultPayload(Contract):
+    status: Literal["connected", "invalid", "not_connected", "unreachable"]
+    fingerprint: str | None = Field(default=None, description="Of the token, never the token.")
+    bot_name: str | None = Field(default=None, description="The integration, as Notion names it.")
+    reason: str | None = Field(default=None, description="What to do when not connected.")
+    checked_at: datetime
+
+
+class NotionConnectionQueryV1(Envelope[NotionConnectionQueryPayload]):
+    type: Literal["notion.connection.query"] = "notion.connection.query"
+    version: Literal[1] = 1
+
+
+class NotionConnectionResultV1(Envelope[NotionConnectionResultPayload]):
+    type: Literal["notion.connection.result"] = "notion.connection.result"
     version: Literal[1] = 1

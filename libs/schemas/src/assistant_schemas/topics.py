@@ -245,6 +245,14 @@ TOPICS: tuple[Topic, ...] = (
         retention=HOUR,
     ),
     Topic(
+        "notion.connection.query",
+        "Check a user's Notion connection (request/reply).",
+        (notion.NotionConnectionQueryV1,),
+        key=("user_id",),
+        consumers=("notion_sync",),
+        retention=HOUR,
+    ),
+    Topic(
         "budget.limits.query",
         "Read or set budget limits of a plan tier or a user (request/reply).",
         (budget.BudgetLimitsQueryV1,),
@@ -265,6 +273,7 @@ TOPICS: tuple[Topic, ...] = (
             catalog.CatalogResultV1,
             queries.UsageReportResultV1,
             budget.BudgetLimitsResultV1,
+            notion.NotionConnectionResultV1,
             queries.QueryFailedV1,
         ),
         key=(),

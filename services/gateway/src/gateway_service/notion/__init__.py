@@ -1,0 +1,1 @@
+"""The caller's Notion connection, kept and checked by notion_sync."""

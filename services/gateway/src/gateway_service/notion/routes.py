@@ -1,0 +1,42 @@
+"""GET /v1/notion/connection (checked by notion_sync with a real Notion call) and
+DELETE /v1/notion/connection (removes the integration token everywhere)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from assistant_schemas import new_event
+from assistant_schemas.notion import (
+    NotionConnectionQueryPayload,
+    NotionConnectionQueryV1,
+    NotionConnectionResultPayload,
+    NotionConnectionResultV1,
+)
+from gateway_service.credentials.routes import delete_credential
+from gateway_service.http.dependencies import AccountCaller, Caller, EventOutbox, Session, scoped
+from gateway_service.http.queries import Replies, ask
+
+router = APIRouter(prefix="/v1/notion", tags=["notion"])
+
+NotionCaller = Annotated[Caller, Depends(scoped("notion"))]
+
+
+@router.get("/connection", summary="The caller's Notion connection, checked against Notion now")
+async def connection(
+    caller: NotionCaller, request: Request, replies: Replies
+) -> NotionConnectionResultPayload:
+    query = new_event(
+        NotionConnectionQueryV1,
+        NotionConnectionQueryPayload(),
+        correlation_id=request.state.request_id,
+        producer="gateway",
+        user_id=caller.user_id,
+    )
+    return (await ask(replies, query, NotionConnectionResultV1)).payload
+
+
+@router.delete("/connection", status_code=204, summary="Disconnect Notion")
+async def disconnect(
+    caller: AccountCaller, session: Session, request: Request, events: EventOutbox
+) -> Response:
+    return await delete_credential("notion", caller, session, request, events)
