@@ -98,50 +98,34 @@ class Totals:
     cost: Decimal
 
 
-async def ledger_totals(engine: AsyncEngine, users: Sequence[uuid.UUID]) -> Totals:
+# (rows, tokens, cost) as each table counts them: a ledger row is one call.
+TOTALS_SQL = {
+    "ledger": "SELECT count(*), coalesce(sum(input_tokens + output_tokens), 0),"
+    " coalesce(sum(cost_usd), 0) FROM analytics.usage_events",
+    "rollups": "SELECT coalesce(sum(calls), 0), coalesce(sum(input_tokens + output_tokens), 0),"
+    " coalesce(sum(cost_usd), 0) FROM analytics.daily_usage",
+    "budgets": "SELECT coalesce(sum(requests), 0), coalesce(sum(tokens), 0),"
+    " coalesce(sum(spent_usd), 0) FROM analytics.budget_months",
+}
+
+
+async def totals(engine: AsyncEngine, table: str, users: Sequence[uuid.UUID]) -> Totals:
+    statement = text(TOTALS_SQL[table] + " WHERE user_id = ANY(:users)")
     async with engine.connect() as connection:
-        row = (
-            await connection.execute(
-                text(
-                    "SELECT count(*), coalesce(sum(input_tokens + output_tokens), 0),"
-                    " coalesce(sum(cost_usd), 0) FROM analytics.usage_events"
-                    " WHERE user_id = ANY(:users)"
-                ),
-                {"users": list(users)},
-            )
-        ).one()
+        row = (await connection.execute(statement, {"users": list(users)})).one()
     return Totals(row[0], row[1], row[2])
+
+
+async def ledger_totals(engine: AsyncEngine, users: Sequence[uuid.UUID]) -> Totals:
+    return await totals(engine, "ledger", users)
 
 
 async def rollup_totals(engine: AsyncEngine, users: Sequence[uuid.UUID]) -> Totals:
-    async with engine.connect() as connection:
-        row = (
-            await connection.execute(
-                text(
-                    "SELECT coalesce(sum(calls), 0),"
-                    " coalesce(sum(input_tokens + output_tokens), 0),"
-                    " coalesce(sum(cost_usd), 0) FROM analytics.daily_usage"
-                    " WHERE user_id = ANY(:users)"
-                ),
-                {"users": list(users)},
-            )
-        ).one()
-    return Totals(row[0], row[1], row[2])
+    return await totals(engine, "rollups", users)
 
 
 async def budget_totals(engine: AsyncEngine, users: Sequence[uuid.UUID]) -> Totals:
-    async with engine.connect() as connection:
-        row = (
-            await connection.execute(
-                text(
-                    "SELECT coalesce(sum(requests), 0), coalesce(sum(tokens), 0),"
-                    " coalesce(sum(spent_usd), 0) FROM analytics.budget_months"
-                    " WHERE user_id = ANY(:users)"
-                ),
-                {"users": list(users)},
-            )
-        ).one()
-    return Totals(row[0], row[1], row[2])
+    return await totals(engine, "budgets", users)
 
 
 async def wait_for_rows(

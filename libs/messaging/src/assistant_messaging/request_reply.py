@@ -14,13 +14,14 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
+from pydantic import BaseModel
 
 from assistant_messaging import headers as h
 from assistant_messaging.outbox import envelope_headers
@@ -31,6 +32,27 @@ from assistant_schemas.queries import QueryFailedPayload, QueryFailedV1
 from assistant_schemas.topics import REPLIES, REPLY_PARTITIONS, topic_for_event
 
 log = structlog.get_logger(__name__)
+
+
+AnswerT = TypeVar("AnswerT", bound=Envelope[Any])
+
+
+def answer(
+    query: Envelope[Any], contract: type[AnswerT], payload: BaseModel, producer: str
+) -> AnswerT:
+    """The reply to `query`: its correlation id and user, `payload` as `contract`."""
+    return new_event(
+        contract,
+        payload,
+        correlation_id=query.correlation_id,
+        producer=producer,
+        user_id=query.user_id,
+    )
+
+
+def refusal(query: Envelope[Any], status: int, reason: str, producer: str) -> QueryFailedV1:
+    """The reply to a query that cannot be answered; `status` is what HTTP should say."""
+    return answer(query, QueryFailedV1, QueryFailedPayload(status=status, reason=reason), producer)
 
 
 class ReplyTimeout(TimeoutError):
@@ -191,10 +213,11 @@ class Responder:
         await self.reply(headers, str(query.event_id), response)
 
     def _failure(self, query: Envelope[Any] | None, status: int, reason: str) -> QueryFailedV1:
-        return new_event(
+        if query is not None:
+            return refusal(query, status, reason, self.service)
+        return new_event(  # undecodable: nothing to correlate with
             QueryFailedV1,
             QueryFailedPayload(status=status, reason=reason),
-            correlation_id=query.correlation_id if query else "unknown",
+            correlation_id="unknown",
             producer=self.service,
-            user_id=query.user_id if query else None,
         )

@@ -92,6 +92,17 @@ def current_period(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y-%m")
 
 
+def state_of(spent_usd: Decimal, tokens: int, limits: BudgetLimits) -> State:
+    hard, soft, token_limit = limits.hard_limit_usd, limits.soft_limit_usd, limits.token_limit
+    if (hard is not None and spent_usd >= hard) or (
+        token_limit is not None and tokens >= token_limit
+    ):
+        return "hard_exceeded"
+    if soft is not None and spent_usd >= soft:
+        return "soft_exceeded"
+    return "ok"
+
+
 @dataclass(frozen=True)
 class Month:
     """A user's month: what they spent, the state last announced, and the limits now."""
@@ -116,15 +127,7 @@ class Month:
         )
 
     def evaluated(self) -> State:
-        hard, soft = self.limits.hard_limit_usd, self.limits.soft_limit_usd
-        token_limit = self.limits.token_limit
-        if (hard is not None and self.spent_usd >= hard) or (
-            token_limit is not None and self.tokens >= token_limit
-        ):
-            return "hard_exceeded"
-        if soft is not None and self.spent_usd >= soft:
-            return "soft_exceeded"
-        return "ok"
+        return state_of(self.spent_usd, self.tokens, self.limits)
 
     def updated_event(self, state: State, correlation_id: str) -> BudgetUpdatedV1:
         payload = BudgetUpdatedPayload(

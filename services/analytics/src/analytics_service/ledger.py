@@ -65,12 +65,10 @@ ROLLUP_MERGE = (
 )
 
 # What rows add to each user's month: spend, tokens billed, requests, unpriced units.
-MONTH_TOTALS = """
-    SELECT user_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM'),
-           coalesce(sum(cost_usd), 0), sum(input_tokens + output_tokens + embedding_tokens),
-           count(*) FILTER (WHERE call_index = 0), count(*) FILTER (WHERE cost_usd IS NULL)
-    FROM rows GROUP BY 1, 2
-"""
+PERIOD = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM')"
+TOTALS = """coalesce(sum(cost_usd), 0), sum(input_tokens + output_tokens + embedding_tokens),
+    count(*) FILTER (WHERE call_index = 0), count(*) FILTER (WHERE cost_usd IS NULL)"""
+MONTH_TOTALS = f"SELECT user_id, {PERIOD}, {TOTALS} FROM rows GROUP BY 1, 2"  # noqa: S608 - constants
 
 # Rows of `table` in the UTC days [:start, :end].
 IN_DAYS = """{table}.occurred_at >= CAST(:start AS date)::timestamp AT TIME ZONE 'UTC'
@@ -106,13 +104,8 @@ RECORD = text(
     rolled AS (
         INSERT INTO analytics.daily_usage AS d {ROLLUP_COLUMNS} {ROLLUP_SELECT} {ROLLUP_MERGE}
     )
-    SELECT GROUPING(provider, model) = 0, user_id,
-           to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM'), provider, model,
-           coalesce(sum(cost_usd), 0), sum(input_tokens + output_tokens + embedding_tokens),
-           count(*) FILTER (WHERE call_index = 0), count(*) FILTER (WHERE cost_usd IS NULL)
-    FROM rows GROUP BY GROUPING SETS (
-        (user_id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM')), (provider, model)
-    )
+    SELECT GROUPING(provider, model) = 0, user_id, {PERIOD}, provider, model, {TOTALS}
+    FROM rows GROUP BY GROUPING SETS ((user_id, {PERIOD}), (provider, model))
     """  # noqa: S608 - constants of this module only
 )
 

@@ -4,6 +4,7 @@ budget limits administrators read and set."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, desc, func, select, text
@@ -13,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from analytics_service import budgets
 from analytics_service.latency import percentile
 from analytics_service.models import daily_usage, tier_budgets, user_budgets
+from assistant_messaging import request_reply
 from assistant_messaging.outbox import Outbox
-from assistant_schemas import Envelope, new_event
+from assistant_schemas import Envelope
 from assistant_schemas.budget import (
     BudgetLimits,
     BudgetLimitsQueryV1,
@@ -23,8 +25,6 @@ from assistant_schemas.budget import (
 )
 from assistant_schemas.common import TokenUsage
 from assistant_schemas.queries import (
-    QueryFailedPayload,
-    QueryFailedV1,
     UsageReportQueryPayload,
     UsageReportQueryV1,
     UsageReportResultPayload,
@@ -32,6 +32,10 @@ from assistant_schemas.queries import (
     UsageReportRow,
     UsageSummary,
 )
+
+# Replies carry the query's correlation id and user; this service is their producer.
+answer = partial(request_reply.answer, producer="analytics")
+refusal = partial(request_reply.refusal, producer="analytics")
 
 DIMENSIONS: dict[str, ColumnElement[Any]] = {
     "day": daily_usage.c.day,
@@ -62,20 +66,6 @@ SUMMARY = text(
 )
 
 
-def _reply(query: Envelope[Any], contract: Any, payload: Any) -> Envelope[Any]:
-    return new_event(
-        contract,
-        payload,
-        correlation_id=query.correlation_id,
-        producer="analytics",
-        user_id=query.user_id,
-    )
-
-
-def _failed(query: Envelope[Any], status: int, reason: str) -> Envelope[Any]:
-    return _reply(query, QueryFailedV1, QueryFailedPayload(status=status, reason=reason))
-
-
 class UsageReports:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -83,17 +73,17 @@ class UsageReports:
     async def __call__(self, query: UsageReportQueryV1) -> Envelope[Any]:
         p = query.payload
         if query.user_id is None and not p.all_users:
-            return _failed(query, 400, "the query names no user")
+            return refusal(query, 400, "the query names no user")
         async with self._sessions() as session:
             if p.kind == "summary":
                 assert query.user_id is not None
                 summary = await self._summary(session, query.user_id)
-                return _reply(query, UsageReportResultV1, UsageReportResultPayload(summary=summary))
+                return answer(query, UsageReportResultV1, UsageReportResultPayload(summary=summary))
             problem = p.range_problem()
             if problem:
-                return _failed(query, 400, problem)
+                return refusal(query, 400, problem)
             rows = await self._rows(session, p, None if p.all_users else query.user_id)
-        return _reply(query, UsageReportResultV1, UsageReportResultPayload(rows=rows))
+        return answer(query, UsageReportResultV1, UsageReportResultPayload(rows=rows))
 
     @staticmethod
     async def _rows(
@@ -146,16 +136,7 @@ class UsageReports:
         period = budgets.current_period()
         row = (await session.execute(SUMMARY, {"user_id": user_id, "period": period})).one()
         spent, tokens, requests, unpriced, soft, hard, token_limit = row
-        month = budgets.Month(
-            user_id,
-            period,
-            spent,
-            tokens,
-            requests,
-            unpriced,
-            "ok",
-            BudgetLimits(soft_limit_usd=soft, hard_limit_usd=hard, token_limit=token_limit),
-        )
+        limits = BudgetLimits(soft_limit_usd=soft, hard_limit_usd=hard, token_limit=token_limit)
         return UsageSummary(
             period=period,
             spent_usd=spent,
@@ -167,7 +148,7 @@ class UsageReports:
             token_limit=token_limit,
             remaining_usd=None if hard is None else max(hard - spent, 0),
             remaining_tokens=None if token_limit is None else max(token_limit - tokens, 0),
-            state=month.evaluated(),
+            state=budgets.state_of(spent, tokens, limits),
         )
 
 
@@ -182,13 +163,13 @@ class BudgetLimitQueries:
     async def __call__(self, query: BudgetLimitsQueryV1) -> Envelope[Any]:
         p = query.payload
         if p.scope == "tier" and p.plan_tier is None:
-            return _failed(query, 400, "plan_tier: required for a tier's limits")
+            return refusal(query, 400, "plan_tier: required for a tier's limits")
         if p.scope == "user" and p.target_user_id is None:
-            return _failed(query, 400, "target_user_id: required for a user's limits")
+            return refusal(query, 400, "target_user_id: required for a user's limits")
         if p.action == "set" and p.limits is None:
-            return _failed(query, 400, "limits: required to set limits")
+            return refusal(query, 400, "limits: required to set limits")
         if p.action == "clear" and p.scope == "tier":
-            return _failed(query, 400, "scope: a tier's limits can be set, not cleared")
+            return refusal(query, 400, "scope: a tier's limits can be set, not cleared")
         table = tier_budgets if p.scope == "tier" else user_budgets
         key = (
             (tier_budgets.c.plan_tier, p.plan_tier)
@@ -217,7 +198,7 @@ class BudgetLimitQueries:
             if row
             else None
         )
-        return _reply(
+        return answer(
             query,
             BudgetLimitsResultV1,
             BudgetLimitsResultPayload(

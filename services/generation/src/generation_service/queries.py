@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assistant_db.keyset import decode_cursor, encode_cursor
-from assistant_schemas import Envelope, new_event
+from assistant_messaging import request_reply
+from assistant_schemas import Envelope
 from assistant_schemas.catalog import CatalogQueryV1, CatalogResultPayload, CatalogResultV1
 from assistant_schemas.common import TokenUsage
 from assistant_schemas.queries import (
@@ -16,26 +18,14 @@ from assistant_schemas.queries import (
     ConversationsResultPayload,
     ConversationsResultV1,
     ConversationSummary,
-    QueryFailedPayload,
-    QueryFailedV1,
 )
 from generation_service import catalog
 from generation_service.catalog import CatalogCache
 from generation_service.conversations import Conversations
 
-
-def _reply(query: Envelope[Any], contract: Any, payload: Any) -> Envelope[Any]:
-    return new_event(
-        contract,
-        payload,
-        correlation_id=query.correlation_id,
-        producer="generation",
-        user_id=query.user_id,
-    )
-
-
-def _failed(query: Envelope[Any], status: int, reason: str) -> Envelope[Any]:
-    return _reply(query, QueryFailedV1, QueryFailedPayload(status=status, reason=reason))
+# Replies carry the query's correlation id and user; this service is their producer.
+answer = partial(request_reply.answer, producer="generation")
+refusal = partial(request_reply.refusal, producer="generation")
 
 
 class ConversationQueries:
@@ -44,7 +34,7 @@ class ConversationQueries:
 
     async def __call__(self, query: ConversationsQueryV1) -> Envelope[Any]:
         if query.user_id is None:
-            return _failed(query, 400, "the query names no user")
+            return refusal(query, 400, "the query names no user")
         p = query.payload
         async with self._sessions() as session, session.begin():
             conversations = Conversations(session, query.user_id)
@@ -52,34 +42,34 @@ class ConversationQueries:
                 try:
                     before = decode_cursor(p.cursor) if p.cursor else None
                 except ValueError:
-                    return _failed(query, 400, "cursor: not a cursor this API returned")
+                    return refusal(query, 400, "cursor: not a cursor this API returned")
                 rows = await conversations.page(p.limit + 1, before)
                 more = len(rows) > p.limit
                 rows = rows[: p.limit]
                 next_cursor = encode_cursor(rows[-1].updated_at, rows[-1].id) if more else None
                 summaries = [_summary(row) for row in rows]
-                return _reply(
+                return answer(
                     query,
                     ConversationsResultV1,
                     ConversationsResultPayload(conversations=summaries, next_cursor=next_cursor),
                 )
             if p.conversation_id is None:
-                return _failed(query, 400, f"{p.action} needs a conversation_id")
+                return refusal(query, 400, f"{p.action} needs a conversation_id")
             if p.action == "rename":
                 if not p.title or not await conversations.rename(p.conversation_id, p.title):
-                    return _failed(query, 404, "no such conversation")
+                    return refusal(query, 404, "no such conversation")
             elif p.action == "delete":
                 if not await conversations.delete(p.conversation_id):
-                    return _failed(query, 404, "no such conversation")
-                return _reply(
+                    return refusal(query, 404, "no such conversation")
+                return answer(
                     query, ConversationsResultV1, ConversationsResultPayload(conversations=[])
                 )
             row = await conversations.get(p.conversation_id)
             if row is None:
-                return _failed(query, 404, "no such conversation")
+                return refusal(query, 404, "no such conversation")
             messages = await conversations.messages_of(p.conversation_id)
             summary = _summary(row, messages if p.action == "get" else None)
-            return _reply(
+            return answer(
                 query,
                 ConversationsResultV1,
                 ConversationsResultPayload(conversations=[summary]),
@@ -123,17 +113,17 @@ class CatalogQueries:
         async with self._sessions() as session, session.begin():
             if p.action == "put_provider":
                 if p.provider is None:
-                    return _failed(query, 400, "put_provider needs a provider")
+                    return refusal(query, 400, "put_provider needs a provider")
                 await catalog.put_provider(session, p.provider)
             elif p.action == "put_model":
                 if p.model is None:
-                    return _failed(query, 400, "put_model needs a model")
+                    return refusal(query, 400, "put_model needs a model")
                 if not await catalog.has_provider(session, p.model.provider):
-                    return _failed(query, 404, f"no provider {p.model.provider}: add it first")
+                    return refusal(query, 404, f"no provider {p.model.provider}: add it first")
                 await catalog.put_model(session, p.model)
             current = await catalog.load(session)
         self._cache.invalidate()
-        return _reply(
+        return answer(
             query,
             CatalogResultV1,
             CatalogResultPayload(

@@ -10,14 +10,14 @@ import httpx
 from notion_client import APIErrorCode, APIResponseError, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from assistant_messaging.request_reply import answer, refusal
 from assistant_runtime.credentials_cipher import CredentialCipher
-from assistant_schemas import Envelope, new_event
+from assistant_schemas import Envelope
 from assistant_schemas.notion import (
     NotionConnectionQueryV1,
     NotionConnectionResultPayload,
     NotionConnectionResultV1,
 )
-from assistant_schemas.queries import QueryFailedPayload, QueryFailedV1
 from notion_sync_service import connections
 from notion_sync_service.settings import NotionSyncSettings
 
@@ -35,9 +35,7 @@ class ConnectionQueries:
 
     async def __call__(self, query: NotionConnectionQueryV1) -> Envelope[Any]:
         if query.user_id is None:
-            return self._reply(
-                query, QueryFailedV1, QueryFailedPayload(status=400, reason="no user named")
-            )
+            return refusal(query, 400, "the query names no user", "notion_sync")
         async with self._sessions() as session:
             found = await connections.find(session, query.user_id)
         if found is None:
@@ -80,14 +78,4 @@ class ConnectionQueries:
         payload = NotionConnectionResultPayload(
             status=status, fingerprint=fingerprint, checked_at=datetime.now(UTC), **details
         )
-        return self._reply(query, NotionConnectionResultV1, payload)
-
-    @staticmethod
-    def _reply(query: Envelope[Any], contract: Any, payload: Any) -> Envelope[Any]:
-        return new_event(
-            contract,
-            payload,
-            correlation_id=query.correlation_id,
-            producer="notion_sync",
-            user_id=query.user_id,
-        )
+        return answer(query, NotionConnectionResultV1, payload, "notion_sync")
