@@ -120,7 +120,10 @@ class EventConsumer:
         async def consume_retry(message: KafkaMessage) -> None:
             record = message.raw_message
             assert not isinstance(record, tuple)
-            await self._wait_until_due(Origin.of(record))
+            origin = Origin.of(record)
+            if origin.topic not in topics:
+                return  # a retry of the service's job consumer, which reads it too
+            await self._wait_until_due(origin)
             await self.process([record])
 
     async def _wait_until_due(self, origin: Origin) -> None:

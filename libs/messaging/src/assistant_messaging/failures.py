@@ -29,6 +29,16 @@ class PermanentFailure(Exception):
     """Raised by a handler when retrying cannot help: the message goes straight to the DLQ."""
 
 
+class RetryLater(Exception):
+    """Raised by a job handler when the outside world asked it to wait (a `429` with
+    `Retry-After`, an overload): the message goes to the retry topic, due after `after_s` (or
+    the policy's delay when None), and the partition moves on meanwhile."""
+
+    def __init__(self, message: str, after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.after_s = after_s
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """`max_attempts` counts every try, the first included; delays grow geometrically."""
@@ -75,6 +85,7 @@ class Failure:
     origin: Origin
     error: str
     permanent: bool
+    retry_after_s: float | None = None  # overrides the policy's delay, when the cause said
 
 
 class FailureRouter:
@@ -97,7 +108,10 @@ class FailureRouter:
             h.FAILED_IN: self.service,
         }
         if not dead:
-            failure_headers[h.RETRY_AT] = str(time.time() + self.policy.delay_after(attempt))
+            delay = failure.retry_after_s
+            if delay is None:
+                delay = self.policy.delay_after(attempt)
+            failure_headers[h.RETRY_AT] = str(time.time() + delay)
         kept = {
             k: v for k, v in h.to_dict(failure.record.headers).items() if k not in h.FAILURE_HEADERS
         }

@@ -8,14 +8,18 @@ whose task has not finished. A crash therefore redelivers every unfinished recor
 handler's own bookkeeping (a jobs table claimed by event id) makes the redelivery safe.
 
 A record that breaks its contract, or whose handler raises `PermanentFailure`, goes to the
-dead-letter topic at once. A handler that raises anything else is retried in process with a
-growing delay (its offset stays uncommitted meanwhile), then dead-lettered with the error.
+dead-letter topic at once. A handler that raises `RetryLater` (the outside world asked it to
+wait) sends its record to the service's retry topic, due after the wait, so the partition moves
+on; this consumer reads the retry topic too, taking only the retries of its own topics. A
+handler that raises anything else is retried in process with a growing delay (its offset stays
+uncommitted meanwhile), then dead-lettered with the error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,8 +31,15 @@ from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 from prometheus_client import Gauge
 
 from assistant_messaging import headers as h
-from assistant_messaging.failures import Failure, FailureRouter, Origin, PermanentFailure
+from assistant_messaging.failures import (
+    Failure,
+    FailureRouter,
+    Origin,
+    PermanentFailure,
+    RetryLater,
+)
 from assistant_schemas import ContractError, Envelope, decode_event
+from assistant_schemas.topics import retry_topic
 
 log = structlog.get_logger(__name__)
 
@@ -113,7 +124,7 @@ class JobConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
-        consumer.subscribe(self._topics, listener=_Rebalance(self))
+        consumer.subscribe([*self._topics, retry_topic(self.service)], listener=_Rebalance(self))
         await consumer.start()
         self._consumer = consumer
         self._loops = [
@@ -205,10 +216,15 @@ class JobConsumer:
     async def _run(self, record: Record, previous: asyncio.Task[None] | None) -> None:
         if previous is not None:
             await asyncio.wait([previous])  # same key: strictly after the one before
+        origin = Origin.of(record)
+        if origin.topic not in self._topics:
+            return  # a retry of another consumer of this service
+        if origin.retry_at is not None:
+            await asyncio.sleep(max(0.0, origin.retry_at - time.time()))
         try:
             event = decode_event(record.value)
         except ContractError as error:
-            await self._dead_letter(record, f"contract: {error.reason}")
+            await self._route(Failure(record, origin, f"contract: {error.reason}", True))
             return
         headers = h.to_dict(record.headers)
         for attempt in range(1, self._settings.handler_attempts + 1):
@@ -216,22 +232,26 @@ class JobConsumer:
                 await self._handler(event, headers)
                 return
             except PermanentFailure as error:
-                await self._dead_letter(record, f"{type(error).__name__}: {error}")
+                await self._route(Failure(record, origin, f"{type(error).__name__}: {error}", True))
+                return
+            except RetryLater as error:
+                reason = f"{type(error).__name__}: {error}"
+                await self._route(Failure(record, origin, reason, False, error.after_s))
                 return
             except Exception as error:
                 if attempt == self._settings.handler_attempts:
-                    await self._dead_letter(record, f"{type(error).__name__}: {error}")
+                    reason = f"{type(error).__name__}: {error}"
+                    await self._route(Failure(record, origin, reason, True))
                     return
                 log.warning("job failed; retrying", attempt=attempt, error=repr(error))
                 await asyncio.sleep(self._settings.handler_backoff_s * 2 ** (attempt - 1))
 
-    async def _dead_letter(self, record: Record, reason: str) -> None:
-        origin = Origin.of(record)
-        # Until the dead letter is written the offset must not move: keep trying.
+    async def _route(self, failure: Failure) -> None:
+        # Until the retry or dead letter is written the offset must not move: keep trying.
         while True:
             try:
-                await self._failures.route(Failure(record, origin, reason, permanent=True))
+                await self._failures.route(failure)
                 return
             except Exception as error:
-                log.error("cannot dead-letter a job; retrying", error=repr(error))
+                log.error("cannot route a failed job; retrying", error=repr(error))
                 await asyncio.sleep(1.0)

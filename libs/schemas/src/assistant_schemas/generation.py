@@ -90,6 +90,15 @@ class GenerationCancelRequestedPayload(Contract):
     reason: str = Field(default="client disconnected", max_length=500)
 
 
+class GenerationSaveRequestedPayload(Contract):
+    """Save a finished generation's content to Notion (after the fact; `save_to_notion` on the
+    request does it at once). Generation, which holds the content, asks notion_sync."""
+
+    request_id: uuid.UUID = Field(description="The save's own request id: one page per id.")
+    source_request_id: uuid.UUID = Field(description="The generation whose content is saved.")
+    target: NotionTarget
+
+
 class GenerationRequestedV1(Envelope[GenerationRequestedPayload]):
     """A user asked for content. Keyed by conversation (or request) id."""
 
@@ -119,4 +128,9 @@ class GenerationCancelRequestedV1(Envelope[GenerationCancelRequestedPayload]):
     the one running the request cancels the provider call."""
 
     type: Literal["generation.cancel_requested"] = "generation.cancel_requested"
+    version: Literal[1] = 1
+
+
+class GenerationSaveRequestedV1(Envelope[GenerationSaveRequestedPayload]):
+    type: Literal["generation.save_requested"] = "generation.save_requested"
     version: Literal[1] = 1

@@ -10,6 +10,12 @@ from assistant_schemas.common import Identifier
 from assistant_schemas.envelope import Contract, Envelope
 
 
+def save_request_id(source_request_id: uuid.UUID) -> uuid.UUID:
+    """The request id of the page saved for a generation asked with `save_to_notion`: derived,
+    so the gateway (which tracks its status) and generation (which asks for it) agree."""
+    return uuid.uuid5(source_request_id, "notion.page")
+
+
 class NotionPageRequestedPayload(Contract):
     request_id: uuid.UUID = Field(description="One page is created per request id, ever.")
     source_request_id: uuid.UUID | None = Field(

@@ -103,6 +103,13 @@ TOPICS: tuple[Topic, ...] = (
         retention=HOUR,
     ),
     Topic(
+        "generation.save_requested",
+        "Save a finished generation's content to Notion; generation, which holds it, asks.",
+        (generation.GenerationSaveRequestedV1,),
+        key=("payload.source_request_id",),
+        consumers=("generation",),
+    ),
+    Topic(
         "generation.completed",
         "Content was generated; the gateway's status projection follows it.",
         (generation.GenerationCompletedV1,),

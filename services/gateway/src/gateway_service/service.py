@@ -29,6 +29,7 @@ from gateway_service.http.body_limit import BodyLimitMiddleware
 from gateway_service.http.problems import install_problem_handlers
 from gateway_service.models import messaging
 from gateway_service.notion.routes import router as notion_router
+from gateway_service.notion.save_routes import router as notion_save_router
 from gateway_service.requests.routes import router as requests_router
 from gateway_service.settings import GatewaySettings
 from gateway_service.usage.budget_routes import router as budget_router
@@ -90,4 +91,5 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(usage_router)
     app.include_router(budget_router)
     app.include_router(notion_router)
+    app.include_router(notion_save_router)
     return app

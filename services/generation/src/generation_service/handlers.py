@@ -1,12 +1,20 @@
-"""Events the generation service consumes (besides the requests it answers, see `worker`)."""
+"""Events the generation service consumes (besides the requests it answers, see `worker`):
+credentials, deleted accounts, saves of finished content to Notion and where they landed."""
 
 from sqlalchemy import delete
 
 from assistant_messaging.failures import PermanentFailure
 from assistant_messaging.router import EventRouter, MessageContext
+from assistant_schemas import new_event
 from assistant_schemas.accounts import AccountDeletedV1
 from assistant_schemas.credentials import CredentialsUpdatedV1
-from generation_service import credentials
+from assistant_schemas.generation import GenerationSaveRequestedV1
+from assistant_schemas.notion import (
+    NotionPageFailedPayload,
+    NotionPageFailedV1,
+    NotionPageSyncedV1,
+)
+from generation_service import credentials, notion_saves
 from generation_service.conversations import Conversations
 from generation_service.models import content_history
 
@@ -37,3 +45,54 @@ async def account_deleted(event: AccountDeletedV1, context: MessageContext) -> N
         delete(content_history).where(content_history.c.user_id == event.user_id)
     )
     await credentials.remove(context.session, event.user_id)
+
+
+@router.handles(GenerationSaveRequestedV1)
+async def save_requested(event: GenerationSaveRequestedV1, context: MessageContext) -> None:
+    if event.user_id is None:
+        raise PermanentFailure("generation.save_requested names no user_id")
+    p = event.payload
+    stored = await notion_saves.stored_content(context.session, event.user_id, p.source_request_id)
+    if stored is None:
+        failed = NotionPageFailedPayload(
+            request_id=p.request_id,
+            source_request_id=p.source_request_id,
+            reason=f"generation {p.source_request_id} has no stored content to save",
+            retryable=False,
+        )
+        await context.outbox.add(
+            context.session,
+            new_event(
+                NotionPageFailedV1,
+                failed,
+                correlation_id=event.correlation_id,
+                producer="generation",
+                user_id=event.user_id,
+            ),
+        )
+        return
+    prompt, content, provider, model = stored
+    await context.outbox.add(
+        context.session,
+        notion_saves.page_request(
+            user_id=event.user_id,
+            correlation_id=event.correlation_id,
+            save_id=p.request_id,
+            source_request_id=p.source_request_id,
+            target=p.target,
+            prompt=prompt,
+            content=content,
+            provider=provider,
+            model=model,
+        ),
+    )
+
+
+@router.handles(NotionPageSyncedV1)
+async def page_synced(event: NotionPageSyncedV1, context: MessageContext) -> None:
+    p = event.payload
+    if event.user_id is None or p.source_request_id is None:
+        return  # not a save of generated content
+    await notion_saves.record_page(
+        context.session, event.user_id, p.source_request_id, p.page_id, p.url
+    )

@@ -38,8 +38,9 @@ from assistant_schemas.generation import (
     GenerationRequestedPayload,
     GenerationRequestedV1,
 )
+from assistant_schemas.notion import save_request_id
 from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
-from generation_service import credentials, job_claims
+from generation_service import credentials, job_claims, notion_saves
 from generation_service.answering import Answer, Answerer, BilledCall, Progress, Prompt
 from generation_service.catalog import CatalogCache
 from generation_service.conversations import Conversations, Turn
@@ -280,6 +281,7 @@ class GenerationWorker:
             if owned:
                 if isinstance(outcome, GenerationCompletedV1):
                     await self._store_turn(session, job, answer, outcome.payload.message_id)
+                    events += self._notion_save(job, answer)
                 events.append(outcome)
             else:
                 log.warning("job was taken over by another instance; outcome dropped")
@@ -316,6 +318,26 @@ class GenerationWorker:
                 ttft_ms=answer.ttft_ms,
             ),
         )
+
+    @staticmethod
+    def _notion_save(job: Job, answer: Answer) -> list[Envelope[Any]]:
+        """`notion.page.requested` for a request asked with `save_to_notion`."""
+        target = job.request.save_to_notion
+        if target is None:
+            return []
+        return [
+            notion_saves.page_request(
+                user_id=job.user_id,
+                correlation_id=job.event.correlation_id,
+                save_id=save_request_id(job.request.request_id),
+                source_request_id=job.request.request_id,
+                target=target,
+                prompt=job.turn()[-1].content,
+                content=answer.text,
+                provider=answer.provider,
+                model=answer.model,
+            )
+        ]
 
     def _usage_event(self, job: Job, call: BilledCall, index: int) -> UsageRecordedV1:
         return job.follow_up(

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant_messaging.outbox import Transaction
 from notion_sync_service.models import notion_connections
 
 
@@ -23,7 +24,7 @@ async def remove(session: AsyncSession, user_id: uuid.UUID) -> None:
     await session.execute(delete(notion_connections).where(notion_connections.c.user_id == user_id))
 
 
-async def find(session: AsyncSession, user_id: uuid.UUID) -> tuple[str, str | None] | None:
+async def find(session: Transaction, user_id: uuid.UUID) -> tuple[str, str | None] | None:
     """(token ciphertext, fingerprint) of the user's connection, if any."""
     row = (
         await session.execute(

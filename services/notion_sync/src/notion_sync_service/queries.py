@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from notion_client import APIErrorCode, APIResponseError, AsyncClient
+from notion_client import APIErrorCode, APIResponseError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assistant_messaging.request_reply import answer, refusal
@@ -19,6 +19,8 @@ from assistant_schemas.notion import (
     NotionConnectionResultV1,
 )
 from notion_sync_service import connections
+from notion_sync_service.notion_api import PacedClient
+from notion_sync_service.pacing import Pacer
 from notion_sync_service.settings import NotionSyncSettings
 
 
@@ -28,10 +30,12 @@ class ConnectionQueries:
         sessions: async_sessionmaker[AsyncSession],
         cipher: CredentialCipher | None,
         settings: NotionSyncSettings,
+        pacer: Pacer,
     ) -> None:
         self._sessions = sessions
         self._cipher = cipher
         self._settings = settings
+        self._pacer = pacer
 
     async def __call__(self, query: NotionConnectionQueryV1) -> Envelope[Any]:
         if query.user_id is None:
@@ -49,11 +53,7 @@ class ConnectionQueries:
             return self._result(
                 query, "unreachable", fingerprint, reason="CREDENTIALS_KEYS is not set here"
             )
-        client = AsyncClient(
-            auth=self._cipher.decrypt(ciphertext),
-            base_url=self._settings.api_base_url,
-            timeout_ms=int(self._settings.api_timeout_s * 1000),
-        )
+        client = PacedClient(self._cipher.decrypt(ciphertext), self._pacer, self._settings)
         try:
             bot: Any = await client.users.me()
         except APIResponseError as error:

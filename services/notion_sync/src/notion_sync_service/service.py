@@ -4,13 +4,16 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from assistant_messaging.jobs import JobConsumer, JobSettings
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.service_app import build_app
 from notion_sync_service.handlers import router
 from notion_sync_service.models import messaging
+from notion_sync_service.pacing import Pacer
 from notion_sync_service.queries import ConnectionQueries
+from notion_sync_service.saving import PageSaver
 from notion_sync_service.settings import NotionSyncSettings
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
@@ -21,9 +24,25 @@ def create_app(settings: NotionSyncSettings) -> FastAPI:
     runtime: ServiceRuntime = app.state.runtime
     keys = settings.credentials_keys
     cipher = CredentialCipher(keys.get_secret_value()) if keys else None
+    pacer = Pacer(settings.rate_per_s)  # one per process: every call of a token shares it
     runtime.responder.subscribe(
         runtime.broker,
         "notion.connection.query",
-        ConnectionQueries(runtime.sessions, cipher, settings),
+        ConnectionQueries(runtime.sessions, cipher, settings, pacer),
+    )
+    saver = PageSaver(
+        settings=settings, engine=runtime.engine, outbox=runtime.outbox, cipher=cipher, pacer=pacer
+    )
+    runtime.components.append(
+        JobConsumer(
+            service=definition.name,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topics=["notion.page.requested"],
+            handler=saver.handle,
+            failures=runtime.consumer.failures,
+            settings=JobSettings(
+                max_in_flight=settings.max_in_flight, shutdown_grace_s=settings.shutdown_grace_s
+            ),
+        )
     )
     return app

@@ -4,6 +4,8 @@ import copy
 import json
 from typing import Any
 
+from httpx._content import encode_json
+
 from notion_sync_service.markdown.blocks import children_of, to_blocks
 from notion_sync_service.markdown.plan import (
     MAX_BYTES,
@@ -83,3 +85,20 @@ def test_a_table_is_created_with_its_first_hundred_rows_and_the_rest_follow() ->
     [create, *more] = appends
     assert len(create.blocks[0]["table"]["children"]) == 100
     assert [(a.parent, a.paths[0]) for a in more] == [((0,), (0, 100)), ((0,), (0, 200))]
+
+
+def test_the_byte_limit_holds_for_the_body_the_client_sends_in_any_script() -> None:
+    # Accented and CJK text weighs more in UTF-8 than its length: 90 long paragraphs of it
+    # (fewer than 100 blocks, so only the byte limit can cut them).
+    paragraph = ("ação não é fácil; 編集は難しい。 " * 190).strip()
+    appends = plan(to_blocks("\n\n".join(paragraph for _ in range(90))))
+    assert len(appends) > 1
+    for append in appends:
+        _, body = httpx_body({"children": append.blocks})
+        assert len(body) <= MAX_BYTES
+
+
+def httpx_body(payload: Any) -> tuple[dict[str, str], bytes]:
+    """The request body exactly as notion-client's httpx encodes it."""
+    headers, stream = encode_json(payload)
+    return headers, b"".join(stream)

@@ -15,7 +15,9 @@ from assistant_schemas.generation import (
     GenerationChunkV1,
     GenerationCompletedV1,
     GenerationParameters,
+    NotionTarget,
 )
+from assistant_schemas.notion import save_request_id
 from gateway_service.admission.dependencies import rate_limited, within_budget
 from gateway_service.generations.cancellation import cancel_in_background
 from gateway_service.generations.catalog import CatalogView
@@ -31,6 +33,7 @@ from gateway_service.generations.submission import Draft, checked, commit, publi
 from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.queries import Replies
+from gateway_service.notion.saves import resolved_target
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
 
@@ -55,7 +58,7 @@ def catalog_view(request: Request) -> CatalogView:
     return view
 
 
-def draft_of(body: GenerationIn) -> Draft:
+def draft_of(body: GenerationIn, save_to_notion: NotionTarget | None) -> Draft:
     return Draft(
         provider=body.provider,
         model=body.model,
@@ -70,6 +73,7 @@ def draft_of(body: GenerationIn) -> Draft:
         fallbacks=body.fallbacks,
         conversation_id=body.conversation_id,
         stream=body.stream,
+        save_to_notion=save_to_notion,
     )
 
 
@@ -99,12 +103,18 @@ async def create_generation(
         if isinstance(found, JSONResponse):
             return found
         claim = found
+    save_to_notion = None
+    if body.save_to_notion is not None:
+        save_to_notion = await resolved_target(
+            session, caller, body.save_to_notion, "save_to_notion"
+        )
     catalog = await catalog_view(request).current(reply_reader)
-    payload = await checked(draft_of(body), catalog, reply_reader, caller, request)
+    payload = await checked(draft_of(body, save_to_notion), catalog, reply_reader, caller, request)
     accepted = Accepted(
         request_id=payload.request_id,
         conversation_id=payload.conversation_id or payload.request_id,
         status_url=f"/v1/requests/{payload.request_id}",
+        notion_request_id=save_request_id(payload.request_id) if save_to_notion else None,
     )
     _, stream = await publish(
         session, events, caller, request, payload, reply_reader if waiting else None

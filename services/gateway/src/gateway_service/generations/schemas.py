@@ -57,6 +57,18 @@ class Accepted(BaseModel):
     conversation_id: uuid.UUID
     status: Literal["accepted"] = "accepted"
     status_url: str
+    notion_request_id: uuid.UUID | None = Field(
+        default=None, description="The Notion save's own request, with `save_to_notion`."
+    )
+
+
+class SaveAccepted(BaseModel):
+    """A Notion save of a finished generation, accepted; follow `status_url`."""
+
+    request_id: uuid.UUID
+    source_request_id: uuid.UUID
+    status: Literal["accepted"] = "accepted"
+    status_url: str
 
 
 class GenerationOut(BaseModel):

@@ -23,7 +23,9 @@ from assistant_schemas.generation import (
     GenerationParameters,
     GenerationRequestedPayload,
     GenerationRequestedV1,
+    NotionTarget,
 )
+from assistant_schemas.notion import save_request_id
 from assistant_schemas.queries import (
     ConversationsQueryPayload,
     ConversationsQueryV1,
@@ -47,6 +49,7 @@ class Draft:
     fallbacks: list[str]
     conversation_id: uuid.UUID | None
     stream: bool
+    save_to_notion: NotionTarget | None = None  # its parent resolved already
 
 
 async def checked(
@@ -83,6 +86,7 @@ async def checked(
         parameters=draft.parameters,
         fallbacks=fallbacks,
         stream=draft.stream,
+        save_to_notion=draft.save_to_notion,
     )
 
 
@@ -106,7 +110,10 @@ async def publish(
     stream = replies.open(str(event.event_id)) if replies else None
     headers = replies.reply_headers if replies else None
     await outbox.add(session, event, headers=headers)
-    await Requests(session).accept(payload.request_id, caller.user_id, "generation")
+    requests = Requests(session)
+    await requests.accept(payload.request_id, caller.user_id, "generation")
+    if payload.save_to_notion is not None:
+        await requests.accept(save_request_id(payload.request_id), caller.user_id, "notion_save")
     return event, stream
 
 

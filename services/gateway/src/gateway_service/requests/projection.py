@@ -57,7 +57,10 @@ def notion_synced(p: Any) -> list[Update]:
 
 def notion_failed(p: Any) -> list[Update]:
     error = {"message": p.reason, "retryable": p.retryable}
-    return [(p.request_id, "notion_save", "failed", {"error": error})]
+    updates: list[Update] = [(p.request_id, "notion_save", "failed", {"error": error})]
+    if p.source_request_id:  # the generation whose content was to be saved says so too
+        updates.append((p.source_request_id, "generation", "succeeded", {"notion": error}))
+    return updates
 
 
 def document_progress(p: Any) -> list[Update]:

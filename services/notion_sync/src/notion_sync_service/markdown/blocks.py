@@ -1,23 +1,24 @@
-"""Markdown into a tree of Notion block objects, parsed by markdown-it-py (CommonMark, tables,
-strikethrough, task lists, `$$` equations). The tree can be any depth and any width;
-`notion_sync_service.markdown.plan` cuts it into requests Notion accepts."""
+"""Markdown into a tree of Notion block objects. pyromark (pulldown-cmark: CommonMark with
+tables, strikethrough, task lists, `$`/`$$` math and GitHub's alerts) turns the text into a flat
+stream of Start/End/inline events; a reader descends it, each container consuming events up to
+its own End. The tree can be any depth and any width; `notion_sync_service.markdown.plan` cuts
+it into requests Notion accepts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
-from mdit_py_plugins.dollarmath import dollarmath_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
+import pyromark
 
 from notion_sync_service.markdown.rich_text import (
-    MAX_TEXT,
+    MAX_EXPRESSION,
+    Event,
+    Inline,
     RichText,
-    plain,
-    rich_text,
     safe_url,
     split_words,
+    tag_of,
     text_items,
 )
 
@@ -25,11 +26,11 @@ Block = dict[str, Any]
 MAX_RICH_TEXT_ITEMS = 100  # rich text items in one block
 # GitHub's alert syntax (`> [!NOTE]`) becomes a callout with this icon.
 CALLOUTS = {
-    "NOTE": "\N{INFORMATION SOURCE}\ufe0f",
-    "TIP": "💡",
-    "IMPORTANT": "❗",
-    "WARNING": "⚠️",
-    "CAUTION": "🛑",
+    "Note": "\N{INFORMATION SOURCE}\ufe0f",
+    "Tip": "💡",
+    "Important": "❗",
+    "Warning": "⚠️",
+    "Caution": "🛑",
 }
 LANGUAGES = {
     "": "plain text", "text": "plain text", "txt": "plain text", "py": "python",
@@ -43,16 +44,17 @@ LANGUAGES = {
     "xml": "xml", "graphql": "graphql", "diff": "diff", "latex": "latex", "tex": "latex",
 }  # fmt: skip
 
-_parser = (
-    MarkdownIt("commonmark", {"html": True})
-    .enable(["table", "strikethrough"])
-    .use(tasklists_plugin)
-    .use(dollarmath_plugin)
+OPTIONS = (
+    pyromark.Options.ENABLE_TABLES
+    | pyromark.Options.ENABLE_STRIKETHROUGH
+    | pyromark.Options.ENABLE_TASKLISTS
+    | pyromark.Options.ENABLE_MATH
+    | pyromark.Options.ENABLE_GFM
 )
 
 
 def to_blocks(markdown: str) -> list[Block]:
-    return _blocks(SyntaxTreeNode(_parser.parse(markdown)).children)
+    return _Reader(pyromark.events(markdown, options=OPTIONS)).blocks()
 
 
 def block(kind: str, **content: Any) -> Block:
@@ -64,39 +66,169 @@ def children_of(item: Block) -> list[Block]:
     return found
 
 
-def _blocks(nodes: list[SyntaxTreeNode]) -> list[Block]:
-    out: list[Block] = []
-    for node in nodes:
-        out.extend(_convert(node))
-    return out
+class _Reader:
+    """Descends the event stream: each method consumes its container's events, End included."""
+
+    def __init__(self, events: Iterator[Event]) -> None:
+        self._events = events
+
+    def blocks(self) -> list[Block]:
+        """The blocks up to the End of the enclosing container (or of the document)."""
+        out: list[Block] = []
+        stray: Inline | None = None  # inline events outside any paragraph (a tight item's)
+        for event in self._events:
+            if stray is None and self._starts_inline(event):
+                stray = Inline()
+            if stray is not None and stray.feed(event):
+                continue
+            if _is_end(event):
+                break
+            if stray is not None:
+                out += _with_text("paragraph", stray.items())
+                stray = None
+            out += self._block(event)
+        if stray is not None:
+            out += _with_text("paragraph", stray.items())
+        return out
+
+    def _block(self, event: Event) -> list[Block]:
+        if event == "Rule":
+            return [block("divider")]
+        if not isinstance(event, dict) or "Start" not in event:
+            return []  # a stray marker (a task box outside a list): nothing to show
+        value = event["Start"]
+        tag = tag_of(value)
+        if tag == "Paragraph":
+            return self._paragraph()
+        if tag == "Heading":
+            level = min(int(value["Heading"]["level"][1]), 3)  # Notion has three; h4-h6: h3
+            return _with_text(f"heading_{level}", self._inline().items())
+        if tag == "List":
+            return self._list(ordered=value["List"] is not None)
+        if tag == "BlockQuote":
+            return self._quote(value["BlockQuote"])
+        if tag == "CodeBlock":
+            fenced = value["CodeBlock"]
+            language = fenced["Fenced"].split(" ")[0].lower() if isinstance(fenced, dict) else ""
+            return _code(self._literal().removesuffix("\n"), language)
+        if tag == "HtmlBlock":  # kept as text: raw HTML means nothing to Notion
+            return _with_text("paragraph", text_items(self._literal().rstrip("\n")))
+        if tag == "Table":
+            return [self._table()]
+        return self.blocks()  # any other container (a footnote, say): its content
+
+    def _inline(self) -> Inline:
+        """The inline content up to the End of the enclosing container."""
+        inline = Inline()
+        for event in self._events:
+            if not inline.feed(event):
+                break  # the container's End
+        return inline
+
+    def _literal(self) -> str:
+        """The text of a code or HTML block, up to its End."""
+        parts = []
+        for event in self._events:
+            if _is_end(event):
+                break
+            parts.append(next(iter(event.values())))
+        return "".join(parts)
+
+    def _paragraph(self) -> list[Block]:
+        inline = self._inline()
+        sole = inline.sole()
+        if sole and sole[0] == "math":
+            return _equation(sole[1])
+        if sole and sole[0] == "image":
+            url, alt = sole[1]
+            if safe_url(url):
+                caption = text_items(alt)
+                return [block("image", type="external", external={"url": url}, caption=caption)]
+        return _with_text("paragraph", inline.items())
+
+    def _list(self, *, ordered: bool) -> list[Block]:
+        items = []
+        for event in self._events:
+            if _is_end(event):
+                break
+            items.append(self._item(ordered))  # each event here starts an Item
+        return items
+
+    def _item(self, ordered: bool) -> Block:
+        """A list item: its own text (a tight item's inline events, or its first paragraph),
+        then its nested blocks."""
+        text: list[RichText] | None = None
+        tight = Inline()
+        children: list[Block] = []
+        checked: bool | None = None
+        for event in self._events:
+            if tight.feed(event):
+                continue
+            if _is_end(event):
+                break
+            if isinstance(event, dict) and "TaskListMarker" in event:
+                checked = event["TaskListMarker"]
+            elif text is None and event == {"Start": "Paragraph"} and not children:
+                text = self._inline().items()
+            else:
+                children += self._block(event)
+        items = text if text is not None else tight.items()
+        kind = "numbered_list_item" if ordered else "bulleted_list_item"
+        extra: dict[str, Any] = {}
+        if checked is not None:
+            kind, extra = "to_do", {"checked": checked}
+        return _with_children(kind, items, children, **extra)
+
+    def _quote(self, alert: str | None) -> list[Block]:
+        text: list[RichText] = []
+        children: list[Block] = []
+        for event in self._events:
+            if _is_end(event):
+                break
+            if not text and not children and event == {"Start": "Paragraph"}:
+                text = self._inline().items()
+            else:
+                children += self._block(event)
+        if alert in CALLOUTS:
+            icon = {"type": "emoji", "emoji": CALLOUTS[alert]}
+            return [_with_children("callout", text, children, icon=icon)]
+        return [_with_children("quote", text, children)]
+
+    def _table(self) -> Block:
+        rows: list[list[list[RichText]]] = []
+        header = False
+        for event in self._events:
+            if _is_end(event):
+                break
+            header = header or event == {"Start": "TableHead"}
+            rows.append(self._row())
+        width = max((len(r) for r in rows), default=1)
+        table_rows = [
+            block("table_row", cells=r + [[] for _ in range(width - len(r))]) for r in rows
+        ]
+        return block(
+            "table",
+            table_width=width,
+            has_column_header=header,
+            has_row_header=False,
+            children=table_rows,
+        )
+
+    def _row(self) -> list[list[RichText]]:
+        cells = []
+        for event in self._events:
+            if _is_end(event):
+                break
+            cells.append(self._inline().items())  # each event here starts a TableCell
+        return cells
+
+    @staticmethod
+    def _starts_inline(event: Event) -> bool:
+        return Inline().feed(event)
 
 
-def _convert(node: SyntaxTreeNode) -> list[Block]:
-    kind = node.type
-    if kind == "heading":
-        level = min(int(node.tag[1]), 3)  # Notion has three levels; h4-h6 become h3
-        return _with_text(f"heading_{level}", rich_text(_inline(node)))
-    if kind == "paragraph":
-        return _paragraph(node)
-    if kind in ("bullet_list", "ordered_list"):
-        return [_list_item(item, kind) for item in node.children]
-    if kind == "blockquote":
-        return _quote(node)
-    if kind in ("fence", "code_block"):
-        return _code(node.content.rstrip("\n"), node.info.strip().split(" ")[0].lower())
-    if kind == "hr":
-        return [block("divider")]
-    if kind == "table":
-        return [_table(node)]
-    if kind == "math_block":
-        return [block("equation", expression=node.content.strip())]
-    if kind == "html_block":  # kept as text: raw HTML means nothing to Notion
-        return _with_text("paragraph", text_items(node.content.rstrip("\n")))
-    return _blocks(node.children)
-
-
-def _inline(node: SyntaxTreeNode) -> SyntaxTreeNode | None:
-    return next((c for c in node.children if c.type == "inline"), None)
+def _is_end(event: Event) -> bool:
+    return isinstance(event, dict) and "End" in event
 
 
 def _with_text(kind: str, items: list[RichText], **extra: Any) -> list[Block]:
@@ -109,69 +241,24 @@ def _with_text(kind: str, items: list[RichText], **extra: Any) -> list[Block]:
     return out
 
 
-def _paragraph(node: SyntaxTreeNode) -> list[Block]:
-    inline = _inline(node)
-    if inline and len(inline.children) == 1 and inline.children[0].type == "image":
-        image = inline.children[0]
-        url = safe_url(str(image.attrs.get("src", "")))
-        if url and len(url) <= MAX_TEXT:
-            caption = text_items("".join(c.content for c in image.children))
-            return [block("image", type="external", external={"url": url}, caption=caption)]
-    return _with_text("paragraph", rich_text(inline))
-
-
-def _list_item(item: SyntaxTreeNode, list_kind: str) -> Block:
-    inner = list(item.children)
-    first = inner[0] if inner and inner[0].type == "paragraph" else None
-    items = rich_text(_inline(first)) if first else []
-    children = _blocks(inner[1:] if first else inner)
-    overflow = items[MAX_RICH_TEXT_ITEMS:]
-    for start in range(0, len(overflow), MAX_RICH_TEXT_ITEMS):
-        chunk = overflow[start : start + MAX_RICH_TEXT_ITEMS]
-        children.insert(start // MAX_RICH_TEXT_ITEMS, block("paragraph", rich_text=chunk))
-    content: dict[str, Any] = {"rich_text": items[:MAX_RICH_TEXT_ITEMS]}
-    if children:
-        content["children"] = children
-    if "task-list-item" in str(item.attrs.get("class", "")):
-        content["rich_text"] = _without_prefix(content["rich_text"], 0)  # the box's space
-        return block("to_do", checked=_task_checked(first), **content)
-    kind = "bulleted_list_item" if list_kind == "bullet_list" else "numbered_list_item"
+def _with_children(kind: str, items: list[RichText], children: list[Block], **extra: Any) -> Block:
+    """A block of `kind` with nested blocks; text beyond 100 items continues in paragraphs
+    that lead its children."""
+    overflow = [
+        block("paragraph", rich_text=items[start : start + MAX_RICH_TEXT_ITEMS])
+        for start in range(MAX_RICH_TEXT_ITEMS, len(items), MAX_RICH_TEXT_ITEMS)
+    ]
+    content: dict[str, Any] = {"rich_text": items[:MAX_RICH_TEXT_ITEMS], **extra}
+    if overflow or children:
+        content["children"] = overflow + children
     return block(kind, **content)
 
 
-def _task_checked(paragraph: SyntaxTreeNode | None) -> bool:
-    inline = _inline(paragraph) if paragraph else None
-    box = inline.children[0] if inline and inline.children else None
-    return bool(box and box.type == "html_inline" and "checked" in box.content)
-
-
-def _quote(node: SyntaxTreeNode) -> list[Block]:
-    inner = list(node.children)
-    first = inner[0] if inner and inner[0].type == "paragraph" else None
-    items = rich_text(_inline(first)) if first else []
-    children = _blocks(inner[1:] if first else inner)
-    marker = plain(items[:1]).split("\n")[0].split(" ")[0] if items else ""
-    callout = marker.removeprefix("[!").removesuffix("]").upper()
-    if marker.startswith("[!") and callout in CALLOUTS:
-        items = _without_prefix(items, len(marker))
-        extra: dict[str, Any] = {"icon": {"type": "emoji", "emoji": CALLOUTS[callout]}}
-        kind = "callout"
-    else:
-        extra, kind = {}, "quote"
-    if children:
-        extra["children"] = children
-    return _with_text(kind, items, **extra)
-
-
-def _without_prefix(items: list[RichText], length: int) -> list[RichText]:
-    """`items` without the first `length` characters and the whitespace after them."""
-    if not items or items[0]["type"] != "text":
-        return items
-    head = items[0]["text"]["content"][length:].lstrip()
-    rest = items[1:]
-    if head:
-        return [{**items[0], "text": {**items[0]["text"], "content": head}}, *rest]
-    return rest
+def _equation(expression: str) -> list[Block]:
+    """An equation block; one too long for Notion is kept as LaTeX code, an empty one dropped."""
+    if len(expression) > MAX_EXPRESSION:
+        return _code(expression, "latex")
+    return [block("equation", expression=expression)] if expression else []
 
 
 def _code(text: str, language: str) -> list[Block]:
@@ -186,21 +273,3 @@ def _code(text: str, language: str) -> list[Block]:
             )
         )
     return out
-
-
-def _table(node: SyntaxTreeNode) -> Block:
-    rows: list[list[list[RichText]]] = []
-    header = False
-    for section in node.children:
-        header = header or section.type == "thead"
-        for row in section.children:
-            rows.append([rich_text(_inline(cell)) for cell in row.children])
-    width = max((len(r) for r in rows), default=1)
-    table_rows = [block("table_row", cells=r + [[] for _ in range(width - len(r))]) for r in rows]
-    return block(
-        "table",
-        table_width=width,
-        has_column_header=header,
-        has_row_header=False,
-        children=table_rows,
-    )

@@ -10,10 +10,11 @@ exists). Requests to one parent keep the document's order.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from notion_sync_service.markdown.blocks import Block, children_of
 
@@ -49,8 +50,8 @@ def plan(blocks: list[Block]) -> list[Append]:
         current = Append(pending.parent)
         for offset, original in enumerate(pending.children):
             path = (*pending.parent, pending.first_index + offset)
-            shallow, deferred = _one_request_deep(original, path)
-            elements, size = _elements(shallow), _size(shallow)
+            shallow, deferred, size = _one_request_deep(original, path)
+            elements = _elements(shallow)
             if current.blocks and (
                 len(current.blocks) == MAX_CHILDREN
                 or current.elements + elements > MAX_ELEMENTS
@@ -68,28 +69,33 @@ def plan(blocks: list[Block]) -> list[Append]:
     return appends
 
 
-def _one_request_deep(original: Block, path: Path) -> tuple[Block, list[_Pending]]:
-    """The block with as many of its children as one request takes (children without theirs);
-    the rest, to append later."""
+def _one_request_deep(original: Block, path: Path) -> tuple[Block, list[_Pending], int]:
+    """The block with as many of its children as one request takes (children without theirs),
+    the rest to append later, and the block's size in the request."""
     children = children_of(original)
     if not children:
-        return original, []
+        return original, [], _size(original)
     kind = original["type"]
     kept: list[Block] = []
     deferred: list[_Pending] = []
     budget = MAX_BYTES // 2  # leaves room for the block's siblings in the request
+    kept_size = 0
     for index, child in enumerate(children[:MAX_CHILDREN]):
         grandchildren = children_of(child)
         bare = _without_children(child) if grandchildren else child
-        budget -= _size(bare)
-        if kept and budget < 0:
+        size = _size(bare)
+        if kept and kept_size + size > budget:
             break
         kept.append(bare)
+        kept_size += size + len(", ")
         if grandchildren:
             deferred.append(_Pending((*path, index), grandchildren, 0))
     if len(kept) < len(children):
         deferred.insert(0, _Pending(path, children[len(kept) :], len(kept)))
-    return {**original, kind: {**original[kind], "children": kept}}, deferred
+    shallow = {**original, kind: {**original[kind], "children": kept}}
+    # The block's own JSON, with an empty children array the kept children then fill.
+    own = {**original, kind: {**original[kind], "children": []}}
+    return shallow, deferred, _size(own) + kept_size
 
 
 def _without_children(item: Block) -> Block:
@@ -103,4 +109,5 @@ def _elements(item: Block) -> int:
 
 
 def _size(item: Any) -> int:
-    return len(json.dumps(item, ensure_ascii=False).encode())
+    """Bytes of the item's JSON, as sent (UTF-8)."""
+    return len(orjson.dumps(item))

@@ -1,0 +1,86 @@
+"""`POST /v1/generations/{id}/notion`: save a finished generation to Notion afterwards.
+
+Generation holds the content, so the gateway asks it (`generation.save_requested`); it asks
+notion_sync in turn. The save is its own request, with its own status.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from assistant_schemas import new_event
+from assistant_schemas.generation import (
+    GenerationSaveRequestedPayload,
+    GenerationSaveRequestedV1,
+    NotionTarget,
+)
+from gateway_service.admission.dependencies import rate_limited
+from gateway_service.generations.schemas import SaveAccepted
+from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
+from gateway_service.http.idempotency import claim_or_replay, remember
+from gateway_service.http.problems import Problem
+from gateway_service.notion.saves import resolved_target
+from gateway_service.requests.repository import Requests
+
+router = APIRouter(prefix="/v1/generations", tags=["notion"])
+
+NotionCaller = Annotated[Caller, Depends(scoped("notion"))]
+
+
+@router.post(
+    "/{request_id}/notion",
+    status_code=202,
+    dependencies=[Depends(rate_limited("generation"))],
+    response_model=SaveAccepted,
+    summary="Save a finished generation as a Notion page (under its parent or your default)",
+)
+async def save_generation(
+    request_id: uuid.UUID,
+    caller: NotionCaller,
+    session: Session,
+    request: Request,
+    events: EventOutbox,
+    target: NotionTarget | None = None,
+) -> JSONResponse:
+    claim = await claim_or_replay(session, caller, request)
+    if isinstance(claim, JSONResponse):
+        return claim
+    requests = Requests(session)
+    source = await requests.of_user(caller.user_id, request_id)
+    if source is None or source.kind != "generation":
+        raise Problem(
+            404, "not-found", "No such generation", f"you have no generation {request_id}"
+        )
+    if source.status != "succeeded":
+        raise Problem(
+            409,
+            "generation-not-finished",
+            "Generation not finished",
+            f"generation {request_id} is {source.status}: only finished content can be saved",
+        )
+    resolved = await resolved_target(session, caller, target or NotionTarget(), "body")
+    save_id = uuid.uuid4()
+    await events.add(
+        session,
+        new_event(
+            GenerationSaveRequestedV1,
+            GenerationSaveRequestedPayload(
+                request_id=save_id, source_request_id=request_id, target=resolved
+            ),
+            correlation_id=request.state.request_id,
+            producer="gateway",
+            user_id=caller.user_id,
+        ),
+    )
+    await requests.accept(save_id, caller.user_id, "notion_save")
+    accepted = SaveAccepted(
+        request_id=save_id, source_request_id=request_id, status_url=f"/v1/requests/{save_id}"
+    )
+    body = accepted.model_dump(mode="json")
+    await remember(session, claim, 202, body)
+    await session.commit()
+    return JSONResponse(body, status_code=202, headers={"Location": accepted.status_url})
