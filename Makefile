@@ -78,7 +78,9 @@ bench: install
 		$(UV) run --frozen python -m bench.request_reply && \
 		$(UV) run --frozen python -m bench.gateway_admission && \
 		$(UV) run --frozen python -m bench.analytics_ingest && \
-		$(UV) run --frozen python -m bench.generation_path; \
+		$(UV) run --frozen python -m bench.generation_path && \
+		$(UV) run --frozen python -m bench.notion_conversion && \
+		$(UV) run --frozen python -m bench.notion_pages; \
 		status=$$?; $(STACK) down --profile bench; exit $$status
 
 clean:

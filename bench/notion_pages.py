@@ -24,17 +24,16 @@ import uuid
 from typing import Any
 
 import uvicorn
-from aiokafka import AIOKafkaProducer
 from assistant_fakes.notion import FakeNotion
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assistant_db import create_engine
+from assistant_messaging.direct import publish_directly
 from assistant_runtime.credentials_cipher import CredentialCipher, fingerprint
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.credentials import CredentialsUpdatedPayload, CredentialsUpdatedV1
 from assistant_schemas.notion import NotionPageRequestedPayload, NotionPageRequestedV1
-from assistant_schemas.topics import topic_for_event
 from assistant_stack.cli import environment
 from bench.harness import BOOTSTRAP, DATABASE_URL, PROFILE, free_port, serve_until_ready
 from notion_sync_service.markdown.blocks import to_blocks
@@ -82,17 +81,6 @@ async def direct(fake: FakeNotion, url: str, token: str, pages: int, rate: float
     return pages / (time.perf_counter() - began)
 
 
-async def publish(events: list[Envelope[Any]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, linger_ms=5)
-    await producer.start()
-    try:
-        for event in events:
-            topic = topic_for_event(event)
-            await producer.send_and_wait(topic.name, event.to_json(), key=topic.key_for(event))
-    finally:
-        await producer.stop()
-
-
 async def through_notion_sync(
     fake: FakeNotion, key: str, token: str, pages: int
 ) -> tuple[float, int]:
@@ -111,7 +99,7 @@ async def through_notion_sync(
         user_id=user,
     )
     engine = create_engine(DATABASE_URL, pool_size=1)
-    await publish([connect])
+    await publish_directly(BOOTSTRAP, [connect])
     connected = "SELECT count(*) FROM notion_sync.notion_connections WHERE user_id = :u"
     await _wait_for(engine, connected, user, 1)
     parent = fake.add_page()
@@ -128,7 +116,7 @@ async def through_notion_sync(
         for i in range(pages)
     ]
     began = time.perf_counter()
-    await publish(requests)
+    await publish_directly(BOOTSTRAP, requests)
     finished = "SELECT count(*) FROM notion_sync.notion_pages WHERE user_id = :u"
     await _wait_for(engine, finished + " AND status <> 'writing'", user, pages)
     elapsed = time.perf_counter() - began

@@ -3,10 +3,11 @@
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
+from notion_stack import LocalNotion
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -33,6 +34,14 @@ def profile() -> Profile:
     if not name:
         pytest.fail("integration tests need the local stack: run them with `make test`")
     return PROFILES[name]
+
+
+@pytest.fixture(scope="module")
+def notion() -> Iterator[LocalNotion]:
+    """A local Notion server, its rate limit on, for one test module."""
+    local = LocalNotion.start()
+    yield local
+    local.stop()
 
 
 @pytest.fixture(scope="session")

@@ -8,21 +8,18 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from assistant_fakes.notion import FakeNotion
-from notion_client import AsyncClient
 
 from assistant_runtime.credentials_cipher import CredentialCipher, fingerprint
-from assistant_schemas import Envelope, new_event
+from assistant_schemas import new_event
 from assistant_schemas.credentials import CredentialsUpdatedPayload, CredentialsUpdatedV1
 from assistant_schemas.notion import NotionPageRequestedPayload, NotionPageRequestedV1
-from assistant_schemas.topics import topic_for_event
-from notion_sync_service.markdown.blocks import children_of
 from service_process import ServiceProcess, free_port
 
 RATE_PER_S = 20  # the local Notion's limit in tests (Notion's own is 3); the benchmark uses 3
@@ -126,18 +123,6 @@ def page_request(
     )
 
 
-async def publish(bootstrap: str, events: Iterable[Envelope[Any]]) -> None:
-    """Publishes events on their registry topics, keyed as the registry says."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        for event in events:
-            topic = topic_for_event(event)
-            await producer.send_and_wait(topic.name, event.to_json(), key=topic.key_for(event))
-    finally:
-        await producer.stop()
-
-
 async def events_on(
     bootstrap: str, topic: str, match: Callable[[dict[str, Any]], bool], settle_s: float = 2.0
 ) -> list[dict[str, Any]]:
@@ -162,31 +147,11 @@ async def events_on(
         await consumer.stop()
 
 
-async def read_tree(client: AsyncClient, block_id: str) -> list[dict[str, Any]]:
-    """A page's blocks, with their children nested as Notion would take them."""
-    blocks: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page: Any = await client.blocks.children.list(
-            block_id=block_id, **({"start_cursor": cursor} if cursor else {})
-        )
-        for item in page["results"]:
-            if item["has_children"]:
-                item[item["type"]]["children"] = await read_tree(client, item["id"])
-            blocks.append(item)
-        if not page["has_more"]:
-            return blocks
-        cursor = page["next_cursor"]
-
-
-def comparable(blocks: list[dict[str, Any]]) -> list[Any]:
-    """Type, content and children, whatever the shape Notion returns them in."""
-    out = []
-    for item in blocks:
-        kind = item["type"]
-        content = {k: v for k, v in item[kind].items() if k != "children"}
-        out.append((kind, content, comparable(children_of(item))))
-    return out
+async def events_about(bootstrap: str, topic: str, request_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every message of `topic` whose payload names the request."""
+    return await events_on(
+        bootstrap, topic, lambda m: m["payload"]["request_id"] == str(request_id)
+    )
 
 
 async def eventually(check: Callable[[], Any], what: str, timeout: float = 60) -> Any:

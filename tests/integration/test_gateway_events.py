@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from assistant_messaging.direct import publish_directly
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.budget import BudgetExceededPayload, BudgetExceededV1
@@ -21,7 +21,6 @@ from assistant_schemas.documents import (
     DocumentProgressV1,
 )
 from assistant_schemas.notion import NotionPageSyncedPayload, NotionPageSyncedV1
-from assistant_schemas.topics import topic_for_event
 from conftest import wait_until
 from gateway_service.admission.budgets import current_period
 from gateway_service.models import budget_projection, requests
@@ -42,17 +41,6 @@ async def gateway_consumer() -> AsyncIterator[ServiceRuntime]:
     await runtime.stop()
 
 
-async def publish(bootstrap: str, *events: Envelope[Any]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for event in events:
-            topic = topic_for_event(event)
-            await producer.send_and_wait(topic.name, event.to_json(), key=topic.key_for(event))
-    finally:
-        await producer.stop()
-
-
 async def test_budget_exceeded_from_analytics_lands_in_the_gateway_projection(
     bootstrap: str, engine: AsyncEngine, gateway_consumer: ServiceRuntime
 ) -> None:
@@ -66,7 +54,7 @@ async def test_budget_exceeded_from_analytics_lands_in_the_gateway_projection(
         producer="analytics",
         user_id=user,
     )
-    await publish(bootstrap, event)
+    await publish_directly(bootstrap, [event])
 
     async def projected() -> bool:
         async with engine.connect() as connection:
@@ -88,38 +76,40 @@ async def test_request_status_follows_ingestion_and_notion_events(
     bootstrap: str, engine: AsyncEngine, gateway_consumer: ServiceRuntime
 ) -> None:
     user, document, upload, generation, save = (uuid.uuid4() for _ in range(5))
-    await publish(
+    await publish_directly(
         bootstrap,
-        document_event(
-            DocumentProgressV1,
-            DocumentProgressPayload(
-                document_id=document, request_id=upload, stage="parsing", completed=1, total=1
+        [
+            document_event(
+                DocumentProgressV1,
+                DocumentProgressPayload(
+                    document_id=document, request_id=upload, stage="parsing", completed=1, total=1
+                ),
+                user,
             ),
-            user,
-        ),
-        document_event(
-            DocumentIngestedV1,
-            DocumentIngestedPayload(
-                document_id=document,
-                request_id=upload,
-                chunk_count=12,
-                embedding_model="all-MiniLM-L6-v2",
-                dimensions=384,
+            document_event(
+                DocumentIngestedV1,
+                DocumentIngestedPayload(
+                    document_id=document,
+                    request_id=upload,
+                    chunk_count=12,
+                    embedding_model="all-MiniLM-L6-v2",
+                    dimensions=384,
+                ),
+                user,
             ),
-            user,
-        ),
-        new_event(
-            NotionPageSyncedV1,
-            NotionPageSyncedPayload(
-                request_id=save,
-                source_request_id=generation,
-                page_id="p1",
-                url="https://notion.so/p1",
+            new_event(
+                NotionPageSyncedV1,
+                NotionPageSyncedPayload(
+                    request_id=save,
+                    source_request_id=generation,
+                    page_id="p1",
+                    url="https://notion.so/p1",
+                ),
+                correlation_id="c",
+                producer="notion_sync",
+                user_id=user,
             ),
-            correlation_id="c",
-            producer="notion_sync",
-            user_id=user,
-        ),
+        ],
     )
 
     async def status_of(request_id: uuid.UUID) -> Any:

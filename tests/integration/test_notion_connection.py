@@ -1,18 +1,15 @@
 """A user's Notion connection: the token set at the gateway reaches notion_sync as ciphertext,
 and its status is checked with a real notion-client call to a local Notion server."""
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from assistant_fakes.notion import FakeNotion
 from generation_stack import User, register
+from notion_stack import LocalNotion
 
 from assistant_runtime.credentials_cipher import CredentialCipher
 from service_process import ServiceProcess, free_port
@@ -21,28 +18,9 @@ VALID = "secret_" + uuid.uuid4().hex + uuid.uuid4().hex[:8]
 REVOKED = "secret_" + uuid.uuid4().hex + uuid.uuid4().hex[:8]
 
 
-@dataclass
-class LocalNotion:
-    fake: FakeNotion
-    url: str
-
-
-@pytest.fixture(scope="module")
-def notion() -> Iterator[LocalNotion]:
-    fake = FakeNotion({VALID})
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(fake.app, port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield LocalNotion(fake, f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(10)
-
-
 @pytest.fixture(scope="module")
 def services(notion: LocalNotion) -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
+    notion.fake.state.tokens.add(VALID)
     env = {
         "CREDENTIALS_KEYS": CredentialCipher.generate_key(),
         "GATEWAY_JWT_SECRET": "n" * 40,

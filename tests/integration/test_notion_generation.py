@@ -17,13 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 @pytest.fixture(scope="module")
-def notion() -> Iterator[LocalNotion]:
-    local = LocalNotion.start()
-    yield local
-    local.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(notion: LocalNotion) -> Iterator[tuple[GenerationStack, NotionSync]]:
     for generation_stack in start_generation_stack():
         sync = start_notion_sync(notion, generation_stack.env["CREDENTIALS_KEYS"])

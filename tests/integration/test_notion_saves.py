@@ -15,37 +15,29 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from assistant_fakes.notion_reading import comparable, read_tree
 from notion_client import AsyncClient
 from notion_stack import (
     RATE_PER_S,
     LocalNotion,
     NotionSync,
-    comparable,
     connect,
-    events_on,
+    events_about,
     eventually,
     long_document,
     max_calls_in_a_second,
     new_token,
     page_request,
-    publish,
-    read_tree,
     start_notion_sync,
 )
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from assistant_messaging.direct import publish_directly
 from assistant_runtime.credentials_cipher import CredentialCipher
 from notion_sync_service.markdown.blocks import to_blocks
 
 KEY = CredentialCipher.generate_key()
-
-
-@pytest.fixture(scope="module")
-def notion() -> Iterator[LocalNotion]:
-    local = LocalNotion.start()
-    yield local
-    local.stop()
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +53,7 @@ async def connected_user(
     """A user whose Notion token notion_sync has received."""
     user, token = uuid.uuid4(), new_token()
     notion.fake.state.tokens.add(token)
-    await publish(bootstrap, [connect(user, token, KEY)])
+    await publish_directly(bootstrap, [connect(user, token, KEY)])
 
     async def stored() -> bool:
         async with engine.connect() as connection:
@@ -100,7 +92,7 @@ async def test_a_long_document_becomes_one_page_that_reads_back_exactly(
     user, token = await connected_user(bootstrap, engine, notion)
     markdown = long_document()
     request = page_request(user, notion.fake.add_page(), markdown)
-    await publish(bootstrap, [request])
+    await publish_directly(bootstrap, [request])
     row = await outcome(engine, request.payload.request_id)
     assert row.status == "synced", row.reason
     calls_made = len(notion.calls_of(token))
@@ -114,19 +106,11 @@ async def test_a_long_document_becomes_one_page_that_reads_back_exactly(
     assert len(written) >= 300
     assert comparable(written) == comparable(to_blocks(markdown))
 
-    await publish(bootstrap, [request])  # delivered again: nothing more is written
-    synced = await events_on(
-        bootstrap,
-        "notion.page.synced",
-        lambda m: m["payload"]["request_id"] == str(request.payload.request_id),
-    )
+    await publish_directly(bootstrap, [request])  # delivered again: nothing more is written
+    synced = await events_about(bootstrap, "notion.page.synced", request.payload.request_id)
     assert [m["payload"]["url"] for m in synced] == [page["url"]]
     assert len(notion.pages_of(token)) == 1
-    usage = await events_on(
-        bootstrap,
-        "usage.recorded",
-        lambda m: m["payload"]["request_id"] == str(request.payload.request_id),
-    )
+    usage = await events_about(bootstrap, "usage.recorded", request.payload.request_id)
     assert [(u["payload"]["usage_type"], u["payload"]["api_calls"]) for u in usage] == [
         ("notion_api", calls_made)
     ]
@@ -143,7 +127,7 @@ async def test_a_writer_killed_between_batches_resumes_without_duplicating_a_blo
     # and the writer's checkpoint, the hardest place.
     notion.fake.state.append_delay_s = 0.5
     try:
-        await publish(bootstrap, [request])
+        await publish_directly(bootstrap, [request])
         await eventually(lambda: len(notion.calls_of(token, "PATCH")) >= 6, "six appends sent")
         await asyncio.sleep(0.2)
         sync.process.kill()
@@ -165,7 +149,7 @@ async def test_a_writer_killed_while_notion_creates_the_page_adopts_it_instead_o
     request = page_request(user, notion.fake.add_page(), markdown)
     notion.fake.state.create_delay_s = 3.0  # the page exists; the answer has not come
     try:
-        await publish(bootstrap, [request])
+        await publish_directly(bootstrap, [request])
         await eventually(
             lambda: (token, "POST", "/v1/pages") in notion.fake.state.calls, "create sent"
         )
@@ -191,7 +175,7 @@ async def test_a_burst_of_100_saves_finishes_within_the_rate_limit(
     parent = notion.fake.add_page()
     refused_before = notion.fake.state.refused
     requests = [page_request(user, parent, f"# Note {i}\n\nBody of note {i}.") for i in range(100)]
-    await publish(bootstrap, requests)
+    await publish_directly(bootstrap, requests)
     rows = [await outcome(engine, r.payload.request_id, timeout=120) for r in requests]
     assert [row.status for row in rows] == ["synced"] * 100
     assert notion.fake.state.refused == refused_before  # Notion never had to say 429
@@ -208,14 +192,10 @@ async def test_overloaded_notion_sends_the_save_through_the_retry_topic(
     user, token = await connected_user(bootstrap, engine, notion)
     request = page_request(user, notion.fake.add_page(), "# Patience\n\nIt came through.")
     notion.fake.state.overloaded = 2  # the next two calls answer 529
-    await publish(bootstrap, [request])
+    await publish_directly(bootstrap, [request])
     row = await outcome(engine, request.payload.request_id)
     assert row.status == "synced", row.reason
-    retried = await events_on(
-        bootstrap,
-        "notion_sync.retry",
-        lambda m: m["payload"]["request_id"] == str(request.payload.request_id),
-    )
+    retried = await events_about(bootstrap, "notion_sync.retry", request.payload.request_id)
     assert len(retried) == 2
     assert len(notion.pages_of(token)) == 1
 
@@ -226,16 +206,12 @@ async def test_a_revoked_token_fails_the_save_as_not_retryable_with_a_reason(
     user, token = await connected_user(bootstrap, engine, notion)
     notion.fake.state.tokens.discard(token)  # revoked in Notion
     request = page_request(user, notion.fake.add_page(), "# Never written")
-    await publish(bootstrap, [request])
+    await publish_directly(bootstrap, [request])
     row = await outcome(engine, request.payload.request_id)
     assert row.status == "failed"
     assert row.retryable is False
     assert "set a new one" in row.reason
-    [failed] = await events_on(
-        bootstrap,
-        "notion.page.failed",
-        lambda m: m["payload"]["request_id"] == str(request.payload.request_id),
-    )
+    [failed] = await events_about(bootstrap, "notion.page.failed", request.payload.request_id)
     assert failed["payload"]["retryable"] is False
     assert "PUT /v1/credentials/notion" in failed["payload"]["reason"]
     assert notion.pages_of(token) == []
@@ -249,11 +225,7 @@ async def test_a_revoked_token_fails_the_save_as_not_retryable_with_a_reason(
     # --all re-announces the synced page (projections converge); nothing is written again.
     calls = len(notion.calls_of(token))
     assert "re-announced 1 synced pages" in resync("--user", str(user), "--all")
-    announced = await events_on(
-        bootstrap,
-        "notion.page.synced",
-        lambda m: m["payload"]["request_id"] == str(request.payload.request_id),
-    )
+    announced = await events_about(bootstrap, "notion.page.synced", request.payload.request_id)
     assert len(announced) == 2
     assert len(notion.calls_of(token)) == calls
 
@@ -278,7 +250,7 @@ async def test_a_users_pages_are_written_only_with_that_users_connection(
     parent = notion.fake.add_page()
     for_alice = page_request(alice, parent, "# Alice's page")
     for_bob = page_request(bob, parent, "# Bob's page")
-    await publish(bootstrap, [for_alice, for_bob])
+    await publish_directly(bootstrap, [for_alice, for_bob])
     assert (await outcome(engine, for_alice.payload.request_id)).status == "synced"
     bobs = await outcome(engine, for_bob.payload.request_id)
     assert bobs.status == "failed"
@@ -306,7 +278,7 @@ async def test_a_database_parent_gets_properties_and_bad_parents_fail_with_a_rea
     untitled_database = notion.fake.add_database({"Notes": "rich_text"})
     no_title = page_request(user, untitled_database, "# x", parent_type="database")
     not_shared = page_request(user, str(uuid.uuid4()), "# y")
-    await publish(bootstrap, [saved, no_title, not_shared])
+    await publish_directly(bootstrap, [saved, no_title, not_shared])
 
     assert (await outcome(engine, saved.payload.request_id)).status == "synced"
     [page] = notion.pages_of(token)

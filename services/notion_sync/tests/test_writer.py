@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import uvicorn
 from assistant_fakes.notion import FakeNotion
+from assistant_fakes.notion_reading import comparable, read_tree
 from notion_client import AsyncClient
 
-from notion_sync_service.markdown.blocks import children_of, to_blocks
+from notion_sync_service.markdown.blocks import to_blocks
 from notion_sync_service.markdown.plan import plan
 from notion_sync_service.writer import DocumentWriter
 
@@ -43,32 +44,6 @@ def document() -> str:
         parts.append(f"```python\nprint({section})\n```\n")
     parts.append("| n | v |\n|---|---|\n" + "\n".join(f"| {i} | {i * i} |" for i in range(40)))
     return "\n".join(parts)
-
-
-def comparable(blocks: list[dict[str, Any]]) -> list[Any]:
-    """Type, content and children, whatever the shape Notion returns them in."""
-    out = []
-    for item in blocks:
-        kind = item["type"]
-        content = {k: v for k, v in item[kind].items() if k != "children"}
-        out.append((kind, content, comparable(children_of(item))))
-    return out
-
-
-async def read_tree(client: AsyncClient, block_id: str) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        page: Any = await client.blocks.children.list(
-            block_id=block_id, **({"start_cursor": cursor} if cursor else {})
-        )
-        for item in page["results"]:
-            if item["has_children"]:
-                item[item["type"]]["children"] = await read_tree(client, item["id"])
-            blocks.append(item)
-        if not page["has_more"]:
-            return blocks
-        cursor = page["next_cursor"]
 
 
 async def test_a_long_document_is_accepted_and_reads_back_exactly(
