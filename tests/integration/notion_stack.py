@@ -22,7 +22,7 @@ from assistant_schemas.credentials import CredentialsUpdatedPayload, Credentials
 from assistant_schemas.notion import NotionPageRequestedPayload, NotionPageRequestedV1
 from service_process import ServiceProcess, free_port
 
-RATE_PER_S = 20  # the local Notion's limit in tests (Notion's own is 3); the benchmark uses 3
+RATE_PER_S = 20  # the local Notion's limit in most tests, for speed; the burst test uses Notion's 3
 
 
 def new_token() -> str:
