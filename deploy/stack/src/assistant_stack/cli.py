@@ -46,6 +46,8 @@ def environment(profile: Profile) -> dict[str, str]:
     env["CREDENTIALS_KEYS"] = os.environ.get("CREDENTIALS_KEYS") or local_secret(
         profile, "credentials-keys", CredentialCipher.generate_key
     )
+    # Uploaded bytes: written by the gateway, read and deleted by ingestion.
+    env["BLOB_DIR"] = os.environ.get("BLOB_DIR") or str((profile.data_dir / "blobs").resolve())
     return env
 
 

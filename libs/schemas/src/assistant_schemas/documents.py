@@ -9,6 +9,16 @@ from assistant_schemas.envelope import Contract, Envelope
 
 IngestionStage = Literal["parsing", "chunking", "embedding", "indexing"]
 
+GLOBAL_COLLECTION_ID = uuid.UUID("00000000-0000-0000-0000-00000000000a")
+DEFAULT_COLLECTION = "default"
+
+
+def collection_id(user_id: uuid.UUID, name: str) -> uuid.UUID:
+    """A user's collection of that name: derived, so the gateway names it without asking and
+    ingestion creates it on first use. Administrators' uploads to the global collection use
+    `GLOBAL_COLLECTION_ID`."""
+    return uuid.uuid5(user_id, f"collection:{name}")
+
 
 class BlobReference(Contract):
     """Claim check: where the uploaded bytes are; the bytes never travel on Kafka."""

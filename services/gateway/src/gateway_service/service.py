@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from assistant_blobs import blob_store
 from assistant_messaging.request_reply import Requester
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_runtime.definition import ServiceDefinition
@@ -20,6 +21,8 @@ from gateway_service.auth.routes import router as auth_router
 from gateway_service.auth.tokens import AccessTokens
 from gateway_service.conversations.routes import router as conversations_router
 from gateway_service.credentials.routes import router as credentials_router
+from gateway_service.documents.routes import router as documents_router
+from gateway_service.documents.search_routes import router as search_router
 from gateway_service.generations.catalog import CatalogView
 from gateway_service.generations.catalog_routes import router as catalog_router
 from gateway_service.generations.openai_routes import router as openai_router
@@ -47,6 +50,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     runtime.components.append(app.state.requester)
     app.state.catalog = CatalogView(settings.catalog_ttl_s)
+    app.state.blobs = blob_store(settings.blob_dir)
     app.state.background_tasks = set()
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     if secret is None:
@@ -62,7 +66,11 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     keys = settings.credentials_keys
     app.state.cipher = CredentialCipher(keys.get_secret_value()) if keys else None
     install_problem_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger={"/v1/documents": settings.max_upload_bytes},
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -92,4 +100,6 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(budget_router)
     app.include_router(notion_router)
     app.include_router(notion_save_router)
+    app.include_router(documents_router)
+    app.include_router(search_router)
     return app

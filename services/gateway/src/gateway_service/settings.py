@@ -20,6 +20,18 @@ class GatewaySettings(ServiceSettings):
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest JSON request body accepted."
     )
+    max_upload_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1024,
+        description="Largest multipart upload body (all its files); each file is also held to "
+        "its plan tier's limit.",
+    )
+    blob_dir: str = Field(
+        default=".local/blobs",
+        validation_alias="BLOB_DIR",
+        description="The blob store uploads are written to (a local directory shared with "
+        "ingestion).",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins a browser frontend may call from, e.g. "

@@ -1,3 +1,5 @@
+"""Parses, chunks and embeds documents into pgvector, and serves search."""
+
 from assistant_runtime.cli import run_cli
 from ingestion_service.service import create_app, definition
 from ingestion_service.settings import IngestionSettings

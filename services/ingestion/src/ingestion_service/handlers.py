@@ -1,4 +1,5 @@
-"""Events the ingestion service consumes."""
+"""Events the ingestion service consumes in batches (its documents are jobs: see
+`ingesting`)."""
 
 from assistant_messaging.router import EventRouter
 

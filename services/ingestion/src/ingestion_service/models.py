@@ -1,9 +1,98 @@
-"""Tables of the `ingestion` schema."""
+"""Tables of the `ingestion` schema: collections, documents (one per user and content hash),
+their chunks with an embedding (pgvector, HNSW, cosine) and a full-text vector, messaging."""
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 
 from assistant_db import service_metadata
 from assistant_messaging.tables import add_messaging_tables
 
 SCHEMA = "ingestion"
+DIMENSIONS = 384  # all-MiniLM-L6-v2, the default model
+DOCUMENT_STATUSES = ("processing", "ingested", "failed")
 
 metadata = service_metadata(SCHEMA)
 messaging = add_messaging_tables(metadata)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), nullable=True, comment="null: the global collection"),
+    Column("name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("collection_id", UUID(as_uuid=True), ForeignKey(collections.c.id), nullable=False),
+    Column("request_id", UUID(as_uuid=True), nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("content_type", Text, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("blob_uri", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="processing"),
+    Column("stage", Text, nullable=True),
+    Column("progress", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("error", Text, nullable=True),
+    Column("retryable", Boolean, nullable=True),
+    Column("language", Text, nullable=True, comment="its text search configuration"),
+    Column("chunk_count", Integer, nullable=False, server_default=text("0")),
+    Column("embedding_model", Text, nullable=True),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint(f"status IN {DOCUMENT_STATUSES}", name="status"),
+    Index("uq_documents_user_id_sha256", "user_id", "sha256", unique=True),
+    Index("ix_documents_user_id_created_at", "user_id", "created_at"),
+)
+
+chunks = Table(
+    "chunks",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column(
+        "document_id",
+        UUID(as_uuid=True),
+        ForeignKey(documents.c.id, ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("collection_id", UUID(as_uuid=True), nullable=False),
+    Column("ordinal", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("section", Text, nullable=True, comment="the heading path it falls under"),
+    Column("page", Integer, nullable=True),
+    Column("start_offset", Integer, nullable=False),
+    Column("end_offset", Integer, nullable=False),
+    Column("tokens", Integer, nullable=False),
+    Column("tsv", TSVECTOR, nullable=False),
+    Column("embedding", Vector(DIMENSIONS), nullable=False),
+    Column("embedding_model", Text, nullable=False),
+    Index("ix_chunks_document_id", "document_id"),
+    Index("ix_chunks_collection_id", "collection_id"),
+    Index("ix_chunks_tsv", "tsv", postgresql_using="gin"),
+    Index(
+        "ix_chunks_embedding",
+        "embedding",
+        postgresql_using="hnsw",
+        postgresql_ops={"embedding": "vector_cosine_ops"},
+    ),
+)

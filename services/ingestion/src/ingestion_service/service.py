@@ -2,10 +2,47 @@
 
 from pathlib import Path
 
+from fastapi import FastAPI
+
+from assistant_blobs import blob_store
+from assistant_messaging.jobs import JobConsumer, JobSettings
 from assistant_runtime.definition import ServiceDefinition
-from assistant_runtime.service_app import app_factory
+from assistant_runtime.runtime import ServiceRuntime
+from assistant_runtime.service_app import build_app
+from ingestion_service.embedding import embedder_for
 from ingestion_service.handlers import router
+from ingestion_service.ingesting import DocumentIngester
 from ingestion_service.models import messaging
+from ingestion_service.search import SearchQueries
+from ingestion_service.settings import IngestionSettings
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
-create_app = app_factory(definition)
+
+
+def create_app(settings: IngestionSettings) -> FastAPI:
+    app = build_app(definition, settings)
+    runtime: ServiceRuntime = app.state.runtime
+    embedder = embedder_for(settings)  # the local model loads here, once per process
+    runtime.responder.subscribe(
+        runtime.broker, "search.query", SearchQueries(runtime.engine, embedder)
+    )
+    ingester = DocumentIngester(
+        settings=settings,
+        engine=runtime.engine,
+        outbox=runtime.outbox,
+        blobs=blob_store(settings.blob_dir),
+        embedder=embedder,
+    )
+    runtime.components.append(
+        JobConsumer(
+            service=definition.name,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topics=["document.uploaded", "document.delete_requested"],
+            handler=ingester.handle,
+            failures=runtime.consumer.failures,
+            settings=JobSettings(
+                max_in_flight=settings.max_in_flight, shutdown_grace_s=settings.shutdown_grace_s
+            ),
+        )
+    )
+    return app

@@ -22,9 +22,17 @@ class Requests:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def accept(self, request_id: uuid.UUID, user_id: uuid.UUID, kind: Kind) -> None:
+    async def accept(
+        self,
+        request_id: uuid.UUID,
+        user_id: uuid.UUID,
+        kind: Kind,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         await self.session.execute(
-            insert(requests).values(id=request_id, user_id=user_id, kind=kind, status="accepted")
+            insert(requests).values(
+                id=request_id, user_id=user_id, kind=kind, status="accepted", detail=detail or {}
+            )
         )
 
     async def follow(
@@ -64,6 +72,21 @@ class Requests:
         return (
             await self.session.execute(
                 select(requests).where(requests.c.id == request_id, requests.c.user_id == user_id)
+            )
+        ).one_or_none()
+
+    async def of_document(self, user_id: uuid.UUID, document_id: uuid.UUID) -> Row[Any] | None:
+        """The latest request about the user's document (its upload, a retry, its deletion)."""
+        return (
+            await self.session.execute(
+                select(requests)
+                .where(
+                    requests.c.user_id == user_id,
+                    requests.c.kind == "document",
+                    requests.c.detail["document_id"].astext == str(document_id),
+                )
+                .order_by(requests.c.created_at.desc())
+                .limit(1)
             )
         ).one_or_none()
 

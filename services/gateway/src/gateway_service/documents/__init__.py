@@ -1,0 +1,1 @@
+"""Documents: uploads into the blob store and ingestion, their status, deletion, search."""

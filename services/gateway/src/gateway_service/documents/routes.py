@@ -1,0 +1,284 @@
+"""`/v1/documents`: upload (multipart; the bytes go to the blob store, only a reference to
+Kafka), the status of one, retry after a failure, delete.
+
+A document's status is its latest request's, from the gateway's status projection, which
+follows ingestion's `document.*` events.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from assistant_blobs import BlobStore
+from assistant_schemas import new_event
+from assistant_schemas.documents import (
+    DEFAULT_COLLECTION,
+    GLOBAL_COLLECTION_ID,
+    BlobReference,
+    DocumentDeleteRequestedPayload,
+    DocumentDeleteRequestedV1,
+    DocumentUploadedPayload,
+    DocumentUploadedV1,
+    collection_id,
+)
+from gateway_service.admission.dependencies import rate_limited
+from gateway_service.documents.sniffing import SUPPORTED, sniffed_type
+from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
+from gateway_service.http.idempotency import claim_or_replay, remember
+from gateway_service.http.problems import Problem
+from gateway_service.requests.repository import Requests
+from gateway_service.requests.routes import RequestStatus, view
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+DocumentsCaller = Annotated[Caller, Depends(scoped("documents"))]
+MAX_FILES = 20
+MAX_METADATA_BYTES = 10_000
+COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+GLOBAL = "global"
+# Largest file per plan tier.
+FILE_LIMITS = {"solo": 10 * 1024 * 1024, "team": 50 * 1024 * 1024, "enterprise": 100 * 1024 * 1024}
+
+
+class UploadedDocument(BaseModel):
+    document_id: uuid.UUID
+    request_id: uuid.UUID
+    filename: str
+    status_url: str
+
+
+class Uploaded(BaseModel):
+    documents: list[UploadedDocument]
+
+
+def blobs(request: Request) -> BlobStore:
+    store: BlobStore = request.app.state.blobs
+    return store
+
+
+@router.post(
+    "",
+    status_code=202,
+    dependencies=[Depends(rate_limited("upload"))],
+    response_model=Uploaded,
+    summary="Upload documents to a collection of yours (administrators: `global`) for search",
+)
+async def upload(
+    caller: DocumentsCaller,
+    session: Session,
+    request: Request,
+    events: EventOutbox,
+    files: Annotated[list[UploadFile], File(description=f"1 to {MAX_FILES} files")],
+    collection: Annotated[str, Form()] = DEFAULT_COLLECTION,
+    metadata: Annotated[str | None, Form(description="A JSON object kept with each")] = None,
+) -> JSONResponse:
+    claim = await claim_or_replay(session, caller, request)
+    if isinstance(claim, JSONResponse):
+        return claim
+    target = _collection(caller, collection)
+    extra = _metadata(metadata)
+    if not 1 <= len(files) <= MAX_FILES:
+        raise _invalid("files", f"send 1 to {MAX_FILES} files")
+    limit = FILE_LIMITS.get(caller.plan_tier, FILE_LIMITS["solo"])
+    contents = [await _read(file, index, limit) for index, file in enumerate(files)]
+    requests = Requests(session)
+    uploaded = []
+    for file, (data, content_type) in zip(files, contents, strict=True):
+        uri, digest = blobs(request).put(caller.user_id, data)
+        upload_payload = DocumentUploadedPayload(
+            document_id=uuid.uuid4(),
+            request_id=uuid.uuid4(),
+            collection_id=target,
+            filename=(file.filename or "upload")[:1000],
+            blob=BlobReference(
+                uri=uri, sha256=digest, size_bytes=len(data), content_type=content_type
+            ),
+            metadata={**extra, "collection": collection},
+        )
+        await _publish_upload(session, events, caller, request, upload_payload)
+        await requests.accept(
+            upload_payload.request_id,
+            caller.user_id,
+            "document",
+            {
+                "document_id": str(upload_payload.document_id),
+                "filename": upload_payload.filename,
+                "collection": collection,
+                "size_bytes": len(data),
+                "upload": upload_payload.model_dump(mode="json"),
+            },
+        )
+        uploaded.append(
+            UploadedDocument(
+                document_id=upload_payload.document_id,
+                request_id=upload_payload.request_id,
+                filename=upload_payload.filename,
+                status_url=f"/v1/documents/{upload_payload.document_id}",
+            )
+        )
+    body = Uploaded(documents=uploaded).model_dump(mode="json")
+    await remember(session, claim, 202, body)
+    await session.commit()
+    return JSONResponse(body, status_code=202)
+
+
+@router.get("/{document_id}", summary="A document's status: per-stage progress, or its error")
+async def get_document(
+    document_id: uuid.UUID, caller: DocumentsCaller, session: Session
+) -> RequestStatus:
+    return view(await _latest(session, caller, document_id))
+
+
+@router.post(
+    "/{document_id}/retry",
+    status_code=202,
+    dependencies=[Depends(rate_limited("upload"))],
+    summary="Ingest a failed document again (after fixing what its error named)",
+)
+async def retry(
+    document_id: uuid.UUID,
+    caller: DocumentsCaller,
+    session: Session,
+    request: Request,
+    events: EventOutbox,
+) -> JSONResponse:
+    latest = await _latest(session, caller, document_id)
+    if latest.status != "failed" or "upload" not in latest.detail:
+        raise Problem(
+            409,
+            "document-not-failed",
+            "Nothing to retry",
+            f"document {document_id} is {latest.status}: only a failed upload is retried",
+        )
+    again = DocumentUploadedPayload.model_validate(
+        {**latest.detail["upload"], "request_id": str(uuid.uuid4())}
+    )
+    await _publish_upload(session, events, caller, request, again)
+    detail = {**latest.detail, "upload": again.model_dump(mode="json"), "error": None}
+    await Requests(session).accept(again.request_id, caller.user_id, "document", detail)
+    await session.commit()
+    status_url = f"/v1/documents/{document_id}"
+    return JSONResponse(
+        {
+            "document_id": str(document_id),
+            "request_id": str(again.request_id),
+            "status_url": status_url,
+        },
+        status_code=202,
+    )
+
+
+@router.delete("/{document_id}", status_code=202, summary="Delete a document, its chunks and bytes")
+async def delete_document(
+    document_id: uuid.UUID,
+    caller: DocumentsCaller,
+    session: Session,
+    request: Request,
+    events: EventOutbox,
+) -> JSONResponse:
+    await _latest(session, caller, document_id)  # 404 unless it is the caller's
+    request_id = uuid.uuid4()
+    await events.add(
+        session,
+        new_event(
+            DocumentDeleteRequestedV1,
+            DocumentDeleteRequestedPayload(document_id=document_id, request_id=request_id),
+            correlation_id=request.state.request_id,
+            producer="gateway",
+            user_id=caller.user_id,
+        ),
+    )
+    await Requests(session).accept(
+        request_id, caller.user_id, "document", {"document_id": str(document_id), "deleting": True}
+    )
+    await session.commit()
+    return JSONResponse(
+        {"document_id": str(document_id), "request_id": str(request_id)}, status_code=202
+    )
+
+
+async def _publish_upload(
+    session: Session,
+    events: EventOutbox,
+    caller: Caller,
+    request: Request,
+    payload: DocumentUploadedPayload,
+) -> None:
+    await events.add(
+        session,
+        new_event(
+            DocumentUploadedV1,
+            payload,
+            correlation_id=request.state.request_id,
+            producer="gateway",
+            user_id=caller.user_id,
+        ),
+    )
+
+
+async def _latest(session: Session, caller: Caller, document_id: uuid.UUID) -> Any:
+    found = await Requests(session).of_document(caller.user_id, document_id)
+    if found is None:
+        raise Problem(404, "not-found", "No such document", f"you have no document {document_id}")
+    return found
+
+
+def _collection(caller: Caller, name: str) -> uuid.UUID:
+    if name == GLOBAL:
+        if not caller.is_admin:
+            raise Problem(
+                403, "forbidden", "Administrators only", "collection: only administrators add "
+                "to the global collection",
+            )  # fmt: skip
+        return GLOBAL_COLLECTION_ID
+    if not COLLECTION_NAME.match(name):
+        raise _invalid("collection", "1 to 64 lower-case letters, digits, '-' or '_'")
+    return collection_id(caller.user_id, name)
+
+
+def _metadata(raw: str | None) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if len(raw.encode()) > MAX_METADATA_BYTES:
+        raise _invalid("metadata", f"at most {MAX_METADATA_BYTES} bytes")
+    try:
+        found = json.loads(raw)
+    except ValueError:
+        raise _invalid("metadata", "must be a JSON object") from None
+    if not isinstance(found, dict):
+        raise _invalid("metadata", "must be a JSON object")
+    return found
+
+
+async def _read(file: UploadFile, index: int, limit: int) -> tuple[bytes, str]:
+    data = await file.read(limit + 1)
+    where = f"files[{index}] ({file.filename})"
+    if len(data) > limit:
+        raise Problem(
+            413,
+            "file-too-large",
+            "File too large",
+            f"{where}: larger than your plan's {limit // (1024 * 1024)} MB per file",
+        )
+    if not data.strip():
+        raise _invalid(f"files[{index}]", f"{file.filename} is empty")
+    content_type = sniffed_type(data)
+    if content_type is None:
+        raise Problem(
+            415,
+            "unsupported-media-type",
+            "Unsupported document type",
+            f"{where}: its bytes are not {SUPPORTED}",
+        )
+    return data, content_type
+
+
+def _invalid(field: str, rule: str) -> Problem:
+    return Problem(422, "invalid-document", "Invalid upload", f"{field}: {rule}")

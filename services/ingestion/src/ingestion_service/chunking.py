@@ -1,0 +1,119 @@
+"""Sections into chunks the embedding model takes whole: at most `max_tokens` tokens (counted
+by the model's own tokenizer), cut between paragraphs, then sentences, then words, with about
+`overlap` tokens of the previous chunk repeated so no sentence loses its context. A chunk never
+crosses a section, so it keeps its heading and page for citations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ingestion_service.parsing import Section
+
+TokenCounter = Callable[[list[str]], list[int]]  # tokens of each text
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    section: str | None
+    page: int | None
+    start: int  # character offsets in the document's text (its sections joined)
+    end: int
+    tokens: int
+
+    @property
+    def embedded_text(self) -> str:
+        """What the model sees: the heading path as context, then the text."""
+        return f"{self.section}\n{self.text}" if self.section else self.text
+
+
+def chunk(
+    sections: list[Section], count: TokenCounter, max_tokens: int, overlap: int
+) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    offset = 0
+    for section in sections:
+        chunks += _chunk_section(section, offset, count, max_tokens, overlap)
+        offset += len(section.text) + 2  # sections are joined by a blank line
+    return chunks
+
+
+def _chunk_section(
+    section: Section, offset: int, count: TokenCounter, max_tokens: int, overlap: int
+) -> list[Chunk]:
+    pieces = _pieces(section.text, count, max_tokens)
+    sizes = count([text for text, _ in pieces])
+    chunks: list[Chunk] = []
+    first = 0
+    while first < len(pieces):
+        last, total = first, sizes[first]
+        while last + 1 < len(pieces) and total + sizes[last + 1] <= max_tokens:
+            last += 1
+            total += sizes[last]
+        start, end = pieces[first][1], pieces[last][1] + len(pieces[last][0])
+        chunks.append(
+            Chunk(
+                section.text[start:end].strip(),
+                section.heading,
+                section.page,
+                offset + start,
+                offset + end,
+                total,
+            )
+        )
+        if last + 1 >= len(pieces):
+            break
+        # Start the next chunk a few pieces back, within the overlap, but always move forward.
+        back, carried = last, 0
+        while back > first + 1 and carried + sizes[back] <= overlap:
+            carried += sizes[back]
+            back -= 1
+        first = back + 1 if carried else last + 1
+    return chunks
+
+
+def _pieces(text: str, count: TokenCounter, max_tokens: int) -> list[tuple[str, int]]:
+    """(piece, its offset): paragraphs, and any too long cut into sentences, then words."""
+    pieces: list[tuple[str, int]] = []
+    for paragraph, at in _split(text, "\n\n", 0):
+        if not paragraph.strip():
+            continue
+        pieces += _fitting(paragraph, at, count, max_tokens)
+    return pieces
+
+
+def _fitting(text: str, at: int, count: TokenCounter, max_tokens: int) -> list[tuple[str, int]]:
+    if count([text])[0] <= max_tokens:
+        return [(text, at)]
+    for separator in ("\n", ". ", " "):
+        parts = [(p, at + o) for p, o in _split(text, separator, 0) if p.strip()]
+        if len(parts) > 1:
+            sizes = count([p for p, _ in parts])
+            out: list[tuple[str, int]] = []
+            for (part, where), size in zip(parts, sizes, strict=True):
+                out += (
+                    [(part, where)]
+                    if size <= max_tokens
+                    else _fitting(part, where, count, max_tokens)
+                )
+            return out
+    half = len(text) // 2  # one enormous word: halve it
+    return _fitting(text[:half], at, count, max_tokens) + _fitting(
+        text[half:], at + half, count, max_tokens
+    )
+
+
+def _split(text: str, separator: str, base: int) -> list[tuple[str, int]]:
+    """The parts between separators, each with its offset; the separator stays with the part
+    before it, so the parts rejoin to the text."""
+    parts: list[tuple[str, int]] = []
+    start = 0
+    while True:
+        found = text.find(separator, start)
+        if found == -1:
+            parts.append((text[start:], base + start))
+            return parts
+        end = found + len(separator)
+        parts.append((text[start:end], base + start))
+        start = end

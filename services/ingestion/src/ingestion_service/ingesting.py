@@ -1,0 +1,276 @@
+"""The document jobs, both keyed by document (so a delete waits for its document's ingestion):
+`document.uploaded` — parse, chunk, embed, index, each stage announced with `document.progress`,
+then `document.ingested`, or `document.failed` with the stage and a reason a person can act
+on — and `document.delete_requested`.
+
+Nothing is written to `chunks` until the end: the chunks, the document's status, its outcome
+event and the embedding usage commit in one transaction, so a worker killed mid-document leaves
+no partial chunks, and its redelivered upload is simply ingested again. A duplicate upload (the
+user's same bytes) collapses into the document that holds them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from assistant_blobs import BlobStore
+from assistant_messaging.failures import PermanentFailure
+from assistant_messaging.outbox import Outbox
+from assistant_schemas import Envelope, new_event
+from assistant_schemas.documents import (
+    DocumentDeletedPayload,
+    DocumentDeletedV1,
+    DocumentDeleteRequestedV1,
+    DocumentFailedPayload,
+    DocumentFailedV1,
+    DocumentIngestedPayload,
+    DocumentIngestedV1,
+    DocumentProgressPayload,
+    DocumentProgressV1,
+    DocumentUploadedPayload,
+    DocumentUploadedV1,
+    IngestionStage,
+)
+from assistant_schemas.envelope import EventT
+from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
+from ingestion_service import store
+from ingestion_service.chunking import Chunk, chunk
+from ingestion_service.embedding import Embedder
+from ingestion_service.language import text_search_config
+from ingestion_service.models import DIMENSIONS
+from ingestion_service.parsing import Parsed, ParseError, parse
+from ingestion_service.settings import IngestionSettings
+
+log = structlog.get_logger(__name__)
+
+
+class StageFailed(Exception):
+    def __init__(self, stage: IngestionStage, reason: str, *, retryable: bool) -> None:
+        super().__init__(reason)
+        self.stage, self.reason, self.retryable = stage, reason, retryable
+
+
+class DocumentIngester:
+    def __init__(
+        self,
+        *,
+        settings: IngestionSettings,
+        engine: AsyncEngine,
+        outbox: Outbox,
+        blobs: BlobStore,
+        embedder: Embedder,
+    ) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._outbox = outbox
+        self._blobs = blobs
+        self._embedder = embedder
+
+    async def handle(self, event: Envelope[Any], _headers: Mapping[str, str]) -> None:
+        if isinstance(event, DocumentDeleteRequestedV1):
+            await self._delete(event)
+            return
+        if not isinstance(event, DocumentUploadedV1):
+            raise PermanentFailure(f"ingestion does not ingest {event.type}")
+        if event.user_id is None or event.payload.collection_id is None:
+            raise PermanentFailure("document.uploaded needs a user_id and a collection_id")
+        with structlog.contextvars.bound_contextvars(
+            document_id=str(event.payload.document_id),
+            user_id=str(event.user_id),
+            correlation_id=event.correlation_id,
+        ):
+            await _Ingestion(self, event).run()
+
+    async def _delete(self, event: DocumentDeleteRequestedV1) -> None:
+        """The document, its chunks, then its blob (a crash between the two leaves only an
+        unreferenced blob, never a document without its bytes)."""
+        if event.user_id is None:
+            raise PermanentFailure("document.delete_requested names no user_id")
+        p = event.payload
+        async with self._engine.begin() as connection:
+            blob = await store.remove(connection, event.user_id, p.document_id)
+            deleted = DocumentDeletedPayload(document_id=p.document_id, request_id=p.request_id)
+            await self._outbox.add(
+                connection,
+                new_event(
+                    DocumentDeletedV1,
+                    deleted,
+                    correlation_id=event.correlation_id,
+                    producer="ingestion",
+                    user_id=event.user_id,
+                ),
+            )
+        if blob is not None:
+            self._blobs.delete(blob)
+
+
+class _Ingestion:
+    def __init__(self, ingester: DocumentIngester, event: DocumentUploadedV1) -> None:
+        self.ingester = ingester
+        self.event = event
+        self.upload: DocumentUploadedPayload = event.payload
+        assert event.user_id is not None
+        self.user_id: uuid.UUID = event.user_id
+
+    async def run(self) -> None:
+        async with self.ingester._engine.begin() as connection:
+            document = await store.claim(connection, self.user_id, self.upload)
+            if document.id != self.upload.document_id:
+                await self._publish(connection, self._duplicate_of(document))
+                return
+            if document.status == "failed" and document.request_id != self.upload.request_id:
+                await store.reopen(connection, document.id, self.upload.request_id)
+            elif document.status != "processing":
+                return  # finished before: a redelivery
+        try:
+            await self._ingest()
+        except StageFailed as failure:
+            await self._fail(failure)
+
+    async def _ingest(self) -> None:
+        parsed = await self._stage("parsing", self._parse)
+        language = text_search_config(
+            "\n".join(s.text for s in parsed.sections), self.upload.metadata.get("language")
+        )
+        pieces = await self._stage("chunking", lambda: self._chunk(parsed))
+        vectors, tokens = await self._embed(pieces)
+        await self._progress("indexing", 0, len(pieces))
+        model = self.ingester._embedder.name
+        rows = store.chunk_rows(
+            self.upload, self.user_id, pieces, vectors, language=language, model=model
+        )
+        async with self.ingester._engine.begin() as connection:
+            if not await store.indexed(
+                connection, self.upload.document_id, rows, language=language, model=model
+            ):
+                return  # another worker ingested it meanwhile
+            ingested = DocumentIngestedPayload(
+                document_id=self.upload.document_id,
+                request_id=self.upload.request_id,
+                chunk_count=len(rows),
+                embedding_model=model,
+                dimensions=DIMENSIONS,
+            )
+            await self._publish(connection, self._follow_up(DocumentIngestedV1, ingested))
+            await self._publish(connection, self._usage(model, tokens))
+        log.info("document ingested", chunks=len(rows), language=language)
+
+    def _parse(self) -> Parsed:
+        try:
+            data = self.ingester._blobs.get(self.upload.blob.uri)
+        except FileNotFoundError:
+            raise StageFailed(
+                "parsing", "the uploaded file is gone from the blob store: upload it again",
+                retryable=False,
+            ) from None  # fmt: skip
+        try:
+            return parse(data, self.upload.filename)
+        except ParseError as error:
+            raise StageFailed("parsing", str(error), retryable=False) from None
+
+    def _chunk(self, parsed: Parsed) -> list[Chunk]:
+        settings = self.ingester._settings
+        return chunk(
+            parsed.sections,
+            self.ingester._embedder.count_tokens,
+            settings.chunk_tokens,
+            settings.chunk_overlap,
+        )
+
+    async def _embed(self, pieces: list[Chunk]) -> tuple[list[list[float]], int]:
+        """Vectors for the chunks, a batch at a time, each batch announced."""
+        batch = self.ingester._settings.embedding_batch_size * 4
+        vectors: list[list[float]] = []
+        tokens = 0
+        await self._progress("embedding", 0, len(pieces))
+        for start in range(0, len(pieces), batch):
+            texts = [piece.embedded_text for piece in pieces[start : start + batch]]
+            try:
+                found, billed = await asyncio.to_thread(self.ingester._embedder.embed, texts)
+            except Exception as error:
+                reason = f"the embedding model failed: {type(error).__name__}: {error}"
+                raise StageFailed("embedding", reason[:1000], retryable=True) from error
+            vectors += found
+            tokens += billed
+            await self._progress("embedding", len(vectors), len(pieces))
+        return vectors, tokens
+
+    async def _stage(self, stage: IngestionStage, work: Any) -> Any:
+        await self._progress(stage, 0, 1)
+        found = await asyncio.to_thread(work)
+        await self._progress(stage, 1, 1)
+        return found
+
+    async def _progress(self, stage: IngestionStage, done: int, total: int) -> None:
+        progress = DocumentProgressPayload(
+            document_id=self.upload.document_id,
+            request_id=self.upload.request_id,
+            stage=stage,
+            completed=done,
+            total=total,
+        )
+        async with self.ingester._engine.begin() as connection:
+            await store.progressed(connection, self.upload.document_id, stage, done, total)
+            await self._publish(connection, self._follow_up(DocumentProgressV1, progress))
+
+    async def _fail(self, failure: StageFailed) -> None:
+        failed = DocumentFailedPayload(
+            document_id=self.upload.document_id,
+            request_id=self.upload.request_id,
+            stage=failure.stage,
+            reason=failure.reason,
+            retryable=failure.retryable,
+        )
+        async with self.ingester._engine.begin() as connection:
+            await store.failed(
+                connection, self.upload.document_id, failure.stage, failure.reason,
+                failure.retryable,
+            )  # fmt: skip
+            await self._publish(connection, self._follow_up(DocumentFailedV1, failed))
+        log.warning("document failed", stage=failure.stage, reason=failure.reason)
+
+    def _duplicate_of(self, document: store.Document) -> DocumentIngestedV1:
+        return self._follow_up(
+            DocumentIngestedV1,
+            DocumentIngestedPayload(
+                document_id=self.upload.document_id,
+                request_id=self.upload.request_id,
+                chunk_count=document.chunk_count,
+                embedding_model=self.ingester._embedder.name,
+                dimensions=DIMENSIONS,
+                duplicate_of=document.id,
+            ),
+        )
+
+    def _usage(self, model: str, tokens: int) -> UsageRecordedV1:
+        provider, _, name = model.partition("/")
+        return self._follow_up(
+            UsageRecordedV1,
+            UsageRecordedPayload(
+                request_id=self.upload.request_id,
+                usage_type="embedding",
+                provider=provider,
+                model=name,
+                embedding_tokens=tokens,
+                api_calls=1,
+            ),
+        )
+
+    async def _publish(self, connection: AsyncConnection, event: Envelope[Any]) -> None:
+        await self.ingester._outbox.add(connection, event)
+
+    def _follow_up(self, contract: type[EventT], payload: BaseModel) -> EventT:
+        return new_event(
+            contract,
+            payload,
+            correlation_id=self.event.correlation_id,
+            producer="ingestion",
+            user_id=self.user_id,
+        )

@@ -1,0 +1,294 @@
+"""Bytes into text with its structure: the kind is told from the bytes (a PDF named `.txt` is
+read as a PDF; an executable named `.pdf` is refused), the encoding detected, and the text cut
+into sections (a heading path, a page) that chunks keep for citations.
+
+Kinds: plain text, Markdown, HTML, PDF, DOCX, CSV, JSON and source code. A file that cannot be
+read raises `ParseError` with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import charset_normalizer
+import docx
+import pyromark
+from bs4 import BeautifulSoup
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # a DOCX larger than this unpacked is a zip bomb
+MAX_ZIP_RATIO = 100
+CODE_SUFFIXES = frozenset({
+    ".py", ".js", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".kt", ".c", ".h", ".cpp",
+    ".hpp", ".cs", ".rb", ".php", ".swift", ".scala", ".sh", ".sql", ".lua", ".r", ".m", ".pl",
+})  # fmt: skip
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+CONTENT_TYPES = {
+    "text": "text/plain",
+    "markdown": "text/markdown",
+    "html": "text/html",
+    "pdf": "application/pdf",
+    "docx": DOCX,
+    "csv": "text/csv",
+    "json": "application/json",
+    "code": "text/x-source",
+}
+
+
+class ParseError(Exception):
+    """The file cannot be read; the message says why, for the person who sent it."""
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str | None  # the heading path, "Install > Linux"
+    text: str
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Parsed:
+    kind: str
+    sections: list[Section]
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.kind]
+
+
+def detect(data: bytes, filename: str) -> str:
+    """The document's kind, from its bytes; the name only tells text kinds apart."""
+    if not data.strip():
+        raise ParseError("the file is empty")
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_kind(data)
+    text = decode(data)
+    suffix = PurePath(filename).suffix.lower()
+    head = text.lstrip()[:200].lower()
+    if head.startswith(("<!doctype html", "<html")) or suffix in (".html", ".htm"):
+        return "html"
+    if head[:1] in ("{", "[") and _is_json(text):
+        return "json"
+    if suffix == ".csv":
+        return "csv"
+    if suffix in CODE_SUFFIXES:
+        return "code"
+    if suffix in (".md", ".markdown") or any(_is_heading(line) for line in text.split("\n")):
+        return "markdown"
+    return "text"
+
+
+def parse(data: bytes, filename: str) -> Parsed:
+    kind = detect(data, filename)
+    sections = PARSERS[kind](data)
+    sections = [s for s in sections if s.text.strip()]
+    if not sections:
+        hint = " (a scanned PDF needs OCR, which is not supported)" if kind == "pdf" else ""
+        raise ParseError(f"no text found in the {kind} file{hint}")
+    return Parsed(kind, sections)
+
+
+def decode(data: bytes) -> str:
+    """The bytes as text, in the encoding they were written in."""
+    if b"\x00" in data[:8192]:
+        raise ParseError("the file is binary, not a supported document type")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        raise ParseError("the file's text encoding could not be recognised")
+    return str(best)
+
+
+def _zip_kind(data: bytes) -> str:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        unpacked = sum(entry.file_size for entry in archive.infolist())
+        names = set(archive.namelist())
+    except zipfile.BadZipFile as error:
+        raise ParseError(f"the file is a damaged zip archive: {error}") from None
+    if unpacked > MAX_UNZIPPED_BYTES or unpacked > MAX_ZIP_RATIO * max(len(data), 1):
+        raise ParseError("the archive unpacks to far more than its size (a zip bomb?): refused")
+    if "word/document.xml" in names:
+        return "docx"
+    raise ParseError("zip archives are not supported; upload the documents inside it")
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_heading(line: str) -> bool:
+    marks = len(line) - len(line.lstrip("#"))
+    return 1 <= marks <= 6 and line[marks : marks + 1] == " "
+
+
+# --- one parser per kind ----------------------------------------------------------------
+
+
+def _plain(data: bytes) -> list[Section]:
+    return [Section(None, decode(data))]
+
+
+def _markdown(data: bytes) -> list[Section]:
+    """Sections between headings; each keeps its heading path."""
+    text = decode(data)
+    raw = text.encode()  # pyromark's ranges are UTF-8 byte offsets
+    sections: list[Section] = []
+    path: list[tuple[int, str]] = []
+    start = 0
+    for event, span in pyromark.events_with_range(text):
+        level = _heading_level(event)
+        if level is None:
+            continue
+        sections.append(_section(path, raw[start : span["start"]]))
+        title = raw[span["start"] : span["end"]].decode().strip().strip("#=-").strip()
+        path = [(lvl, name) for lvl, name in path if lvl < level] + [(level, title)]
+        start = span["end"]
+    sections.append(_section(path, raw[start:]))
+    return sections
+
+
+def _heading_level(event: object) -> int | None:
+    """The level of a heading's Start event (whose range covers the whole heading)."""
+    if not isinstance(event, dict) or not isinstance(event.get("Start"), dict):
+        return None
+    heading = event["Start"].get("Heading")
+    return int(heading["level"][1]) if heading else None
+
+
+def _section(path: list[tuple[int, str]], body: bytes, page: int | None = None) -> Section:
+    heading = " > ".join(name for _, name in path) or None
+    return Section(heading, body.decode(errors="replace").strip(), page)
+
+
+def _html(data: bytes) -> list[Section]:
+    soup = BeautifulSoup(decode(data), "html.parser")
+    for hidden in soup(["script", "style", "noscript", "template"]):
+        hidden.decompose()
+    sections: list[Section] = []
+    path: list[tuple[int, str]] = []
+    lines: list[str] = []
+    for element in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td"]):
+        text = element.get_text(" ", strip=True)
+        if element.name[0] == "h" and element.name[1:].isdigit():
+            sections.append(_section(path, "\n".join(lines).encode()))
+            level = int(element.name[1])
+            path = [(lvl, name) for lvl, name in path if lvl < level] + [(level, text)]
+            lines = []
+        elif text:
+            lines.append(text)
+    sections.append(_section(path, "\n".join(lines).encode()))
+    if not any(s.text for s in sections):  # no block elements: take all the text there is
+        return [Section(None, soup.get_text(" ", strip=True))]
+    return sections
+
+
+def _pdf(data: bytes) -> list[Section]:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ParseError("the PDF is encrypted: upload it without a password")
+        return [
+            Section(None, (page.extract_text() or "").strip(), number)
+            for number, page in enumerate(reader.pages, start=1)
+        ]
+    except (PdfReadError, ValueError, KeyError, OSError) as error:
+        raise ParseError(f"the PDF could not be read (damaged?): {error}") from None
+
+
+def _docx(data: bytes) -> list[Section]:
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (KeyError, ValueError, zipfile.BadZipFile) as error:
+        raise ParseError(f"the DOCX could not be read (damaged?): {error}") from None
+    sections: list[Section] = []
+    path: list[tuple[int, str]] = []
+    lines: list[str] = []
+    for paragraph in document.paragraphs:
+        style = paragraph.style.name if paragraph.style is not None else ""
+        if style.startswith("Heading") and style[8:].isdigit():
+            sections.append(_section(path, "\n".join(lines).encode()))
+            level = int(style[8:])
+            path = [(lvl, name) for lvl, name in path if lvl < level] + [(level, paragraph.text)]
+            lines = []
+        elif paragraph.text.strip():
+            lines.append(paragraph.text)
+    sections.append(_section(path, "\n".join(lines).encode()))
+    return sections
+
+
+def _csv(data: bytes) -> list[Section]:
+    """Each row as `column: value` pairs, so a chunk of rows reads on its own."""
+    rows = list(csv.reader(io.StringIO(decode(data))))
+    if not rows:
+        return []
+    header, body = rows[0], rows[1:]
+    lines = [
+        "; ".join(f"{name}: {value}" for name, value in zip(header, row, strict=False) if value)
+        for row in body
+    ]
+    return [Section(None, "\n".join(lines))]
+
+
+def _json(data: bytes) -> list[Section]:
+    """Each value on a line of its own, with its path: `items[2].name: Ada`."""
+    lines: list[str] = []
+
+    def walk(value: object, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+        else:
+            lines.append(f"{path}: {value}")
+
+    walk(json.loads(decode(data)), "")
+    return [Section(None, "\n".join(lines))]
+
+
+CODE_STARTS = ("def ", "class ", "async def ", "function ", "func ", "fn ", "pub fn ", "impl ")
+
+
+def _code(data: bytes) -> list[Section]:
+    """Sections at top-level definitions, named by their first line."""
+    sections: list[Section] = []
+    current: list[str] = []
+    heading: str | None = None
+    for line in decode(data).split("\n"):
+        if line.startswith(CODE_STARTS) and current:
+            sections.append(Section(heading, "\n".join(current)))
+            current = []
+        if line.startswith(CODE_STARTS):
+            heading = line.rstrip(" :{")[:200]
+        current.append(line)
+    sections.append(Section(heading, "\n".join(current)))
+    return sections
+
+
+PARSERS = {
+    "text": _plain,
+    "markdown": _markdown,
+    "html": _html,
+    "pdf": _pdf,
+    "docx": _docx,
+    "csv": _csv,
+    "json": _json,
+    "code": _code,
+}

@@ -1,0 +1,151 @@
+"""Answering `search.query` over request/reply: vector, keyword or hybrid search (reciprocal rank
+fusion of the two) over the caller's own chunks and the global collection's — never another
+user's: every query is scoped by the envelope's user, whatever it asks for.
+
+Vector search walks the HNSW index with pgvector's iterative scan, so filters that remove many
+neighbours still leave `top_k` results. Keyword search matches the query in English, Portuguese
+and simple configurations at once, since a query does not say its language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from functools import partial
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from assistant_messaging import request_reply
+from assistant_schemas import Envelope
+from assistant_schemas.documents import GLOBAL_COLLECTION_ID, collection_id
+from assistant_schemas.queries import SearchHit, SearchQueryV1, SearchResultPayload, SearchResultV1
+from ingestion_service.embedding import Embedder
+
+answer = partial(request_reply.answer, producer="ingestion")
+refusal = partial(request_reply.refusal, producer="ingestion")
+
+RRF_K = 60  # reciprocal rank fusion's damping constant
+FILTERABLE = ("content_type", "filename", "language")
+GLOBAL = "global"
+
+SCOPE = "(c.user_id = :user_id OR c.collection_id = :global_id)"
+QUERY = (
+    "(websearch_to_tsquery('english', :q) || websearch_to_tsquery('portuguese', :q)"
+    " || websearch_to_tsquery('simple', :q))"
+)
+
+
+class SearchQueries:
+    def __init__(self, engine: AsyncEngine, embedder: Embedder) -> None:
+        self._engine = engine
+        self._embedder = embedder
+
+    async def __call__(self, query: SearchQueryV1) -> Envelope[Any]:
+        if query.user_id is None:
+            return refusal(query, 400, "the query names no user")
+        p = query.payload
+        if not p.query.strip():
+            return refusal(query, 400, "query: is empty")
+        try:
+            conditions, parameters = _filters(p.filters)
+        except ValueError as error:
+            return refusal(query, 400, str(error))
+        parameters |= {
+            "user_id": query.user_id,
+            "global_id": GLOBAL_COLLECTION_ID,
+            "q": p.query,
+            "depth": max(p.top_k * 4, 40),
+        }
+        if p.collections:
+            conditions.append("c.collection_id = ANY(:collections)")
+            parameters["collections"] = [_collection(query.user_id, name) for name in p.collections]
+        where = " AND ".join([SCOPE, *conditions])
+        if p.mode != "keyword":
+            vectors, _ = await asyncio.to_thread(self._embedder.embed, [p.query])
+            parameters["vector"] = "[" + ",".join(f"{x:.7g}" for x in vectors[0]) + "]"
+        async with self._engine.connect() as connection, connection.begin():
+            hits = await _search(connection, p.mode, where, parameters, p.top_k)
+        return answer(query, SearchResultV1, SearchResultPayload(hits=hits))
+
+
+def _collection(user_id: uuid.UUID, name: str) -> uuid.UUID:
+    return GLOBAL_COLLECTION_ID if name == GLOBAL else collection_id(user_id, name)
+
+
+def _filters(filters: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions on the chunk's document, every value a bound parameter."""
+    conditions: list[str] = []
+    parameters: dict[str, Any] = {}
+    for index, (field, value) in enumerate(sorted(filters.items())):
+        wanted = str(value).lower() if isinstance(value, bool) else str(value)
+        parameters[f"f{index}"] = wanted
+        if field in FILTERABLE:
+            conditions.append(f"d.{field} = :f{index}")
+        elif field.startswith("metadata.") and len(field) > len("metadata."):
+            parameters[f"k{index}"] = field.removeprefix("metadata.")
+            conditions.append(f"d.metadata ->> :k{index} = :f{index}")
+        else:
+            raise ValueError(
+                f"filters.{field}: unknown field; filter on {', '.join(FILTERABLE)} "
+                "or metadata.<name>"
+            )
+    return conditions, parameters
+
+
+def _vector_ranked(where: str) -> str:
+    # `where` is built of constant fragments; every value is a bound parameter.
+    return (
+        "SELECT c.id, row_number() OVER (ORDER BY c.embedding <=> CAST(:vector AS vector)) AS r"  # noqa: S608
+        " FROM ingestion.chunks c JOIN ingestion.documents d ON d.id = c.document_id"
+        f" WHERE {where}"
+        " ORDER BY c.embedding <=> CAST(:vector AS vector) LIMIT :depth"
+    )
+
+
+def _keyword_ranked(where: str) -> str:
+    return (
+        f"SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.tsv, {QUERY}) DESC) AS r"  # noqa: S608
+        " FROM ingestion.chunks c JOIN ingestion.documents d ON d.id = c.document_id"
+        f" WHERE {where} AND c.tsv @@ {QUERY}"
+        f" ORDER BY ts_rank_cd(c.tsv, {QUERY}) DESC LIMIT :depth"
+    )
+
+
+async def _search(
+    connection: AsyncConnection, mode: str, where: str, parameters: dict[str, Any], top_k: int
+) -> list[SearchHit]:
+    # Keep walking the index past filtered-out neighbours until there are enough results.
+    await connection.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    await connection.execute(text("SET LOCAL hnsw.ef_search = 100"))
+    ranked = {
+        "vector": [_vector_ranked(where)],
+        "keyword": [_keyword_ranked(where)],
+        "hybrid": [_vector_ranked(where), _keyword_ranked(where)],
+    }[mode]
+    union = " UNION ALL ".join(f"({part})" for part in ranked)
+    statement = text(
+        f"WITH ranked AS ({union}),"  # noqa: S608 - fragments are constants; values are bound
+        f" fused AS (SELECT id, sum(1.0 / ({RRF_K} + r)) AS score FROM ranked GROUP BY id"
+        "  ORDER BY score DESC LIMIT :top_k)"
+        " SELECT c.id, c.document_id, c.text, c.section, f.score,"
+        f"  CASE WHEN c.tsv @@ {QUERY} THEN ts_headline(CAST(coalesce(d.language, 'simple')"
+        f"   AS regconfig), c.text, {QUERY}, 'MaxFragments=2, MaxWords=25, MinWords=8')"
+        "  END AS highlight"
+        " FROM fused f JOIN ingestion.chunks c ON c.id = f.id"
+        " JOIN ingestion.documents d ON d.id = c.document_id"
+        " ORDER BY f.score DESC, c.id"
+    )
+    rows = await connection.execute(statement, {**parameters, "top_k": top_k})
+    return [
+        SearchHit(
+            document_id=row.document_id,
+            chunk_id=row.id,
+            text=row.text,
+            section=row.section,
+            score=float(row.score),
+            highlight=row.highlight,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,290 @@
+"""Documents into pgvector and back out through search: the gateway takes uploads into the blob
+store, ingestion (a real process, the real local embedding model) parses, chunks, embeds and
+indexes them, and `GET /v1/search` finds them — only ever the caller's own and the global ones.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import io
+import uuid
+import zipfile
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from generation_stack import User, register
+from ingestion_stack import (
+    IngestionStack,
+    one_of_each,
+    search,
+    settled,
+    start_ingestion_stack,
+    upload,
+)
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IngestionStack]:
+    yield from start_ingestion_stack(tmp_path_factory.mktemp("blobs"))
+
+
+def test_each_file_type_is_ingested_and_found_by_what_only_it_says(stack: IngestionStack) -> None:
+    with stack.client() as http:
+        user = register(http)
+        samples = one_of_each(uuid.uuid4().hex[:6])
+        uploaded = upload(http, user, [(name, data) for name, data, _ in samples.values()])
+        by_kind = dict(zip(samples, uploaded, strict=True))
+        for kind, document in by_kind.items():
+            status = settled(http, user, document["document_id"])
+            assert status["status"] == "succeeded", (kind, status)
+            assert status["detail"]["chunk_count"] >= 1
+        for kind, (_, _, phrase) in samples.items():
+            [best, *_] = search(http, user, phrase)
+            assert best["document_id"] == by_kind[kind]["document_id"], kind
+            assert phrase.split()[-1] in best["text"]
+
+
+def test_the_same_bytes_uploaded_twice_or_at_once_are_one_document(
+    stack: IngestionStack, engine: AsyncEngine
+) -> None:
+    with stack.client() as http:
+        user = register(http)
+        content = f"Only once: {uuid.uuid4().hex}.".encode()
+        [first] = upload(http, user, [("a.txt", content)])
+        assert settled(http, user, first["document_id"])["status"] == "succeeded"
+        [again] = upload(http, user, [("b.txt", content)])
+        duplicate = settled(http, user, again["document_id"])
+        assert duplicate["detail"]["duplicate_of"] == first["document_id"]
+
+        racing = f"Raced: {uuid.uuid4().hex}.".encode()
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            results = list(
+                pool.map(lambda i: upload(http, user, [(f"r{i}.txt", racing)])[0], range(4))
+            )
+        outcomes = [settled(http, user, r["document_id"]) for r in results]
+        originals = {
+            o["detail"].get("duplicate_of") or o["detail"]["document_id"] for o in outcomes
+        }
+        assert len(originals) == 1  # four uploads, one document
+
+
+def test_a_document_that_fails_shows_its_stage_and_reason_and_is_retried_after_the_fix(
+    stack: IngestionStack,
+) -> None:
+    with stack.client() as http:
+        user = register(http)
+        [corrupt] = upload(http, user, [("broken.pdf", b"%PDF-1.4\nnot really a pdf")])
+        failed = settled(http, user, corrupt["document_id"])
+        assert failed["status"] == "failed"
+        assert failed["detail"]["error"]["stage"] == "parsing"
+        assert "PDF could not be read" in failed["detail"]["error"]["message"]
+        assert failed["detail"]["error"]["retryable"] is False
+
+        # Its bytes go missing before ingestion reads them; once put back, a retry ingests it.
+        stack.ingestion.terminate()
+        content = f"Recoverable {uuid.uuid4().hex} text.".encode()
+        [document] = upload(http, user, [("recover.txt", content)])
+        [blob] = [p for p in stack.blob_dir.glob(f"{user.user_id}/*") if p.read_bytes() == content]
+        blob.unlink()
+        stack.start_ingestion()
+        lost = settled(http, user, document["document_id"])
+        assert lost["status"] == "failed"
+        assert lost["detail"]["error"]["stage"] == "parsing"
+        assert "gone from the blob store" in lost["detail"]["error"]["message"]
+        blob.write_bytes(content)  # the fix
+        retry = http.post(f"/v1/documents/{document['document_id']}/retry", headers=user.headers)
+        assert retry.status_code == 202, retry.text
+        assert settled(http, user, document["document_id"])["status"] == "succeeded"
+        again = http.post(f"/v1/documents/{document['document_id']}/retry", headers=user.headers)
+        assert again.status_code == 409  # nothing left to retry
+
+
+async def test_an_ingestion_killed_mid_document_finishes_it_without_duplicate_chunks(
+    stack: IngestionStack, engine: AsyncEngine
+) -> None:
+    with stack.client() as http:
+        user = register(http)
+        paragraphs = [
+            f"Paragraph {i} talks about topic {i} at some length." * 6 for i in range(300)
+        ]
+        [document] = upload(http, user, [("long.md", "\n\n".join(paragraphs).encode())])
+        while True:  # until embedding is under way
+            found = http.get(f"/v1/documents/{document['document_id']}", headers=user.headers)
+            if found.json()["detail"].get("stage") == "embedding":
+                break
+        stack.ingestion.kill()
+        stack.start_ingestion()
+        status = settled(http, user, document["document_id"], timeout=180)
+        assert status["status"] == "succeeded"
+    async with engine.connect() as connection:
+        counts = (
+            await connection.execute(
+                text(
+                    "SELECT count(*), count(DISTINCT ordinal) FROM ingestion.chunks"
+                    " WHERE document_id = :d"
+                ),
+                {"d": uuid.UUID(document["document_id"])},
+            )
+        ).one()
+    assert counts[0] == counts[1] == status["detail"]["chunk_count"]
+
+
+async def test_delete_removes_the_chunks_and_the_blob(
+    stack: IngestionStack, engine: AsyncEngine
+) -> None:
+    with stack.client() as http:
+        user = register(http)
+        phrase = f"ephemeral {uuid.uuid4().hex}"
+        [document] = upload(http, user, [("gone.txt", f"{phrase}.".encode())])
+        assert settled(http, user, document["document_id"])["status"] == "succeeded"
+        assert list(stack.blob_dir.glob(f"{user.user_id}/*"))
+        deleted = http.delete(f"/v1/documents/{document['document_id']}", headers=user.headers)
+        assert deleted.status_code == 202, deleted.text
+        request = http.get(f"/v1/requests/{deleted.json()['request_id']}", headers=user.headers)
+        for _ in range(100):
+            if request.json()["status"] == "succeeded":
+                break
+            request = http.get(f"/v1/requests/{deleted.json()['request_id']}", headers=user.headers)
+        assert request.json()["detail"]["deleted"] is True
+        assert search(http, user, phrase, mode="keyword") == []
+        assert not list(stack.blob_dir.glob(f"{user.user_id}/*"))
+    async with engine.connect() as connection:
+        left = await connection.scalar(
+            text("SELECT count(*) FROM ingestion.chunks WHERE document_id = :d"),
+            {"d": uuid.UUID(document["document_id"])},
+        )
+    assert left == 0
+
+
+def test_a_user_never_sees_another_users_chunks_but_everyone_sees_the_global_ones(
+    stack: IngestionStack,
+) -> None:
+    with stack.client() as http:
+        admin, alice, bob = register(http, stack.admin_email), register(http), register(http)
+        secret = f"alice's secret {uuid.uuid4().hex} codeword"
+        shared = f"handbook {uuid.uuid4().hex} for everyone"
+        [mine] = upload(http, alice, [("private.txt", f"{secret}.".encode())])
+        [handbook] = upload(http, admin, [("handbook.txt", f"{shared}.".encode())], "global")
+        assert settled(http, alice, mine["document_id"])["status"] == "succeeded"
+        assert settled(http, admin, handbook["document_id"])["status"] == "succeeded"
+        for mode in ("vector", "keyword", "hybrid"):
+            assert all(
+                h["document_id"] != mine["document_id"] for h in search(http, bob, secret, mode)
+            )
+            assert search(http, alice, secret, mode)[0]["document_id"] == mine["document_id"]
+            assert search(http, bob, shared, mode)[0]["document_id"] == handbook["document_id"]
+        # Naming the collection Alice used reaches only Bob's own of that name.
+        named = search(http, bob, secret, collections="default")
+        assert all(h["document_id"] != mine["document_id"] for h in named)
+        refused = upload_refused(http, bob, "global")
+        assert refused.status_code == 403
+
+
+def upload_refused(http: httpx.Client, user: User, collection: str) -> httpx.Response:
+    return http.post(
+        "/v1/documents",
+        files=[("files", ("x.txt", b"x"))],
+        data={"collection": collection},
+        headers=user.headers,
+    )
+
+
+def test_hybrid_finds_an_exact_code_vector_misses_and_a_paraphrase_keywords_miss(
+    stack: IngestionStack,
+) -> None:
+    with stack.client() as http:
+        user = register(http)
+        code = "ERR-4017-QR"
+        # Near-miss codes in short error notes, and the real one buried in a long paragraph
+        # about something else: embeddings favour the notes, keywords the exact code.
+        near = [f"ERR-4017-Q{c}" for c in "ABCDEFGHJKLMNPS"] + [
+            f"ERR-40{n:02d}-QR" for n in range(10, 30) if n != 17
+        ]
+        files = [
+            (f"note{i}.txt", f"Error {c}: the request failed.".encode()) for i, c in enumerate(near)
+        ]
+        files.append(
+            (
+                "maintenance.txt",
+                b"Quarterly maintenance notes. The cooling fans were cleaned, the firmware was "
+                b"updated on every switch, the backup generator ran for an hour under load, and "
+                b"the audit trail cites incident ERR-4017-QR. Staff training resumes next month.",
+            )
+        )
+        files.append(("lunch.txt", b"The cafeteria serves food from noon until two o'clock."))
+        uploaded = [
+            d
+            for start in range(0, len(files), 20)
+            for d in upload(http, user, files[start : start + 20])
+        ]
+        for document in uploaded:
+            assert settled(http, user, document["document_id"])["status"] == "succeeded"
+        target, lunch = uploaded[-2]["document_id"], uploaded[-1]["document_id"]
+        assert search(http, user, code, "keyword", top_k=1)[0]["document_id"] == target
+        assert search(http, user, code, "hybrid", top_k=1)[0]["document_id"] == target
+        assert search(http, user, code, "vector", top_k=1)[0]["document_id"] != target
+        paraphrase = "when is a midday meal available"
+        assert search(http, user, paraphrase, "keyword") == []
+        assert search(http, user, paraphrase, "vector", top_k=1)[0]["document_id"] == lunch
+        assert search(http, user, paraphrase, "hybrid", top_k=1)[0]["document_id"] == lunch
+
+
+def test_portuguese_documents_are_stemmed_as_portuguese(stack: IngestionStack) -> None:
+    with stack.client() as http:
+        user = register(http)
+        text_pt = (
+            "As crianças estavam correndo pelos parques da cidade durante as férias, "
+            "e os professores não conseguiam acompanhá-las."
+        )
+        [document] = upload(http, user, [("ferias.txt", text_pt.encode())])
+        assert settled(http, user, document["document_id"])["status"] == "succeeded"
+        hits = search(http, user, "criança corre parque", "keyword")
+        assert hits[0]["document_id"] == document["document_id"]
+        assert "<b>" in (hits[0]["highlight"] or "")
+
+
+def test_bad_uploads_and_queries_get_a_4xx_naming_the_cause(stack: IngestionStack) -> None:
+    with stack.client() as http:
+        user = register(http)
+        empty = http.post("/v1/documents", files=[("files", ("e.txt", b""))], headers=user.headers)
+        assert empty.status_code == 422
+        assert "empty" in empty.json()["detail"]
+        binary = http.post(
+            "/v1/documents",
+            files=[("files", ("cat.pdf", b"\x89PNG\r\n\x1a\n\x00\x00binary"))],
+            headers=user.headers,
+        )
+        assert binary.status_code == 415
+        assert binary.headers["content-type"] == "application/problem+json"
+        oversize = http.post(
+            "/v1/documents",
+            files=[("files", ("big.txt", b"a" * (10 * 1024 * 1024 + 1)))],
+            headers=user.headers,
+        )
+        assert oversize.status_code == 413
+        bomb = http.post(
+            "/v1/documents", files=[("files", ("bomb.docx", zip_bomb()))], headers=user.headers
+        )
+        assert bomb.status_code == 202
+        failed = settled(http, user, bomb.json()["documents"][0]["document_id"])
+        assert "zip bomb" in failed["detail"]["error"]["message"]
+        for params, named in (
+            ({"q": ""}, "q"),
+            ({"q": "x" * 4001}, "q"),
+            ({"q": "x", "filter": "colour:red"}, "filters.colour"),
+            ({"q": "x", "mode": "psychic"}, "mode"),
+        ):
+            refused = http.get("/v1/search", params=params, headers=user.headers)
+            assert 400 <= refused.status_code < 500, (params, refused.text)
+            assert named in refused.text, (params, refused.text)
+
+
+def zip_bomb() -> bytes:
+    """A DOCX-shaped archive that unpacks to 300 MB."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"0" * (300 * 1024 * 1024))
+    return out.getvalue()
