@@ -22,6 +22,7 @@ from service_process import ServiceProcess, free_port
 @dataclass
 class IngestionStack:
     gateway: ServiceProcess
+    generation: ServiceProcess
     env: dict[str, str]
     blob_dir: Path
     admin_email: str
@@ -45,16 +46,21 @@ def start_ingestion_stack(blob_dir: Path) -> Iterator[IngestionStack]:
         "GATEWAY_BOOTSTRAP_ADMIN_EMAIL": admin_email,
         "BLOB_DIR": str(blob_dir),
         "INGESTION_CHUNK_TOKENS": "120",
+        "GENERATION_MOCK_TOKEN_DELAY_MS": "1",
     }
-    port = free_port()
+    port, generation_port = free_port(), free_port()
     gateway = ServiceProcess("gateway_service", port, {**env, "GATEWAY_HTTP_PORT": str(port)})
-    stack = IngestionStack(gateway, env, blob_dir, admin_email)
+    generation = ServiceProcess(
+        "generation_service", generation_port, {**env, "GENERATION_HTTP_PORT": str(generation_port)}
+    )
+    stack = IngestionStack(gateway, generation, env, blob_dir, admin_email)
     try:
         gateway.wait_ready(60)
+        generation.wait_ready(60)
         stack.start_ingestion()
         yield stack
     finally:
-        for process in (stack.gateway, stack.ingestion):
+        for process in (stack.gateway, stack.generation, stack.ingestion):
             if process.process.poll() is None:
                 process.terminate()
 

@@ -232,6 +232,39 @@ def test_hybrid_finds_an_exact_code_vector_misses_and_a_paraphrase_keywords_miss
         assert search(http, user, paraphrase, "hybrid", top_k=1)[0]["document_id"] == lunch
 
 
+def test_a_generation_with_rag_cites_the_users_document_and_never_anothers(
+    stack: IngestionStack,
+) -> None:
+    with stack.client() as http:
+        alice, bob = register(http), register(http)
+        project = f"ZEBRA{uuid.uuid4().hex[:6].upper()}"
+        fact = f"The launch code of project {project} is tangerine-42, kept by the night shift."
+        [document] = upload(http, alice, [("project.md", f"# {project}\n\n{fact}\n".encode())])
+        assert settled(http, alice, document["document_id"])["status"] == "succeeded"
+        question = {"prompt": f"What is the launch code of project {project}?", "rag": {"top_k": 3}}
+        answered = http.post(
+            "/v1/generations", json=question, headers={**alice.headers, "Prefer": "wait=60"}
+        )
+        assert answered.status_code == 200, answered.text
+        citations = answered.json()["citations"]
+        assert citations[0]["document_id"] == document["document_id"]
+        assert citations[0]["section"] == project
+        status = http.get(f"/v1/requests/{answered.json()['request_id']}", headers=alice.headers)
+        for _ in range(50):
+            if status.json()["status"] == "succeeded":
+                break
+            status = http.get(
+                f"/v1/requests/{answered.json()['request_id']}", headers=alice.headers
+            )
+        assert status.json()["detail"]["citations"] == citations  # and in generation.completed
+
+        theirs = http.post(
+            "/v1/generations", json=question, headers={**bob.headers, "Prefer": "wait=60"}
+        )
+        assert theirs.status_code == 200, theirs.text
+        assert all(c["document_id"] != document["document_id"] for c in theirs.json()["citations"])
+
+
 def test_portuguese_documents_are_stemmed_as_portuguese(stack: IngestionStack) -> None:
     with stack.client() as http:
         user = register(http)

@@ -5,6 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from assistant_messaging.jobs import JobConsumer, JobSettings
+from assistant_messaging.request_reply import Requester
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.service_app import build_app
@@ -16,6 +17,7 @@ from generation_service.handlers import router
 from generation_service.models import messaging
 from generation_service.providers.clients import ProviderClients
 from generation_service.queries import CatalogQueries, ConversationQueries
+from generation_service.retrieval import Retriever
 from generation_service.settings import GenerationSettings
 from generation_service.worker import GenerationWorker
 
@@ -37,6 +39,9 @@ def create_app(settings: GenerationSettings) -> FastAPI:
         ProviderClients(settings),
         CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown_s),
     )
+    requester = Requester(
+        bootstrap_servers=settings.kafka_bootstrap_servers, producer=runtime.producer
+    )
     worker = GenerationWorker(
         settings=settings,
         sessions=runtime.sessions,
@@ -44,6 +49,7 @@ def create_app(settings: GenerationSettings) -> FastAPI:
         responder=runtime.responder,
         answerer=answerer,
         catalog=catalog,
+        retriever=Retriever(requester, settings.retrieval_timeout_s),
         worker_id=runtime.instance_id,
     )
     jobs = JobConsumer(
@@ -57,5 +63,10 @@ def create_app(settings: GenerationSettings) -> FastAPI:
         ),
     )
     # Stopped in reverse: the jobs drain first, while cancellations and heartbeats still work.
-    runtime.components += [worker, CancelListener(settings.kafka_bootstrap_servers, worker), jobs]
+    runtime.components += [
+        requester,
+        worker,
+        CancelListener(settings.kafka_bootstrap_servers, worker),
+        jobs,
+    ]
     return app

@@ -39,6 +39,9 @@ class GenerationSettings(ServiceSettings):
         default=15.0, ge=0, description="Deltas arriving within this window travel together."
     )
     heartbeat_s: float = Field(default=2.0, gt=0)
+    retrieval_timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="How long `rag` waits for the document search."
+    )
     mock_token_delay_ms: float = Field(
         default=20.0, ge=0, description="Pause between the mock provider's tokens."
     )

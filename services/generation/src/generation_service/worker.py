@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -39,8 +39,9 @@ from assistant_schemas.generation import (
     GenerationRequestedV1,
 )
 from assistant_schemas.notion import save_request_id
+from assistant_schemas.queries import SearchHit
 from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
-from generation_service import credentials, job_claims, notion_saves
+from generation_service import credentials, job_claims, notion_saves, retrieval
 from generation_service.answering import Answer, Answerer, BilledCall, Progress, Prompt
 from generation_service.catalog import CatalogCache
 from generation_service.conversations import Conversations, Turn
@@ -48,6 +49,7 @@ from generation_service.job_claims import Claim
 from generation_service.models import content_history
 from generation_service.providers.base import ProviderError
 from generation_service.reply_stream import ChunkStream
+from generation_service.retrieval import Retriever
 from generation_service.settings import GenerationSettings
 
 log = structlog.get_logger(__name__)
@@ -58,6 +60,7 @@ class Job:
     event: GenerationRequestedV1
     headers: Mapping[str, str]
     user_id: uuid.UUID
+    sources: tuple[SearchHit, ...] = ()  # retrieved for `rag`
 
     @property
     def request(self) -> GenerationRequestedPayload:
@@ -77,6 +80,13 @@ class Job:
         parts = [self.request.system_prompt or ""]
         parts += [m.content for m in self.request.messages if m.role == "system"]
         return "\n\n".join(part for part in parts if part) or None
+
+    def grounded_system_prompt(self) -> str | None:
+        """The system prompt the model sees: with the retrieved sources when `rag` asked."""
+        if self.request.rag is None:
+            return self.system_prompt()
+        parts = [self.system_prompt() or "", retrieval.grounding(list(self.sources))]
+        return "\n\n".join(part for part in parts if part)
 
     def turn(self) -> list[ChatMessage]:
         return [m for m in self.request.messages if m.role != "system"]
@@ -105,6 +115,7 @@ class GenerationWorker:
         responder: Responder,
         answerer: Answerer,
         catalog: CatalogCache,
+        retriever: Retriever,
         worker_id: str,
     ) -> None:
         self._settings = settings
@@ -113,6 +124,7 @@ class GenerationWorker:
         self._responder = responder
         self._answerer = answerer
         self._catalog = catalog
+        self._retriever = retriever
         self._worker_id = worker_id
         keys = settings.credentials_keys
         self._cipher = CredentialCipher(keys.get_secret_value()) if keys else None
@@ -175,7 +187,20 @@ class GenerationWorker:
                 )
                 await self._conclude(job, Answer(*job.chain()[0], error=lost))
                 return
+            if job.request.rag is not None:
+                try:
+                    job = await self._grounded(job)
+                except ProviderError as error:
+                    await self._conclude(job, Answer(*job.chain()[0], error=error))
+                    return
             await self._conclude(job, await self._answer(job))
+
+    async def _grounded(self, job: Job) -> Job:
+        assert job.request.rag is not None
+        found = await self._retriever.sources(
+            job.user_id, job.turn()[-1].content, job.request.rag, job.event.correlation_id
+        )
+        return replace(job, sources=tuple(found))
 
     async def _claim(self, job: Job) -> Claim:
         stale_after = timedelta(seconds=3 * self._settings.heartbeat_s)
@@ -208,7 +233,7 @@ class GenerationWorker:
             )
             return Answer(*job.chain()[0], error=missing)
         chunks = self._chunk_stream(job)
-        prompt = Prompt(history, job.turn(), job.system_prompt(), job.request.parameters)
+        prompt = Prompt(history, job.turn(), job.grounded_system_prompt(), job.request.parameters)
         loop = asyncio.get_running_loop()
         progress = Progress(job.request.provider, job.request.model, loop.time())
 
@@ -316,6 +341,7 @@ class GenerationWorker:
                 usage=answer.usage,
                 latency_ms=answer.latency_ms,
                 ttft_ms=answer.ttft_ms,
+                citations=retrieval.citations(list(job.sources)),
             ),
         )
 

@@ -74,6 +74,7 @@ def draft_of(body: GenerationIn, save_to_notion: NotionTarget | None) -> Draft:
         conversation_id=body.conversation_id,
         stream=body.stream,
         save_to_notion=save_to_notion,
+        rag=body.rag,
     )
 
 

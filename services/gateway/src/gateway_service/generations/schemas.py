@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant_schemas.common import TokenUsage
-from assistant_schemas.generation import ChatMessage, NotionTarget, RetrievalOptions
+from assistant_schemas.generation import ChatMessage, Citation, NotionTarget, RetrievalOptions
 
 DEFAULT_PROVIDER = "mock"
 DEFAULT_MODEL = "mock-1"
@@ -83,6 +83,10 @@ class GenerationOut(BaseModel):
     usage: TokenUsage
     latency_ms: float
     ttft_ms: float | None
+    citations: list[Citation] = Field(
+        default_factory=list,
+        description="The sources given to the model, with `rag`: [n] is the n-th.",
+    )
 
     @classmethod
     def of(cls, payload: Any) -> GenerationOut:

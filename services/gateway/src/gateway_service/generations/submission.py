@@ -24,6 +24,7 @@ from assistant_schemas.generation import (
     GenerationRequestedPayload,
     GenerationRequestedV1,
     NotionTarget,
+    RetrievalOptions,
 )
 from assistant_schemas.notion import save_request_id
 from assistant_schemas.queries import (
@@ -50,6 +51,7 @@ class Draft:
     conversation_id: uuid.UUID | None
     stream: bool
     save_to_notion: NotionTarget | None = None  # its parent resolved already
+    rag: RetrievalOptions | None = None
 
 
 async def checked(
@@ -87,6 +89,7 @@ async def checked(
         fallbacks=fallbacks,
         stream=draft.stream,
         save_to_notion=draft.save_to_notion,
+        rag=draft.rag,
     )
 
 

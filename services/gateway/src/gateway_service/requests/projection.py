@@ -37,6 +37,7 @@ def generation_completed(p: Any) -> list[Update]:
                 "model": p.model,
                 "finish_reason": p.finish_reason,
                 "usage": p.usage.model_dump(),
+                "citations": [c.model_dump(mode="json") for c in p.citations],
             },
         )
     ]
