@@ -41,8 +41,8 @@ from assistant_schemas.documents import (
 from assistant_schemas.envelope import EventT
 from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
 from ingestion_service import store
+from ingestion_service.batching import EmbeddingBatcher
 from ingestion_service.chunking import Chunk, chunk
-from ingestion_service.embedding import Embedder
 from ingestion_service.language import text_search_config
 from ingestion_service.models import DIMENSIONS
 from ingestion_service.parsing import Parsed, ParseError, parse
@@ -65,13 +65,14 @@ class DocumentIngester:
         engine: AsyncEngine,
         outbox: Outbox,
         blobs: BlobStore,
-        embedder: Embedder,
+        embeddings: EmbeddingBatcher,
     ) -> None:
         self._settings = settings
         self._engine = engine
         self._outbox = outbox
         self._blobs = blobs
-        self._embedder = embedder
+        self._embeddings = embeddings
+        self._embedder = embeddings.embedder
 
     async def handle(self, event: Envelope[Any], _headers: Mapping[str, str]) -> None:
         if isinstance(event, DocumentDeleteRequestedV1):
@@ -186,14 +187,14 @@ class _Ingestion:
 
     async def _embed(self, pieces: list[Chunk]) -> tuple[list[list[float]], int]:
         """Vectors for the chunks, a batch at a time, each batch announced."""
-        batch = self.ingester._settings.embedding_batch_size * 4
+        batch = self.ingester._settings.embedding_batch_size
         vectors: list[list[float]] = []
         tokens = 0
         await self._progress("embedding", 0, len(pieces))
         for start in range(0, len(pieces), batch):
             texts = [piece.embedded_text for piece in pieces[start : start + batch]]
             try:
-                found, billed = await asyncio.to_thread(self.ingester._embedder.embed, texts)
+                found, billed = await self.ingester._embeddings.embed(texts)
             except Exception as error:
                 reason = f"the embedding model failed: {type(error).__name__}: {error}"
                 raise StageFailed("embedding", reason[:1000], retryable=True) from error

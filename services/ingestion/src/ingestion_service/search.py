@@ -9,7 +9,6 @@ and simple configurations at once, since a query does not say its language.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from functools import partial
 from typing import Any
@@ -21,7 +20,7 @@ from assistant_messaging import request_reply
 from assistant_schemas import Envelope
 from assistant_schemas.documents import GLOBAL_COLLECTION_ID, collection_id
 from assistant_schemas.queries import SearchHit, SearchQueryV1, SearchResultPayload, SearchResultV1
-from ingestion_service.embedding import Embedder
+from ingestion_service.batching import EmbeddingBatcher
 
 answer = partial(request_reply.answer, producer="ingestion")
 refusal = partial(request_reply.refusal, producer="ingestion")
@@ -38,9 +37,9 @@ QUERY = (
 
 
 class SearchQueries:
-    def __init__(self, engine: AsyncEngine, embedder: Embedder) -> None:
+    def __init__(self, engine: AsyncEngine, embeddings: EmbeddingBatcher) -> None:
         self._engine = engine
-        self._embedder = embedder
+        self._embeddings = embeddings
 
     async def __call__(self, query: SearchQueryV1) -> Envelope[Any]:
         if query.user_id is None:
@@ -63,7 +62,7 @@ class SearchQueries:
             parameters["collections"] = [_collection(query.user_id, name) for name in p.collections]
         where = " AND ".join([SCOPE, *conditions])
         if p.mode != "keyword":
-            vectors, _ = await asyncio.to_thread(self._embedder.embed, [p.query])
+            vectors, _ = await self._embeddings.embed([p.query])
             parameters["vector"] = "[" + ",".join(f"{x:.7g}" for x in vectors[0]) + "]"
         async with self._engine.connect() as connection, connection.begin():
             hits = await _search(connection, p.mode, where, parameters, p.top_k)

@@ -9,6 +9,7 @@ from assistant_messaging.jobs import JobConsumer, JobSettings
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.service_app import build_app
+from ingestion_service.batching import EmbeddingBatcher
 from ingestion_service.embedding import embedder_for
 from ingestion_service.handlers import router
 from ingestion_service.ingesting import DocumentIngester
@@ -23,16 +24,18 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     app = build_app(definition, settings)
     runtime: ServiceRuntime = app.state.runtime
     embedder = embedder_for(settings)  # the local model loads here, once per process
+    embeddings = EmbeddingBatcher(embedder, settings.embedding_batch_size)
     runtime.responder.subscribe(
-        runtime.broker, "search.query", SearchQueries(runtime.engine, embedder)
+        runtime.broker, "search.query", SearchQueries(runtime.engine, embeddings)
     )
     ingester = DocumentIngester(
         settings=settings,
         engine=runtime.engine,
         outbox=runtime.outbox,
         blobs=blob_store(settings.blob_dir),
-        embedder=embedder,
+        embeddings=embeddings,
     )
+    runtime.components.append(embeddings)
     runtime.components.append(
         JobConsumer(
             service=definition.name,

@@ -26,4 +26,9 @@ class IngestionSettings(ServiceSettings):
     embedding_batch_size: int = Field(default=64, ge=1, le=1024)
     chunk_tokens: int = Field(default=200, ge=32, le=512, description="Tokens in a chunk, at most.")
     chunk_overlap: int = Field(default=40, ge=0, le=200)
-    max_in_flight: int = Field(default=4, ge=1, le=64, description="Documents ingested at once.")
+    max_in_flight: int = Field(
+        default=16,
+        ge=1,
+        le=64,
+        description="Documents ingested at once (their chunks embedded together).",
+    )
