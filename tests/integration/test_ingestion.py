@@ -5,6 +5,7 @@ indexes them, and `GET /v1/search` finds them — only ever the caller's own and
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import io
 import uuid
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from generation_stack import User, register
+from generation_stack import PASSWORD, User, register
 from ingestion_stack import (
     IngestionStack,
     one_of_each,
@@ -159,6 +160,32 @@ async def test_delete_removes_the_chunks_and_the_blob(
     assert left == 0
 
 
+async def test_a_deleted_account_takes_its_documents_and_bytes_with_it(
+    stack: IngestionStack, engine: AsyncEngine
+) -> None:
+    with stack.client() as http:
+        user = register(http)
+        [document] = upload(http, user, [("mine.txt", f"mine {uuid.uuid4().hex}".encode())])
+        assert settled(http, user, document["document_id"])["status"] == "succeeded"
+        gone = http.request("DELETE", "/v1/me", json={"password": PASSWORD}, headers=user.headers)
+        assert gone.status_code == 204, gone.text
+
+    async def documents_left() -> int:
+        async with engine.connect() as connection:
+            found = await connection.scalar(
+                text("SELECT count(*) FROM ingestion.documents WHERE user_id = :u"),
+                {"u": uuid.UUID(user.user_id)},
+            )
+        return int(found or 0)
+
+    for _ in range(100):
+        if await documents_left() == 0:
+            break
+        await asyncio.sleep(0.2)
+    assert await documents_left() == 0
+    assert not list(stack.blob_dir.glob(f"{user.user_id}/*"))
+
+
 def test_a_user_never_sees_another_users_chunks_but_everyone_sees_the_global_ones(
     stack: IngestionStack,
 ) -> None:
@@ -263,6 +290,68 @@ def test_a_generation_with_rag_cites_the_users_document_and_never_anothers(
         )
         assert theirs.status_code == 200, theirs.text
         assert all(c["document_id"] != document["document_id"] for c in theirs.json()["citations"])
+
+
+async def test_documents_are_listed_filtered_and_moved_without_being_embedded_again(
+    stack: IngestionStack, engine: AsyncEngine
+) -> None:
+    with stack.client() as http:
+        user = register(http)
+        phrase = f"quarterly {uuid.uuid4().hex[:8]} figures"
+        uploaded = upload(
+            http,
+            user,
+            [("q.md", f"# Q\n\n{phrase}\n".encode()), ("n.txt", b"just a note")],
+            collection="finance",
+            metadata={"team": "blue"},
+        )
+        for document in uploaded:
+            assert settled(http, user, document["document_id"])["status"] == "succeeded"
+        listed = http.get(
+            "/v1/documents", params={"type": "text/markdown"}, headers=user.headers
+        ).json()
+        assert [d["document_id"] for d in listed["documents"]] == [uploaded[0]["document_id"]]
+        assert listed["documents"][0]["collection"] == "finance"
+        first = http.get("/v1/documents", params={"limit": 1}, headers=user.headers).json()
+        rest = http.get(
+            "/v1/documents",
+            params={"limit": 1, "cursor": first["next_cursor"]},
+            headers=user.headers,
+        ).json()
+        assert {first["documents"][0]["document_id"], rest["documents"][0]["document_id"]} == {
+            d["document_id"] for d in uploaded
+        }
+        assert rest["next_cursor"] is None
+        found = search(http, user, phrase, filter="metadata.team:blue", collections="finance")
+        assert found[0]["document_id"] == uploaded[0]["document_id"]
+
+        async def chunk_ids() -> set[uuid.UUID]:
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    text("SELECT id FROM ingestion.chunks WHERE document_id = :d"),
+                    {"d": uuid.UUID(uploaded[0]["document_id"])},
+                )
+                return {row[0] for row in rows}
+
+        before = await chunk_ids()
+        moved = http.patch(
+            f"/v1/documents/{uploaded[0]['document_id']}",
+            json={"collection": "archive", "metadata": {"team": "red"}},
+            headers=user.headers,
+        )
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["collection"] == "archive"
+        assert await chunk_ids() == before  # moved, not embedded again
+        assert search(http, user, phrase, collections="finance") == []
+        assert search(http, user, phrase, filter="metadata.team:blue") == []
+        assert search(http, user, phrase, filter="metadata.team:red", collections="archive")
+        stranger = register(http)
+        refused = http.patch(
+            f"/v1/documents/{uploaded[0]['document_id']}",
+            json={"metadata": {}},
+            headers=stranger.headers,
+        )
+        assert refused.status_code == 404
 
 
 def test_portuguese_documents_are_stemmed_as_portuguese(stack: IngestionStack) -> None:

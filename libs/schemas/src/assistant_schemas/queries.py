@@ -39,6 +39,43 @@ class SearchResultPayload(Contract):
     hits: list[SearchHit]
 
 
+# --- documents (ingestion) ------------------------------------------------------------------
+
+
+class DocumentsQueryPayload(Contract):
+    """List the caller's documents, or change one's metadata or collection (no re-embedding)."""
+
+    action: Literal["list", "update"]
+    document_id: uuid.UUID | None = Field(default=None, description="With `update`.")
+    status: Literal["processing", "ingested", "failed"] | None = None
+    content_type: str | None = Field(default=None, max_length=200)
+    collection: Identifier | None = None
+    cursor: str | None = Field(default=None, max_length=500)
+    limit: int = Field(default=20, ge=1, le=100)
+    metadata: dict[str, Any] | None = Field(default=None, description="With `update`: replaces.")
+    new_collection: Identifier | None = Field(default=None, description="With `update`.")
+
+
+class DocumentSummary(Contract):
+    document_id: uuid.UUID
+    filename: str
+    content_type: str
+    collection: str
+    status: Literal["processing", "ingested", "failed"]
+    stage: str | None
+    error: str | None
+    chunk_count: int
+    size_bytes: int
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class DocumentsResultPayload(Contract):
+    documents: list[DocumentSummary]
+    next_cursor: str | None = None
+
+
 # --- conversations (generation) -------------------------------------------------------------
 
 
@@ -148,6 +185,16 @@ class QueryFailedPayload(Contract):
     status: int = Field(ge=400, le=599, description="HTTP status the gateway should answer.")
     reason: str
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class DocumentsQueryV1(Envelope[DocumentsQueryPayload]):
+    type: Literal["documents.query"] = "documents.query"
+    version: Literal[1] = 1
+
+
+class DocumentsResultV1(Envelope[DocumentsResultPayload]):
+    type: Literal["documents.result"] = "documents.result"
+    version: Literal[1] = 1
 
 
 class SearchQueryV1(Envelope[SearchQueryPayload]):

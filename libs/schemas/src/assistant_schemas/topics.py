@@ -227,6 +227,14 @@ TOPICS: tuple[Topic, ...] = (
         retention=HOUR,
     ),
     Topic(
+        "documents.query",
+        "List the caller's documents, or change one's metadata or collection (request/reply).",
+        (queries.DocumentsQueryV1,),
+        key=("user_id",),
+        consumers=("ingestion",),
+        retention=HOUR,
+    ),
+    Topic(
         "conversations.query",
         "List or read a user's conversations (request/reply).",
         (queries.ConversationsQueryV1,),
@@ -276,6 +284,7 @@ TOPICS: tuple[Topic, ...] = (
             generation.GenerationCompletedV1,
             generation.GenerationFailedV1,
             queries.SearchResultV1,
+            queries.DocumentsResultV1,
             queries.ConversationsResultV1,
             catalog.CatalogResultV1,
             queries.UsageReportResultV1,

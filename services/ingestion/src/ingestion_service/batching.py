@@ -14,13 +14,13 @@ from ingestion_service.embedding import Embedder
 @dataclass
 class _Request:
     texts: list[str]
-    done: asyncio.Future[tuple[list[list[float]], int]] = field(
+    done: asyncio.Future[list[list[float]]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
 
 class EmbeddingBatcher:
-    def __init__(self, embedder: Embedder, batch_size: int, linger_s: float = 0.01) -> None:
+    def __init__(self, embedder: Embedder, batch_size: int, linger_s: float = 0.02) -> None:
         self.embedder = embedder
         self._batch_size = batch_size
         self._linger_s = linger_s
@@ -36,8 +36,8 @@ class EmbeddingBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
 
-    async def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
-        """Vectors for `texts` and the tokens billed for them, batched with other callers'."""
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        """Vectors for `texts`, batched with other callers'."""
         request = _Request(texts)
         await self._queue.put(request)
         return await request.done
@@ -60,7 +60,7 @@ class EmbeddingBatcher:
     async def _answer(self, batch: list[_Request]) -> None:
         texts = [text for request in batch for text in request.texts]
         try:
-            vectors, _ = await asyncio.to_thread(self.embedder.embed, texts)
+            vectors = await asyncio.to_thread(self.embedder.embed, texts)
         except Exception as error:
             for request in batch:
                 request.done.set_exception(error)
@@ -69,4 +69,4 @@ class EmbeddingBatcher:
         for request in batch:
             mine = vectors[start : start + len(request.texts)]
             start += len(request.texts)
-            request.done.set_result((mine, sum(self.embedder.count_tokens(request.texts))))
+            request.done.set_result(mine)

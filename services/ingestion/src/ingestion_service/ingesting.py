@@ -1,7 +1,7 @@
-"""The document jobs, both keyed by document (so a delete waits for its document's ingestion):
+"""The document jobs, keyed by document (so a delete waits for its document's ingestion):
 `document.uploaded` — parse, chunk, embed, index, each stage announced with `document.progress`,
 then `document.ingested`, or `document.failed` with the stage and a reason a person can act
-on — and `document.delete_requested`.
+on — and `document.delete_requested`; and `account.deleted`, which removes all of a user's.
 
 Nothing is written to `chunks` until the end: the chunks, the document's status, its outcome
 event and the embedding usage commit in one transaction, so a worker killed mid-document leaves
@@ -24,6 +24,7 @@ from assistant_blobs import BlobStore
 from assistant_messaging.failures import PermanentFailure
 from assistant_messaging.outbox import Outbox
 from assistant_schemas import Envelope, new_event
+from assistant_schemas.accounts import AccountDeletedV1
 from assistant_schemas.documents import (
     DocumentDeletedPayload,
     DocumentDeletedV1,
@@ -78,6 +79,9 @@ class DocumentIngester:
         if isinstance(event, DocumentDeleteRequestedV1):
             await self._delete(event)
             return
+        if isinstance(event, AccountDeletedV1):
+            await self._forget(event)
+            return
         if not isinstance(event, DocumentUploadedV1):
             raise PermanentFailure(f"ingestion does not ingest {event.type}")
         if event.user_id is None or event.payload.collection_id is None:
@@ -88,6 +92,16 @@ class DocumentIngester:
             correlation_id=event.correlation_id,
         ):
             await _Ingestion(self, event).run()
+
+    async def _forget(self, event: AccountDeletedV1) -> None:
+        """A deleted account: its documents, chunks, collections and bytes, all gone."""
+        if event.user_id is None:
+            raise PermanentFailure("account.deleted names no user_id")
+        async with self._engine.begin() as connection:
+            blobs = await store.remove_all(connection, event.user_id)
+        for blob in blobs:
+            self._blobs.delete(blob)
+        log.info("account's documents removed", documents=len(blobs))
 
     async def _delete(self, event: DocumentDeleteRequestedV1) -> None:
         """The document, its chunks, then its blob (a crash between the two leaves only an
@@ -136,20 +150,26 @@ class _Ingestion:
             await self._fail(failure)
 
     async def _ingest(self) -> None:
-        parsed = await self._stage("parsing", self._parse)
+        await self._progress("parsing", 0, 1)
+        parsed = await asyncio.to_thread(self._parse)
         language = text_search_config(
             "\n".join(s.text for s in parsed.sections), self.upload.metadata.get("language")
         )
-        pieces = await self._stage("chunking", lambda: self._chunk(parsed))
+        await self._progress("chunking", 0, len(parsed.sections))
+        pieces = await asyncio.to_thread(self._chunk, parsed)
         vectors, tokens = await self._embed(pieces)
-        await self._progress("indexing", 0, len(pieces))
         model = self.ingester._embedder.name
         rows = store.chunk_rows(
             self.upload, self.user_id, pieces, vectors, language=language, model=model
         )
         async with self.ingester._engine.begin() as connection:
             if not await store.indexed(
-                connection, self.upload.document_id, rows, language=language, model=model
+                connection,
+                self.upload.document_id,
+                rows,
+                language=language,
+                model=model,
+                content_type=parsed.content_type,
             ):
                 return  # another worker ingested it meanwhile
             ingested = DocumentIngestedPayload(
@@ -159,6 +179,7 @@ class _Ingestion:
                 embedding_model=model,
                 dimensions=DIMENSIONS,
             )
+            await self._publish(connection, self._progress_event("indexing", len(rows), len(rows)))
             await self._publish(connection, self._follow_up(DocumentIngestedV1, ingested))
             await self._publish(connection, self._usage(model, tokens))
         log.info("document ingested", chunks=len(rows), language=language)
@@ -186,30 +207,30 @@ class _Ingestion:
         )
 
     async def _embed(self, pieces: list[Chunk]) -> tuple[list[list[float]], int]:
-        """Vectors for the chunks, a batch at a time, each batch announced."""
+        """Vectors for the chunks, a batch at a time, each batch announced; and the tokens
+        they held (the model's own count, made when chunking)."""
         batch = self.ingester._settings.embedding_batch_size
         vectors: list[list[float]] = []
-        tokens = 0
         await self._progress("embedding", 0, len(pieces))
         for start in range(0, len(pieces), batch):
+            if start:  # a document of several batches reports each
+                await self._progress("embedding", len(vectors), len(pieces))
             texts = [piece.embedded_text for piece in pieces[start : start + batch]]
             try:
-                found, billed = await self.ingester._embeddings.embed(texts)
+                found = await self.ingester._embeddings.embed(texts)
             except Exception as error:
                 reason = f"the embedding model failed: {type(error).__name__}: {error}"
                 raise StageFailed("embedding", reason[:1000], retryable=True) from error
             vectors += found
-            tokens += billed
-            await self._progress("embedding", len(vectors), len(pieces))
-        return vectors, tokens
-
-    async def _stage(self, stage: IngestionStage, work: Any) -> Any:
-        await self._progress(stage, 0, 1)
-        found = await asyncio.to_thread(work)
-        await self._progress(stage, 1, 1)
-        return found
+        return vectors, sum(piece.tokens for piece in pieces)
 
     async def _progress(self, stage: IngestionStage, done: int, total: int) -> None:
+        """A stage under way: its count on the document's row, and `document.progress`."""
+        async with self.ingester._engine.begin() as connection:
+            await store.progressed(connection, self.upload.document_id, stage, done, total)
+            await self._publish(connection, self._progress_event(stage, done, total))
+
+    def _progress_event(self, stage: IngestionStage, done: int, total: int) -> DocumentProgressV1:
         progress = DocumentProgressPayload(
             document_id=self.upload.document_id,
             request_id=self.upload.request_id,
@@ -217,9 +238,7 @@ class _Ingestion:
             completed=done,
             total=total,
         )
-        async with self.ingester._engine.begin() as connection:
-            await store.progressed(connection, self.upload.document_id, stage, done, total)
-            await self._publish(connection, self._follow_up(DocumentProgressV1, progress))
+        return self._follow_up(DocumentProgressV1, progress)
 
     async def _fail(self, failure: StageFailed) -> None:
         failed = DocumentFailedPayload(

@@ -21,6 +21,7 @@ from assistant_schemas import Envelope
 from assistant_schemas.documents import GLOBAL_COLLECTION_ID, collection_id
 from assistant_schemas.queries import SearchHit, SearchQueryV1, SearchResultPayload, SearchResultV1
 from ingestion_service.batching import EmbeddingBatcher
+from ingestion_service.store import vector_literal
 
 answer = partial(request_reply.answer, producer="ingestion")
 refusal = partial(request_reply.refusal, producer="ingestion")
@@ -62,10 +63,10 @@ class SearchQueries:
             parameters["collections"] = [_collection(query.user_id, name) for name in p.collections]
         where = " AND ".join([SCOPE, *conditions])
         if p.mode != "keyword":
-            vectors, _ = await self._embeddings.embed([p.query])
-            parameters["vector"] = "[" + ",".join(f"{x:.7g}" for x in vectors[0]) + "]"
+            [vector] = await self._embeddings.embed([p.query])
+            parameters["vector"] = vector_literal(vector)
         async with self._engine.connect() as connection, connection.begin():
-            hits = await _search(connection, p.mode, where, parameters, p.top_k)
+            hits = await ranked_hits(connection, p.mode, where, parameters, p.top_k)
         return answer(query, SearchResultV1, SearchResultPayload(hits=hits))
 
 
@@ -112,7 +113,7 @@ def _keyword_ranked(where: str) -> str:
     )
 
 
-async def _search(
+async def ranked_hits(
     connection: AsyncConnection, mode: str, where: str, parameters: dict[str, Any], top_k: int
 ) -> list[SearchHit]:
     # Keep walking the index past filtered-out neighbours until there are enough results.

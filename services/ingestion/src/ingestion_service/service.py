@@ -10,6 +10,7 @@ from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.service_app import build_app
 from ingestion_service.batching import EmbeddingBatcher
+from ingestion_service.document_queries import DocumentQueries
 from ingestion_service.embedding import embedder_for
 from ingestion_service.handlers import router
 from ingestion_service.ingesting import DocumentIngester
@@ -28,6 +29,7 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     runtime.responder.subscribe(
         runtime.broker, "search.query", SearchQueries(runtime.engine, embeddings)
     )
+    runtime.responder.subscribe(runtime.broker, "documents.query", DocumentQueries(runtime.engine))
     ingester = DocumentIngester(
         settings=settings,
         engine=runtime.engine,
@@ -40,7 +42,7 @@ def create_app(settings: IngestionSettings) -> FastAPI:
         JobConsumer(
             service=definition.name,
             bootstrap_servers=settings.kafka_bootstrap_servers,
-            topics=["document.uploaded", "document.delete_requested"],
+            topics=["document.uploaded", "document.delete_requested", "account.deleted"],
             handler=ingester.handle,
             failures=runtime.consumer.failures,
             settings=JobSettings(

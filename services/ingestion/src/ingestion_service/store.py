@@ -104,6 +104,7 @@ async def indexed(
     *,
     language: str,
     model: str,
+    content_type: str,
 ) -> bool:
     """Replaces the document's chunks with `rows` and marks it ingested, unless another worker
     got there first (False)."""
@@ -117,7 +118,7 @@ async def indexed(
         await connection.execute(INSERT_CHUNK, rows)
     await _set(
         connection, document_id, status="ingested", stage="indexing", language=language,
-        chunk_count=len(rows), embedding_model=model,
+        chunk_count=len(rows), embedding_model=model, content_type=content_type,
     )  # fmt: skip
     return True
 
@@ -140,6 +141,16 @@ async def remove(
         .where(documents.c.id == document_id, documents.c.user_id == user_id)
         .returning(documents.c.blob_uri)
     )
+
+
+async def remove_all(connection: AsyncConnection, user_id: uuid.UUID) -> list[str]:
+    """Deletes every document, chunk and collection of the user; returns the blobs to delete."""
+    blobs = await connection.scalars(
+        delete(documents).where(documents.c.user_id == user_id).returning(documents.c.blob_uri)
+    )
+    found = list(blobs)
+    await connection.execute(delete(collections).where(collections.c.user_id == user_id))
+    return found
 
 
 def chunk_rows(
@@ -165,11 +176,16 @@ def chunk_rows(
             "end_offset": piece.end,
             "tokens": piece.tokens,
             "language": language,
-            "embedding": "[" + ",".join(f"{x:.7g}" for x in vector) + "]",
+            "embedding": vector_literal(vector),
             "embedding_model": model,
         }
         for ordinal, (piece, vector) in enumerate(zip(pieces, vectors, strict=True))
     ]
+
+
+def vector_literal(vector: list[float]) -> str:
+    """pgvector's text form of a vector."""
+    return "[" + ",".join(map(str, vector)) + "]"
 
 
 async def _set(connection: AsyncConnection, document_id: uuid.UUID, **values: Any) -> None:

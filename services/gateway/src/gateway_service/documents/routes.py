@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from assistant_blobs import BlobStore
 from assistant_schemas import new_event
@@ -28,11 +28,19 @@ from assistant_schemas.documents import (
     DocumentUploadedV1,
     collection_id,
 )
+from assistant_schemas.queries import (
+    DocumentsQueryPayload,
+    DocumentsQueryV1,
+    DocumentsResultPayload,
+    DocumentsResultV1,
+    DocumentSummary,
+)
 from gateway_service.admission.dependencies import rate_limited
 from gateway_service.documents.sniffing import SUPPORTED, sniffed_type
 from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
+from gateway_service.http.queries import Replies, ask
 from gateway_service.requests.repository import Requests
 from gateway_service.requests.routes import RequestStatus, view
 
@@ -129,6 +137,61 @@ async def upload(
     return JSONResponse(body, status_code=202)
 
 
+class DocumentPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metadata: dict[str, Any] | None = None
+    collection: str | None = Field(default=None, pattern=COLLECTION_NAME.pattern)
+
+
+@router.get("", summary="Your documents, newest first, a page at a time")
+async def list_documents(
+    caller: DocumentsCaller,
+    request: Request,
+    replies: Replies,
+    status: Literal["processing", "ingested", "failed"] | None = None,
+    type: Annotated[
+        str | None, Query(max_length=200, description="A content type, e.g. application/pdf")
+    ] = None,
+    collection: Annotated[str | None, Query(pattern=COLLECTION_NAME.pattern)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> DocumentsResultPayload:
+    payload = DocumentsQueryPayload(
+        action="list",
+        status=status,
+        content_type=type,
+        collection=collection,
+        cursor=cursor,
+        limit=limit,
+    )
+    return await _ask_documents(replies, request, caller, payload)
+
+
+@router.patch(
+    "/{document_id}", summary="Change a document's metadata or collection (no re-embedding)"
+)
+async def patch_document(
+    document_id: uuid.UUID,
+    body: DocumentPatch,
+    caller: DocumentsCaller,
+    request: Request,
+    replies: Replies,
+) -> DocumentSummary:
+    if body.collection == GLOBAL:
+        raise _invalid("collection", "a document moves between your own collections only")
+    if body.metadata is not None and len(json.dumps(body.metadata).encode()) > MAX_METADATA_BYTES:
+        raise _invalid("metadata", f"at most {MAX_METADATA_BYTES} bytes")
+    payload = DocumentsQueryPayload(
+        action="update",
+        document_id=document_id,
+        metadata=body.metadata,
+        new_collection=body.collection,
+    )
+    [summary] = (await _ask_documents(replies, request, caller, payload)).documents
+    return summary
+
+
 @router.get("/{document_id}", summary="A document's status: per-stage progress, or its error")
 async def get_document(
     document_id: uuid.UUID, caller: DocumentsCaller, session: Session
@@ -202,6 +265,19 @@ async def delete_document(
     return JSONResponse(
         {"document_id": str(document_id), "request_id": str(request_id)}, status_code=202
     )
+
+
+async def _ask_documents(
+    replies: Replies, request: Request, caller: Caller, payload: DocumentsQueryPayload
+) -> DocumentsResultPayload:
+    query = new_event(
+        DocumentsQueryV1,
+        payload,
+        correlation_id=request.state.request_id,
+        producer="gateway",
+        user_id=caller.user_id,
+    )
+    return (await ask(replies, query, DocumentsResultV1)).payload
 
 
 async def _publish_upload(

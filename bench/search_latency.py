@@ -1,0 +1,268 @@
+"""Search at 100,000 chunks: latency of vector, keyword and hybrid search, and recall@10 of the
+HNSW index against exact search on the same queries.
+
+The chunks belong to one user. Their vectors come from the real model: 2,000 generated sentences
+are embedded with all-MiniLM-L6-v2, and each chunk's vector is a random mixture of two of them
+plus noise (normalised), so the collection is a continuum like real text, not tight clusters;
+their text is drawn from the same vocabulary, for keyword search. The HNSW index is rebuilt
+after loading. Queries: 200 held-out mixtures and word pairs.
+
+Measured: (a) the search SQL ingestion runs for each mode (`ingestion_service.search`), the
+query's vector given; (b) exact vector search (the index off), the baseline for recall and for
+latency; (c) `GET /v1/search` end to end, hybrid (gateway → Kafka → ingestion, which embeds the
+query, → back).
+
+    python -m bench.search_latency [--chunks 100000] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from assistant_db import create_engine
+from assistant_schemas.documents import GLOBAL_COLLECTION_ID, collection_id
+from assistant_stack.cli import environment
+from bench.harness import DATABASE_URL, PROFILE, free_port, percentile, serve_until_ready
+from ingestion_service.embedding import LocalEmbedder
+from ingestion_service.search import SCOPE, ranked_hits
+
+WORDS = (
+    "kafka", "postgres", "notion", "billing", "search", "backup", "alert", "invoice", "schema",
+    "cluster", "replica", "index", "latency", "budget", "token", "report", "deploy", "release",
+    "incident", "metric", "storage", "policy", "account", "team", "partition", "offset",
+    "consumer", "producer", "vector", "embedding", "chunk", "document", "upload", "parser",
+)  # fmt: skip
+
+
+def vector_literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.6g}" for x in vector) + "]"
+
+
+def mixtures(seeds: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    first = seeds[rng.integers(0, len(seeds), count)]
+    second = seeds[rng.integers(0, len(seeds), count)]
+    weight = rng.uniform(0.5, 1.0, (count, 1))
+    mixed = weight * first + (1 - weight) * second + rng.normal(0, 0.02, (count, seeds.shape[1]))
+    normalised: np.ndarray = mixed / np.linalg.norm(mixed, axis=1, keepdims=True)
+    return normalised
+
+
+async def load(engine: AsyncEngine, user: uuid.UUID, vectors: np.ndarray) -> float:
+    rng = random.Random(3)
+    document = uuid.uuid4()
+    started = time.perf_counter()
+    async with engine.begin() as connection:
+        await connection.execute(text("DELETE FROM ingestion.documents WHERE filename = 'bench'"))
+        await connection.execute(
+            text(
+                "INSERT INTO ingestion.collections (id, user_id, name) VALUES (:c, :u, 'bench')"
+                " ON CONFLICT DO NOTHING"
+            ),
+            {"c": collection_id(user, "bench"), "u": user},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO ingestion.documents (id, user_id, collection_id, request_id,"
+                " filename, content_type, size_bytes, sha256, blob_uri, status, language)"
+                " VALUES (:d, :u, :c, :d, 'bench', 'text/plain', 0, :sha, 'blob://bench',"
+                " 'ingested', 'english')"
+            ),
+            {"d": document, "u": user, "c": collection_id(user, "bench"), "sha": uuid.uuid4().hex},
+        )
+        await connection.execute(text("DROP INDEX IF EXISTS ingestion.ix_chunks_embedding"))
+        insert = text(
+            "INSERT INTO ingestion.chunks (id, document_id, user_id, collection_id, ordinal, text,"
+            " start_offset, end_offset, tokens, tsv, embedding, embedding_model)"
+            " VALUES (:id, :d, :u, :c, :o, :t, 0, 0, 20, to_tsvector('english', :t),"
+            " CAST(:e AS vector), 'bench')"
+        )
+        for start in range(0, len(vectors), 2000):
+            rows = [
+                {
+                    "id": uuid.uuid4(),
+                    "d": document,
+                    "u": user,
+                    "c": collection_id(user, "bench"),
+                    "o": start + i,
+                    "t": " ".join(rng.choice(WORDS) for _ in range(20)) + f" item{start + i}",
+                    "e": vector_literal(vector),
+                }
+                for i, vector in enumerate(vectors[start : start + 2000])
+            ]
+            await connection.execute(insert, rows)
+        await connection.execute(text("SET maintenance_work_mem = '512MB'"))
+        await connection.execute(
+            text(
+                "CREATE INDEX ix_chunks_embedding ON ingestion.chunks"
+                " USING hnsw (embedding vector_cosine_ops)"
+            )
+        )
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(text("VACUUM ANALYZE ingestion.chunks"))
+    return time.perf_counter() - started
+
+
+async def timed_searches(
+    engine: AsyncEngine, user: uuid.UUID, queries: list[tuple[str, str]], mode: str
+) -> tuple[list[float], list[list[Any]]]:
+    timings, results = [], []
+    async with engine.connect() as connection:
+        for vector, words in queries:
+            parameters = {
+                "user_id": user,
+                "global_id": GLOBAL_COLLECTION_ID,
+                "q": words,
+                "depth": 40,
+                "vector": vector,
+            }
+            started = time.perf_counter()
+            async with connection.begin():
+                hits = await ranked_hits(connection, mode, SCOPE, parameters, 10)
+            timings.append((time.perf_counter() - started) * 1000)
+            results.append([hit.chunk_id for hit in hits])
+    return timings, results
+
+
+async def exact_searches(
+    engine: AsyncEngine, user: uuid.UUID, queries: list[tuple[str, str]]
+) -> tuple[list[float], list[list[Any]]]:
+    timings, results = [], []
+    async with engine.connect() as connection:
+        for vector, _ in queries:
+            started = time.perf_counter()
+            async with connection.begin():
+                await connection.execute(text("SET LOCAL enable_indexscan = off"))
+                rows = await connection.execute(
+                    text(
+                        "SELECT c.id FROM ingestion.chunks c WHERE c.user_id = :u"
+                        " ORDER BY c.embedding <=> CAST(:v AS vector) LIMIT 10"
+                    ),
+                    {"u": user, "v": vector},
+                )
+                ids = [row[0] for row in rows]
+            timings.append((time.perf_counter() - started) * 1000)
+            results.append(ids)
+    return timings, results
+
+
+Ranked = tuple[list[float], list[list[Any]]]
+
+
+async def in_database(
+    user: uuid.UUID, vectors: np.ndarray, queries: list[tuple[str, str]]
+) -> tuple[float, Ranked, dict[str, Ranked]]:
+    """Loads the chunks, then times exact search and each mode's search SQL."""
+    engine = create_engine(DATABASE_URL, pool_size=2)
+    try:
+        loaded = await load(engine, user, vectors)
+        exact = await exact_searches(engine, user, queries)
+        modes = {
+            mode: await timed_searches(engine, user, queries, mode)
+            for mode in ("vector", "keyword", "hybrid")
+        }
+        return loaded, exact, modes
+    finally:
+        await engine.dispose()
+
+
+def line(name: str, timings: list[float], note: str = "") -> str:
+    p50, p95 = percentile(timings, 50), percentile(timings, 95)
+    return f"    {name:34} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  (n={len(timings)}){note}"
+
+
+def main(chunk_count: int, query_count: int) -> None:
+    rng = np.random.default_rng(11)
+    words_rng = random.Random(5)
+    model = LocalEmbedder(batch_size=64)
+    sentences = [" ".join(words_rng.choice(WORDS) for _ in range(12)) for _ in range(2000)]
+    seeds = np.array(model.embed(sentences))
+    vectors = mixtures(seeds, chunk_count, rng)
+    query_vectors = mixtures(seeds, query_count, rng)
+    queries = [
+        (vector_literal(v), f"{words_rng.choice(WORDS)} {words_rng.choice(WORDS)}")
+        for v in query_vectors
+    ]
+    gateway_port, ingestion_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        **environment(PROFILE),
+        "BLOB_DIR": tempfile.mkdtemp(prefix="bench-blobs-"),
+        "GATEWAY_HTTP_PORT": str(gateway_port),
+        "INGESTION_HTTP_PORT": str(ingestion_port),
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        "INGESTION_LOG_LEVEL": "WARNING",
+    }
+    processes = []
+    try:
+        processes.append(
+            serve_until_ready(
+                [sys.executable, "-m", "gateway_service", "serve"],
+                f"http://127.0.0.1:{gateway_port}/readyz",
+                env=env,
+            )
+        )
+        processes.append(
+            serve_until_ready(
+                [sys.executable, "-m", "ingestion_service", "serve"],
+                f"http://127.0.0.1:{ingestion_port}/readyz",
+                env=env,
+                timeout=180,
+            )
+        )
+        http = httpx.Client(base_url=f"http://127.0.0.1:{gateway_port}", timeout=30)
+        name = f"bench{uuid.uuid4().hex[:8]}"
+        password = "Bench-Search-2026"
+        created = http.post(
+            "/v1/auth/register",
+            json={"email": f"{name}@example.org", "username": name, "password": password},
+        ).json()
+        user = uuid.UUID(created["id"])
+        token = http.post("/v1/auth/login", json={"login": name, "password": password}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        loaded, (exact_ms, exact), results = asyncio.run(in_database(user, vectors, queries))
+        print(
+            f"Search over {chunk_count:,} chunks of one user (loaded and indexed in "
+            f"{loaded:.0f} s); {query_count} queries, top 10"
+        )
+        recall = sum(
+            len(set(found) & set(truth)) / 10
+            for found, truth in zip(results["vector"][1], exact, strict=True)
+        ) / len(exact)
+        gateway_ms = []
+        for _, words in queries:
+            started = time.perf_counter()
+            answer = http.get("/v1/search", params={"q": words, "top_k": 10}, headers=headers)
+            gateway_ms.append((time.perf_counter() - started) * 1000)
+            assert answer.status_code == 200, answer.text
+        print(line("(b) exact vector search (no index)", exact_ms, "  (baseline)"))
+        print(line("(a) vector (HNSW, iterative scan)", results["vector"][0]))
+        print(line("(a) keyword (tsvector, GIN)", results["keyword"][0]))
+        print(line("(a) hybrid (RRF of both)", results["hybrid"][0]))
+        print(line("(c) GET /v1/search, hybrid", gateway_ms, "  (query embedded too)"))
+        print(f"    recall@10 of HNSW against exact search: {recall:.3f}")
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(60)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    options = parser.parse_args()
+    main(options.chunks, options.queries)
