@@ -14,6 +14,7 @@ from ingestion_service.embedding import Embedder
 @dataclass
 class _Request:
     texts: list[str]
+    urgent: bool = False
     done: asyncio.Future[list[list[float]]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -36,9 +37,10 @@ class EmbeddingBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
 
-    async def embed(self, texts: list[str]) -> list[list[float]]:
-        """Vectors for `texts`, batched with other callers'."""
-        request = _Request(texts)
+    async def embed(self, texts: list[str], *, urgent: bool = False) -> list[list[float]]:
+        """Vectors for `texts`, batched with other callers'. An `urgent` request (a search
+        query: someone waits) takes what is queued already instead of lingering for more."""
+        request = _Request(texts, urgent)
         await self._queue.put(request)
         return await request.done
 
@@ -46,13 +48,19 @@ class EmbeddingBatcher:
         while True:
             batch = [await self._queue.get()]
             size = len(batch[0].texts)
-            deadline = asyncio.get_running_loop().time() + self._linger_s
+            linger = 0.0 if batch[0].urgent else self._linger_s
+            deadline = asyncio.get_running_loop().time() + linger
             while size < self._batch_size:
-                remaining = deadline - asyncio.get_running_loop().time()
-                try:
-                    request = await asyncio.wait_for(self._queue.get(), max(remaining, 0))
-                except TimeoutError:
-                    break
+                if not self._queue.empty():
+                    request = self._queue.get_nowait()
+                else:
+                    remaining = deadline - asyncio.get_running_loop().time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        request = await asyncio.wait_for(self._queue.get(), remaining)
+                    except TimeoutError:
+                        break
                 batch.append(request)
                 size += len(request.texts)
             await self._answer(batch)

@@ -27,6 +27,7 @@ answer = partial(request_reply.answer, producer="ingestion")
 refusal = partial(request_reply.refusal, producer="ingestion")
 
 RRF_K = 60  # reciprocal rank fusion's damping constant
+MATCH_CAP = 2000  # keyword matches ranked, at most
 FILTERABLE = ("content_type", "filename", "language")
 GLOBAL = "global"
 
@@ -63,7 +64,7 @@ class SearchQueries:
             parameters["collections"] = [_collection(query.user_id, name) for name in p.collections]
         where = " AND ".join([SCOPE, *conditions])
         if p.mode != "keyword":
-            [vector] = await self._embeddings.embed([p.query])
+            [vector] = await self._embeddings.embed([p.query], urgent=True)
             parameters["vector"] = vector_literal(vector)
         async with self._engine.connect() as connection, connection.begin():
             hits = await ranked_hits(connection, p.mode, where, parameters, p.top_k)
@@ -105,11 +106,15 @@ def _vector_ranked(where: str) -> str:
 
 
 def _keyword_ranked(where: str) -> str:
+    """At most MATCH_CAP matches are ranked: exact for any selective query, and a bound on the
+    cost of one made of very common words (which match most chunks; its vector half still
+    ranks the whole collection in hybrid mode)."""
     return (
-        f"SELECT c.id, row_number() OVER (ORDER BY ts_rank_cd(c.tsv, {QUERY}) DESC) AS r"  # noqa: S608
-        " FROM ingestion.chunks c JOIN ingestion.documents d ON d.id = c.document_id"
-        f" WHERE {where} AND c.tsv @@ {QUERY}"
-        f" ORDER BY ts_rank_cd(c.tsv, {QUERY}) DESC LIMIT :depth"
+        f"SELECT m.id, row_number() OVER (ORDER BY ts_rank(m.tsv, {QUERY}) DESC) AS r"  # noqa: S608
+        " FROM (SELECT c.id, c.tsv FROM ingestion.chunks c"
+        " JOIN ingestion.documents d ON d.id = c.document_id"
+        f" WHERE {where} AND c.tsv @@ {QUERY} LIMIT {MATCH_CAP}) m"
+        f" ORDER BY ts_rank(m.tsv, {QUERY}) DESC LIMIT :depth"
     )
 
 

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
-from assistant_schemas import new_event
 from assistant_schemas.accounts import AccountDeletedPayload, AccountDeletedV1
 from gateway_service.accounts import passwords
 from gateway_service.accounts.repository import Users
@@ -20,6 +19,7 @@ from gateway_service.accounts.schemas import (
 )
 from gateway_service.auth.refresh_tokens import revoke_all_sessions
 from gateway_service.http.dependencies import AccountCaller, Caller, EventOutbox, Session
+from gateway_service.http.events import caller_event
 from gateway_service.http.problems import Problem
 
 router = APIRouter(prefix="/v1/me", tags=["accounts"])
@@ -138,12 +138,8 @@ async def delete_me(
     await users.delete(caller.user_id)
     await events.add(
         session,
-        new_event(
-            AccountDeletedV1,
-            AccountDeletedPayload(reason="user_request"),
-            correlation_id=request.state.request_id,
-            producer="gateway",
-            user_id=caller.user_id,
+        caller_event(
+            AccountDeletedV1, AccountDeletedPayload(reason="user_request"), caller, request
         ),
     )
     await session.commit()

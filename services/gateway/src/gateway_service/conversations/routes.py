@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant_schemas import new_event
 from assistant_schemas.queries import (
     ConversationsQueryPayload,
     ConversationsQueryV1,
@@ -18,6 +17,7 @@ from assistant_schemas.queries import (
     ConversationSummary,
 )
 from gateway_service.http.dependencies import Caller, scoped
+from gateway_service.http.events import caller_event
 from gateway_service.http.queries import Replies, ask
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -39,13 +39,7 @@ class RenameIn(BaseModel):
 async def query(
     replies: Replies, caller: Caller, request: Request, payload: ConversationsQueryPayload
 ) -> ConversationsResultV1:
-    event = new_event(
-        ConversationsQueryV1,
-        payload,
-        correlation_id=request.state.request_id,
-        producer="gateway",
-        user_id=caller.user_id,
-    )
+    event = caller_event(ConversationsQueryV1, payload, caller, request)
     return await ask(replies, event, ConversationsResultV1)
 
 

@@ -13,11 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 from sqlalchemy import Row
 
 from assistant_runtime.credentials_cipher import CredentialCipher, fingerprint, masked
-from assistant_schemas import new_event
 from assistant_schemas.credentials import CredentialsUpdatedPayload, CredentialsUpdatedV1
 from gateway_service.credentials.repository import Credentials
 from gateway_service.credentials.rules import problems
 from gateway_service.http.dependencies import AccountCaller, Caller, EventOutbox, Session
+from gateway_service.http.events import caller_event
 from gateway_service.http.problems import Problem
 
 router = APIRouter(prefix="/v1/credentials", tags=["credentials"])
@@ -58,13 +58,7 @@ def view(row: Row[Any]) -> CredentialOut:
 def event(
     request: Request, caller: Caller, payload: CredentialsUpdatedPayload
 ) -> CredentialsUpdatedV1:
-    return new_event(
-        CredentialsUpdatedV1,
-        payload,
-        correlation_id=request.state.request_id,
-        producer="gateway",
-        user_id=caller.user_id,
-    )
+    return caller_event(CredentialsUpdatedV1, payload, caller, request)
 
 
 @router.put("/{provider}", summary="Set the caller's credential for a provider or for Notion")

@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant_blobs import BlobStore
-from assistant_schemas import new_event
 from assistant_schemas.documents import (
     DEFAULT_COLLECTION,
     GLOBAL_COLLECTION_ID,
@@ -38,6 +37,7 @@ from assistant_schemas.queries import (
 from gateway_service.admission.dependencies import rate_limited
 from gateway_service.documents.sniffing import SUPPORTED, sniffed_type
 from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
+from gateway_service.http.events import caller_event
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import Replies, ask
@@ -250,12 +250,11 @@ async def delete_document(
     request_id = uuid.uuid4()
     await events.add(
         session,
-        new_event(
+        caller_event(
             DocumentDeleteRequestedV1,
             DocumentDeleteRequestedPayload(document_id=document_id, request_id=request_id),
-            correlation_id=request.state.request_id,
-            producer="gateway",
-            user_id=caller.user_id,
+            caller,
+            request,
         ),
     )
     await Requests(session).accept(
@@ -270,13 +269,7 @@ async def delete_document(
 async def _ask_documents(
     replies: Replies, request: Request, caller: Caller, payload: DocumentsQueryPayload
 ) -> DocumentsResultPayload:
-    query = new_event(
-        DocumentsQueryV1,
-        payload,
-        correlation_id=request.state.request_id,
-        producer="gateway",
-        user_id=caller.user_id,
-    )
+    query = caller_event(DocumentsQueryV1, payload, caller, request)
     return (await ask(replies, query, DocumentsResultV1)).payload
 
 
@@ -289,13 +282,7 @@ async def _publish_upload(
 ) -> None:
     await events.add(
         session,
-        new_event(
-            DocumentUploadedV1,
-            payload,
-            correlation_id=request.state.request_id,
-            producer="gateway",
-            user_id=caller.user_id,
-        ),
+        caller_event(DocumentUploadedV1, payload, caller, request),
     )
 
 

@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from assistant_schemas import new_event
 from assistant_schemas.queries import (
     SearchQueryPayload,
     SearchQueryV1,
@@ -16,6 +15,7 @@ from assistant_schemas.queries import (
 )
 from gateway_service.admission.dependencies import rate_limited
 from gateway_service.http.dependencies import Caller, scoped
+from gateway_service.http.events import caller_event
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import Replies, ask
 
@@ -58,11 +58,10 @@ async def search(
             )
         filters[field] = value
     names = [n.strip() for n in (collections or "").split(",") if n.strip()]
-    query = new_event(
+    query = caller_event(
         SearchQueryV1,
         SearchQueryPayload(query=q, collections=names, filters=filters, top_k=top_k, mode=mode),
-        correlation_id=request.state.request_id,
-        producer="gateway",
-        user_id=caller.user_id,
+        caller,
+        request,
     )
     return (await ask(replies, query, SearchResultV1)).payload

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_messaging.outbox import Outbox
 from assistant_messaging.request_reply import ReplyStream, Requester
-from assistant_schemas import new_event
 from assistant_schemas.catalog import CatalogResultPayload
 from assistant_schemas.generation import (
     ChatMessage,
@@ -34,6 +33,7 @@ from assistant_schemas.queries import (
 )
 from gateway_service.generations import validation
 from gateway_service.http.dependencies import Caller
+from gateway_service.http.events import caller_event
 from gateway_service.http.queries import ask
 from gateway_service.requests.repository import Requests
 
@@ -69,12 +69,11 @@ async def checked(
     if draft.conversation_id is not None:
         await ask(
             replies,
-            new_event(
+            caller_event(
                 ConversationsQueryV1,
                 ConversationsQueryPayload(action="check", conversation_id=draft.conversation_id),
-                correlation_id=request.state.request_id,
-                producer="gateway",
-                user_id=caller.user_id,
+                caller,
+                request,
             ),
             ConversationsResultV1,
         )  # 404 unless it is the caller's
@@ -103,13 +102,7 @@ async def publish(
 ) -> tuple[GenerationRequestedV1, ReplyStream | None]:
     """Stages the event and the status row; the caller commits. With `replies`, the outcome
     comes back to this instance on the returned stream."""
-    event = new_event(
-        GenerationRequestedV1,
-        payload,
-        correlation_id=request.state.request_id,
-        producer="gateway",
-        user_id=caller.user_id,
-    )
+    event = caller_event(GenerationRequestedV1, payload, caller, request)
     stream = replies.open(str(event.event_id)) if replies else None
     headers = replies.reply_headers if replies else None
     await outbox.add(session, event, headers=headers)

@@ -5,7 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from assistant_schemas import new_event
 from assistant_schemas.notion import (
     NotionConnectionQueryPayload,
     NotionConnectionQueryV1,
@@ -14,6 +13,7 @@ from assistant_schemas.notion import (
 )
 from gateway_service.credentials.routes import delete_credential
 from gateway_service.http.dependencies import AccountCaller, Caller, EventOutbox, Session, scoped
+from gateway_service.http.events import caller_event
 from gateway_service.http.queries import Replies, ask
 
 router = APIRouter(prefix="/v1/notion", tags=["notion"])
@@ -25,13 +25,7 @@ NotionCaller = Annotated[Caller, Depends(scoped("notion"))]
 async def connection(
     caller: NotionCaller, request: Request, replies: Replies
 ) -> NotionConnectionResultPayload:
-    query = new_event(
-        NotionConnectionQueryV1,
-        NotionConnectionQueryPayload(),
-        correlation_id=request.state.request_id,
-        producer="gateway",
-        user_id=caller.user_id,
-    )
+    query = caller_event(NotionConnectionQueryV1, NotionConnectionQueryPayload(), caller, request)
     return (await ask(replies, query, NotionConnectionResultV1)).payload
 
 

@@ -12,7 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from assistant_schemas import new_event
 from assistant_schemas.generation import (
     GenerationSaveRequestedPayload,
     GenerationSaveRequestedV1,
@@ -21,6 +20,7 @@ from assistant_schemas.generation import (
 from gateway_service.admission.dependencies import rate_limited
 from gateway_service.generations.schemas import SaveAccepted
 from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
+from gateway_service.http.events import caller_event
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
 from gateway_service.notion.saves import resolved_target
@@ -66,14 +66,13 @@ async def save_generation(
     save_id = uuid.uuid4()
     await events.add(
         session,
-        new_event(
+        caller_event(
             GenerationSaveRequestedV1,
             GenerationSaveRequestedPayload(
                 request_id=save_id, source_request_id=request_id, target=resolved
             ),
-            correlation_id=request.state.request_id,
-            producer="gateway",
-            user_id=caller.user_id,
+            caller,
+            request,
         ),
     )
     await requests.accept(save_id, caller.user_id, "notion_save")

@@ -7,7 +7,6 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 
-from assistant_schemas import new_event
 from assistant_schemas.budget import (
     BudgetLimits,
     BudgetLimitsQueryPayload,
@@ -16,6 +15,7 @@ from assistant_schemas.budget import (
     BudgetLimitsResultV1,
 )
 from gateway_service.http.dependencies import AdminCaller
+from gateway_service.http.events import caller_event
 from gateway_service.http.queries import Replies, ask
 
 router = APIRouter(prefix="/v1/admin/budgets", tags=["administration"])
@@ -26,13 +26,7 @@ Tier = Literal["solo", "team", "enterprise"]
 async def ask_limits(
     replies: Replies, admin: AdminCaller, request: Request, payload: BudgetLimitsQueryPayload
 ) -> BudgetLimitsResultPayload:
-    query = new_event(
-        BudgetLimitsQueryV1,
-        payload,
-        correlation_id=request.state.request_id,
-        producer="gateway",
-        user_id=admin.user_id,
-    )
+    query = caller_event(BudgetLimitsQueryV1, payload, admin, request)
     return (await ask(replies, query, BudgetLimitsResultV1)).payload
 
 

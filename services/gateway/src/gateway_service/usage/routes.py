@@ -11,7 +11,6 @@ from typing import Annotated, Literal, get_args
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
-from assistant_schemas import new_event
 from assistant_schemas.queries import (
     ReportDimension,
     UsageReportQueryPayload,
@@ -22,6 +21,7 @@ from assistant_schemas.queries import (
     UsageSummary,
 )
 from gateway_service.http.dependencies import AdminCaller, Caller, scoped
+from gateway_service.http.events import caller_event
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import Replies, ask
 
@@ -87,13 +87,7 @@ def report_payload(
 async def ask_analytics(
     replies: Replies, caller: Caller, request: Request, payload: UsageReportQueryPayload
 ) -> UsageReportResultPayload:
-    query = new_event(
-        UsageReportQueryV1,
-        payload,
-        correlation_id=request.state.request_id,
-        producer="gateway",
-        user_id=caller.user_id,
-    )
+    query = caller_event(UsageReportQueryV1, payload, caller, request)
     return (await ask(replies, query, UsageReportResultV1)).payload
 
 

@@ -1,0 +1,20 @@
+"""Events a request causes: its correlation id is the request's id, its user the caller."""
+
+from fastapi import Request
+from pydantic import BaseModel
+
+from assistant_schemas import new_event
+from assistant_schemas.envelope import EventT
+from gateway_service.http.dependencies import Caller
+
+
+def caller_event(
+    contract: type[EventT], payload: BaseModel, caller: Caller, request: Request
+) -> EventT:
+    return new_event(
+        contract,
+        payload,
+        correlation_id=request.state.request_id,
+        producer="gateway",
+        user_id=caller.user_id,
+    )
