@@ -144,19 +144,21 @@ class _Ingestion:
                 await store.reopen(connection, document.id, self.upload.request_id)
             elif document.status != "processing":
                 return  # finished before: a redelivery
+            await self._progress(connection, "parsing", 0, 1)
         try:
             await self._ingest()
         except StageFailed as failure:
             await self._fail(failure)
 
     async def _ingest(self) -> None:
-        await self._progress("parsing", 0, 1)
         parsed = await asyncio.to_thread(self._parse)
         language = text_search_config(
             "\n".join(s.text for s in parsed.sections), self.upload.metadata.get("language")
         )
-        await self._progress("chunking", 0, len(parsed.sections))
         pieces = await asyncio.to_thread(self._chunk, parsed)
+        async with self.ingester._engine.begin() as connection:
+            await self._progress(connection, "chunking", len(parsed.sections), len(parsed.sections))
+            await self._progress(connection, "embedding", 0, len(pieces))
         vectors, tokens = await self._embed(pieces)
         model = self.ingester._embedder.name
         rows = store.chunk_rows(
@@ -211,10 +213,10 @@ class _Ingestion:
         they held (the model's own count, made when chunking)."""
         batch = self.ingester._settings.embedding_batch_size
         vectors: list[list[float]] = []
-        await self._progress("embedding", 0, len(pieces))
         for start in range(0, len(pieces), batch):
             if start:  # a document of several batches reports each
-                await self._progress("embedding", len(vectors), len(pieces))
+                async with self.ingester._engine.begin() as connection:
+                    await self._progress(connection, "embedding", len(vectors), len(pieces))
             texts = [piece.embedded_text for piece in pieces[start : start + batch]]
             try:
                 found = await self.ingester._embeddings.embed(texts)
@@ -224,11 +226,12 @@ class _Ingestion:
             vectors += found
         return vectors, sum(piece.tokens for piece in pieces)
 
-    async def _progress(self, stage: IngestionStage, done: int, total: int) -> None:
+    async def _progress(
+        self, connection: AsyncConnection, stage: IngestionStage, done: int, total: int
+    ) -> None:
         """A stage under way: its count on the document's row, and `document.progress`."""
-        async with self.ingester._engine.begin() as connection:
-            await store.progressed(connection, self.upload.document_id, stage, done, total)
-            await self._publish(connection, self._progress_event(stage, done, total))
+        await store.progressed(connection, self.upload.document_id, stage, done, total)
+        await self._publish(connection, self._progress_event(stage, done, total))
 
     def _progress_event(self, stage: IngestionStage, done: int, total: int) -> DocumentProgressV1:
         progress = DocumentProgressPayload(

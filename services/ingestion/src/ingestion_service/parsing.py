@@ -28,6 +28,7 @@ CODE_SUFFIXES = frozenset({
     ".py", ".js", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".kt", ".c", ".h", ".cpp",
     ".hpp", ".cs", ".rb", ".php", ".swift", ".scala", ".sh", ".sql", ".lua", ".r", ".m", ".pl",
 })  # fmt: skip
+COMMON_ENCODINGS = ("cp1252", "latin_1", "iso8859_15", "utf_16", "cp1250", "cp1251")
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CONTENT_TYPES = {
     "text": "text/plain",
@@ -104,10 +105,16 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
+    matches = list(charset_normalizer.from_bytes(data))
+    if not matches:
         raise ParseError("the file's text encoding could not be recognised")
-    return str(best)
+    best = min((m.chaos, -m.coherence) for m in matches)
+    tied = [m for m in matches if (m.chaos, -m.coherence) == best]
+    # Equally likely readings: the most widely written encodings first (Windows-1252, Latin-1).
+    tied.sort(
+        key=lambda m: COMMON_ENCODINGS.index(m.encoding) if m.encoding in COMMON_ENCODINGS else 99
+    )
+    return str(tied[0])
 
 
 def _zip_kind(data: bytes) -> str:
@@ -155,11 +162,11 @@ def _markdown(data: bytes) -> list[Section]:
         level = _heading_level(event)
         if level is None:
             continue
-        sections.append(_section(path, raw[start : span["start"]]))
+        sections.append(_section(path, raw[start : span["start"]].decode(errors="replace")))
         title = raw[span["start"] : span["end"]].decode().strip().strip("#=-").strip()
         path = [(lvl, name) for lvl, name in path if lvl < level] + [(level, title)]
         start = span["end"]
-    sections.append(_section(path, raw[start:]))
+    sections.append(_section(path, raw[start:].decode(errors="replace")))
     return sections
 
 
@@ -171,9 +178,9 @@ def _heading_level(event: object) -> int | None:
     return int(heading["level"][1]) if heading else None
 
 
-def _section(path: list[tuple[int, str]], body: bytes, page: int | None = None) -> Section:
+def _section(path: list[tuple[int, str]], body: str) -> Section:
     heading = " > ".join(name for _, name in path) or None
-    return Section(heading, body.decode(errors="replace").strip(), page)
+    return Section(heading, body.strip())
 
 
 def _html(data: bytes) -> list[Section]:
@@ -186,13 +193,13 @@ def _html(data: bytes) -> list[Section]:
     for element in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td"]):
         text = element.get_text(" ", strip=True)
         if element.name[0] == "h" and element.name[1:].isdigit():
-            sections.append(_section(path, "\n".join(lines).encode()))
+            sections.append(_section(path, "\n".join(lines)))
             level = int(element.name[1])
             path = [(lvl, name) for lvl, name in path if lvl < level] + [(level, text)]
             lines = []
         elif text:
             lines.append(text)
-    sections.append(_section(path, "\n".join(lines).encode()))
+    sections.append(_section(path, "\n".join(lines)))
     if not any(s.text for s in sections):  # no block elements: take all the text there is
         return [Section(None, soup.get_text(" ", strip=True))]
     return sections
@@ -222,13 +229,13 @@ def _docx(data: bytes) -> list[Section]:
     for paragraph in document.paragraphs:
         style = paragraph.style.name if paragraph.style is not None else ""
         if style.startswith("Heading") and style[8:].isdigit():
-            sections.append(_section(path, "\n".join(lines).encode()))
+            sections.append(_section(path, "\n".join(lines)))
             level = int(style[8:])
             path = [(lvl, name) for lvl, name in path if lvl < level] + [(level, paragraph.text)]
             lines = []
         elif paragraph.text.strip():
             lines.append(paragraph.text)
-    sections.append(_section(path, "\n".join(lines).encode()))
+    sections.append(_section(path, "\n".join(lines)))
     return sections
 
 

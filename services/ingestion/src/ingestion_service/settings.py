@@ -27,7 +27,7 @@ class IngestionSettings(ServiceSettings):
     chunk_tokens: int = Field(default=200, ge=32, le=512, description="Tokens in a chunk, at most.")
     chunk_overlap: int = Field(default=40, ge=0, le=200)
     max_in_flight: int = Field(
-        default=32,
+        default=16,
         ge=1,
         le=64,
         description="Documents ingested at once (their chunks embedded together).",
