@@ -80,7 +80,9 @@ bench: install
 		$(UV) run --frozen python -m bench.analytics_ingest && \
 		$(UV) run --frozen python -m bench.generation_path && \
 		$(UV) run --frozen python -m bench.notion_conversion && \
-		$(UV) run --frozen python -m bench.notion_pages; \
+		$(UV) run --frozen python -m bench.notion_pages && \
+		$(UV) run --frozen python -m bench.ingestion_throughput && \
+		$(UV) run --frozen python -m bench.search_latency; \
 		status=$$?; $(STACK) down --profile bench; exit $$status
 
 clean:

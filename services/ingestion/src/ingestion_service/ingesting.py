@@ -229,8 +229,7 @@ class _Ingestion:
     async def _progress(
         self, connection: AsyncConnection, stage: IngestionStage, done: int, total: int
     ) -> None:
-        """A stage under way: its count on the document's row, and `document.progress`."""
-        await store.progressed(connection, self.upload.document_id, stage, done, total)
+        """A stage under way: `document.progress` (the gateway's status keeps the counts)."""
         await self._publish(connection, self._progress_event(stage, done, total))
 
     def _progress_event(self, stage: IngestionStage, done: int, total: int) -> DocumentProgressV1:

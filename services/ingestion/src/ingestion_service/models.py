@@ -50,7 +50,6 @@ documents = Table(
     Column("blob_uri", Text, nullable=False),
     Column("status", Text, nullable=False, server_default="processing"),
     Column("stage", Text, nullable=True),
-    Column("progress", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("error", Text, nullable=True),
     Column("retryable", Boolean, nullable=True),
     Column("language", Text, nullable=True, comment="its text search configuration"),

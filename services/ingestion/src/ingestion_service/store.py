@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, Text, delete, func, literal, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -82,19 +82,6 @@ async def reopen(
         connection, document_id, status="processing", request_id=request_id, error=None,
         retryable=None, stage=None,
     )  # fmt: skip
-
-
-async def progressed(
-    connection: AsyncConnection, document_id: uuid.UUID, stage: str, done: int, total: int
-) -> None:
-    counts = func.jsonb_build_object(
-        literal("completed", Text),
-        literal(done, Integer),
-        literal("total", Text),
-        literal(total, Integer),
-    )
-    progress = documents.c.progress.op("||")(func.jsonb_build_object(literal(stage, Text), counts))
-    await _set(connection, document_id, stage=stage, progress=progress)
 
 
 async def indexed(

@@ -50,12 +50,6 @@ def upgrade() -> None:
         sa.Column("blob_uri", sa.Text(), nullable=False),
         sa.Column("status", sa.Text(), server_default="processing", nullable=False),
         sa.Column("stage", sa.Text(), nullable=True),
-        sa.Column(
-            "progress",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("retryable", sa.Boolean(), nullable=True),
         sa.Column("language", sa.Text(), nullable=True, comment="its text search configuration"),
