@@ -347,8 +347,8 @@ async def test_documents_are_listed_filtered_and_moved_without_being_embedded_ag
         assert [h["document_id"] for h in in_finance] == [uploaded[1]["document_id"]]
         still_blue = search(http, user, phrase, filter="metadata.team:blue")
         assert all(h["document_id"] != moved_id for h in still_blue)
-        [found] = search(http, user, phrase, filter="metadata.team:red", collections="archive")
-        assert found["document_id"] == moved_id
+        [archived] = search(http, user, phrase, filter="metadata.team:red", collections="archive")
+        assert archived["document_id"] == moved_id
         stranger = register(http)
         refused = http.patch(
             f"/v1/documents/{uploaded[0]['document_id']}",
