@@ -42,6 +42,9 @@ def test_each_file_type_is_ingested_and_found_by_what_only_it_says(stack: Ingest
             status = settled(http, user, document["document_id"])
             assert status["status"] == "succeeded", (kind, status)
             assert status["detail"]["chunk_count"] >= 1
+            for stage in ("parsing", "chunking", "embedding", "indexing"):
+                progress = status["detail"][stage]
+                assert progress["completed"] == progress["total"] >= 1, (kind, stage, progress)
         for kind, (_, _, phrase) in samples.items():
             [best, *_] = search(http, user, phrase)
             assert best["document_id"] == by_kind[kind]["document_id"], kind

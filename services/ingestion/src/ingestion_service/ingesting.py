@@ -157,6 +157,7 @@ class _Ingestion:
         )
         pieces = await asyncio.to_thread(self._chunk, parsed)
         async with self.ingester._engine.begin() as connection:
+            await self._progress(connection, "parsing", 1, 1)
             await self._progress(connection, "chunking", len(parsed.sections), len(parsed.sections))
             await self._progress(connection, "embedding", 0, len(pieces))
         vectors, tokens = await self._embed(pieces)
@@ -181,7 +182,8 @@ class _Ingestion:
                 embedding_model=model,
                 dimensions=DIMENSIONS,
             )
-            await self._publish(connection, self._progress_event("indexing", len(rows), len(rows)))
+            await self._progress(connection, "embedding", len(rows), len(rows))
+            await self._progress(connection, "indexing", len(rows), len(rows))
             await self._publish(connection, self._follow_up(DocumentIngestedV1, ingested))
             await self._publish(connection, self._usage(model, tokens))
         log.info("document ingested", chunks=len(rows), language=language)
