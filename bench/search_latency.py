@@ -40,6 +40,7 @@ from assistant_stack.cli import environment
 from bench.harness import DATABASE_URL, PROFILE, free_port, percentile, serve_until_ready
 from ingestion_service.embedding import LocalEmbedder
 from ingestion_service.search import SCOPE, ranked_hits
+from ingestion_service.store import vector_literal
 
 WORDS = (
     "kafka", "postgres", "notion", "billing", "search", "backup", "alert", "invoice", "schema",
@@ -56,10 +57,6 @@ ZIPF /= ZIPF.sum()
 
 def chunk_text(rng: np.random.Generator) -> str:
     return " ".join(VOCABULARY[i] for i in rng.choice(len(VOCABULARY), 40, p=ZIPF))
-
-
-def vector_literal(vector: np.ndarray) -> str:
-    return "[" + ",".join(f"{x:.6g}" for x in vector) + "]"
 
 
 def mixtures(seeds: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
@@ -109,7 +106,7 @@ async def load(engine: AsyncEngine, user: uuid.UUID, vectors: np.ndarray) -> flo
                     "c": collection_id(user, "bench"),
                     "o": start + i,
                     "t": chunk_text(rng),
-                    "e": vector_literal(vector),
+                    "e": vector_literal(vector.tolist()),
                 }
                 for i, vector in enumerate(vectors[start : start + 2000])
             ]
@@ -210,7 +207,7 @@ def main(chunk_count: int, query_count: int) -> None:
     query_vectors = mixtures(seeds, query_count, rng)
     queries = [
         (
-            vector_literal(v),
+            vector_literal(v.tolist()),
             f"{words_rng.choice(VOCABULARY[100:])} {words_rng.choice(VOCABULARY[100:])}",
         )
         for v in query_vectors

@@ -68,12 +68,12 @@ class DocumentIngester:
         blobs: BlobStore,
         embeddings: EmbeddingBatcher,
     ) -> None:
-        self._settings = settings
-        self._engine = engine
-        self._outbox = outbox
-        self._blobs = blobs
-        self._embeddings = embeddings
-        self._embedder = embeddings.embedder
+        self.settings = settings
+        self.engine = engine
+        self.outbox = outbox
+        self.blobs = blobs
+        self.embeddings = embeddings
+        self.embedder = embeddings.embedder
 
     async def handle(self, event: Envelope[Any], _headers: Mapping[str, str]) -> None:
         if isinstance(event, DocumentDeleteRequestedV1):
@@ -97,10 +97,10 @@ class DocumentIngester:
         """A deleted account: its documents, chunks, collections and bytes, all gone."""
         if event.user_id is None:
             raise PermanentFailure("account.deleted names no user_id")
-        async with self._engine.begin() as connection:
+        async with self.engine.begin() as connection:
             blobs = await store.remove_all(connection, event.user_id)
         for blob in blobs:
-            self._blobs.delete(blob)
+            self.blobs.delete(blob)
         log.info("account's documents removed", documents=len(blobs))
 
     async def _delete(self, event: DocumentDeleteRequestedV1) -> None:
@@ -109,10 +109,10 @@ class DocumentIngester:
         if event.user_id is None:
             raise PermanentFailure("document.delete_requested names no user_id")
         p = event.payload
-        async with self._engine.begin() as connection:
+        async with self.engine.begin() as connection:
             blob = await store.remove(connection, event.user_id, p.document_id)
             deleted = DocumentDeletedPayload(document_id=p.document_id, request_id=p.request_id)
-            await self._outbox.add(
+            await self.outbox.add(
                 connection,
                 new_event(
                     DocumentDeletedV1,
@@ -123,7 +123,7 @@ class DocumentIngester:
                 ),
             )
         if blob is not None:
-            self._blobs.delete(blob)
+            self.blobs.delete(blob)
 
 
 class _Ingestion:
@@ -135,7 +135,7 @@ class _Ingestion:
         self.user_id: uuid.UUID = event.user_id
 
     async def run(self) -> None:
-        async with self.ingester._engine.begin() as connection:
+        async with self.ingester.engine.begin() as connection:
             document = await store.claim(connection, self.user_id, self.upload)
             if document.id != self.upload.document_id:
                 await self._publish(connection, self._duplicate_of(document))
@@ -156,16 +156,16 @@ class _Ingestion:
             "\n".join(s.text for s in parsed.sections), self.upload.metadata.get("language")
         )
         pieces = await asyncio.to_thread(self._chunk, parsed)
-        async with self.ingester._engine.begin() as connection:
+        async with self.ingester.engine.begin() as connection:
             await self._progress(connection, "parsing", 1, 1)
             await self._progress(connection, "chunking", len(parsed.sections), len(parsed.sections))
             await self._progress(connection, "embedding", 0, len(pieces))
         vectors, tokens = await self._embed(pieces)
-        model = self.ingester._embedder.name
+        model = self.ingester.embedder.name
         rows = store.chunk_rows(
             self.upload, self.user_id, pieces, vectors, language=language, model=model
         )
-        async with self.ingester._engine.begin() as connection:
+        async with self.ingester.engine.begin() as connection:
             if not await store.indexed(
                 connection,
                 self.upload.document_id,
@@ -190,7 +190,7 @@ class _Ingestion:
 
     def _parse(self) -> Parsed:
         try:
-            data = self.ingester._blobs.get(self.upload.blob.uri)
+            data = self.ingester.blobs.get(self.upload.blob.uri)
         except FileNotFoundError:
             raise StageFailed(
                 "parsing", "the uploaded file is gone from the blob store: upload it again",
@@ -202,10 +202,10 @@ class _Ingestion:
             raise StageFailed("parsing", str(error), retryable=False) from None
 
     def _chunk(self, parsed: Parsed) -> list[Chunk]:
-        settings = self.ingester._settings
+        settings = self.ingester.settings
         return chunk(
             parsed.sections,
-            self.ingester._embedder.count_tokens,
+            self.ingester.embedder.count_tokens,
             settings.chunk_tokens,
             settings.chunk_overlap,
         )
@@ -213,15 +213,15 @@ class _Ingestion:
     async def _embed(self, pieces: list[Chunk]) -> tuple[list[list[float]], int]:
         """Vectors for the chunks, a batch at a time, each batch announced; and the tokens
         they held (the model's own count, made when chunking)."""
-        batch = self.ingester._settings.embedding_batch_size
+        batch = self.ingester.settings.embedding_batch_size
         vectors: list[list[float]] = []
         for start in range(0, len(pieces), batch):
             if start:  # a document of several batches reports each
-                async with self.ingester._engine.begin() as connection:
+                async with self.ingester.engine.begin() as connection:
                     await self._progress(connection, "embedding", len(vectors), len(pieces))
             texts = [piece.embedded_text for piece in pieces[start : start + batch]]
             try:
-                found = await self.ingester._embeddings.embed(texts)
+                found = await self.ingester.embeddings.embed(texts)
             except Exception as error:
                 reason = f"the embedding model failed: {type(error).__name__}: {error}"
                 raise StageFailed("embedding", reason[:1000], retryable=True) from error
@@ -252,7 +252,7 @@ class _Ingestion:
             reason=failure.reason,
             retryable=failure.retryable,
         )
-        async with self.ingester._engine.begin() as connection:
+        async with self.ingester.engine.begin() as connection:
             await store.failed(
                 connection, self.upload.document_id, failure.stage, failure.reason,
                 failure.retryable,
@@ -267,7 +267,7 @@ class _Ingestion:
                 document_id=self.upload.document_id,
                 request_id=self.upload.request_id,
                 chunk_count=document.chunk_count,
-                embedding_model=self.ingester._embedder.name,
+                embedding_model=self.ingester.embedder.name,
                 dimensions=DIMENSIONS,
                 duplicate_of=document.id,
             ),
@@ -288,7 +288,7 @@ class _Ingestion:
         )
 
     async def _publish(self, connection: AsyncConnection, event: Envelope[Any]) -> None:
-        await self.ingester._outbox.add(connection, event)
+        await self.ingester.outbox.add(connection, event)
 
     def _follow_up(self, contract: type[EventT], payload: BaseModel) -> EventT:
         return new_event(

@@ -82,11 +82,11 @@ class PageSaver:
         cipher: CredentialCipher | None,
         pacer: Pacer,
     ) -> None:
-        self._settings = settings
-        self._engine = engine
-        self._outbox = outbox
-        self._cipher = cipher
-        self._pacer = pacer
+        self.settings = settings
+        self.engine = engine
+        self.outbox = outbox
+        self.cipher = cipher
+        self.pacer = pacer
 
     async def handle(self, event: Envelope[Any], headers: Mapping[str, str]) -> None:
         if not isinstance(event, NotionPageRequestedV1):
@@ -100,7 +100,7 @@ class PageSaver:
             user_id=str(event.user_id),
             correlation_id=event.correlation_id,
         ):
-            async with self._engine.connect() as connection:
+            async with self.engine.connect() as connection:
                 async with connection.begin():
                     locked = await pages.lock(connection, request_id)
                 if not locked:
@@ -127,7 +127,7 @@ class _Save:
         self.event = event
         self.payload = event.payload
         self.request_id = event.payload.request_id
-        self.last_attempt = attempt >= saver._settings.retry_max_attempts
+        self.last_attempt = attempt >= saver.settings.retry_max_attempts
         self.calls_before = 0
         self.client: PacedClient | None = None
 
@@ -155,13 +155,13 @@ class _Save:
             return await self._fail(NO_PARENT, retryable=False)
         if found is None:
             return await self._fail(NOT_CONNECTED, retryable=False)
-        if self.saver._cipher is None:
+        if self.saver.cipher is None:
             return await self._fail("CREDENTIALS_KEYS is not set on notion_sync", retryable=True)
         try:
-            token = self.saver._cipher.decrypt(found[0])
+            token = self.saver.cipher.decrypt(found[0])
         except ValueError:
             return await self._fail(UNREADABLE_CREDENTIAL, retryable=False)
-        self.client = PacedClient(token, self.saver._pacer, self.saver._settings)
+        self.client = PacedClient(token, self.saver.pacer, self.saver.settings)
         try:
             await self._write(record, document)
         except SaveRefused as refused:
@@ -263,7 +263,7 @@ class _Save:
                 page_id=record.page_id,
                 url=record.url,
             )
-            await self.saver._outbox.add(
+            await self.saver.outbox.add(
                 self.connection, self._follow_up(NotionPageSyncedV1, synced)
             )
             await self._report_usage()
@@ -285,7 +285,7 @@ class _Save:
                 retryable=retryable,
                 api_calls=self.calls,
             )
-            await self.saver._outbox.add(
+            await self.saver.outbox.add(
                 self.connection, self._follow_up(NotionPageFailedV1, failed)
             )
             await self._report_usage()
@@ -299,7 +299,7 @@ class _Save:
         if not isinstance(outcome, RetryLater):
             raise error  # not Notion's doing: the job consumer retries it in process
         if self.last_attempt:
-            reason = f"{outcome}; gave up after {self.saver._settings.retry_max_attempts} tries"
+            reason = f"{outcome}; gave up after {self.saver.settings.retry_max_attempts} tries"
             return await self._fail(reason + ": save again later", retryable=True)
         # An answer from Notion means the call did not land; no answer leaves it in doubt.
         async with self.connection.begin():
@@ -327,7 +327,7 @@ class _Save:
             model="api",
             api_calls=calls,
         )
-        await self.saver._outbox.add(self.connection, self._follow_up(UsageRecordedV1, usage))
+        await self.saver.outbox.add(self.connection, self._follow_up(UsageRecordedV1, usage))
         metrics.API_CALLS.inc(calls)
 
     def _follow_up(self, contract: type[EventT], payload: BaseModel) -> EventT:
