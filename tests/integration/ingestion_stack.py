@@ -39,7 +39,9 @@ class IngestionStack:
         return httpx.Client(base_url=f"http://127.0.0.1:{self.gateway.port}", timeout=60)
 
 
-def start_ingestion_stack(blob_dir: Path) -> Iterator[IngestionStack]:
+def start_ingestion_stack(
+    blob_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[IngestionStack]:
     admin_email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
     env = {
         "GATEWAY_JWT_SECRET": "i" * 40,
@@ -47,6 +49,7 @@ def start_ingestion_stack(blob_dir: Path) -> Iterator[IngestionStack]:
         "BLOB_DIR": str(blob_dir),
         "INGESTION_CHUNK_TOKENS": "120",
         "GENERATION_MOCK_TOKEN_DELAY_MS": "1",
+        **(extra_env or {}),
     }
     port, generation_port = free_port(), free_port()
     gateway = ServiceProcess("gateway_service", port, {**env, "GATEWAY_HTTP_PORT": str(port)})

@@ -56,18 +56,22 @@ async def current_revision(engine: AsyncEngine, schema: str) -> str | None:
 
 
 # Partitions of a partitioned table are created at run time as `<table>_pYYYYMM`; they are
-# the table's storage, not tables of the model.
+# the table's storage, not tables of the model. Likewise indexes created at run time (one per
+# row of some table, say) are named `<name>_rt<N>`.
 PARTITION_NAME = re.compile(r".+_p\d{6}")
+RUN_TIME_INDEX_NAME = re.compile(r".+_rt\d+")
 
 
 def context_options(schema: str) -> dict[str, Any]:
     """Alembic options of a service: its own version table, and autogenerate comparing only
-    its own schema (never another service's), partitions left out."""
+    its own schema (never another service's), partitions and run-time indexes left out."""
 
     def include_name(name: str | None, type_: str, _parent: object) -> bool:
         if type_ == "schema":
             return name == schema
-        return not (type_ == "table" and name and PARTITION_NAME.fullmatch(name))
+        if type_ == "table" and name and PARTITION_NAME.fullmatch(name):
+            return False
+        return not (type_ == "index" and name and RUN_TIME_INDEX_NAME.fullmatch(name))
 
     return {
         "version_table_schema": schema,

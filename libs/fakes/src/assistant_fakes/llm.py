@@ -8,6 +8,10 @@ The model name chooses the behaviour, so one server plays every scenario:
 - `slow-first-token`: waits 30 s before its first token
 - `slow-stream`: 200 words, 0.1 s apart (for disconnects and crashes mid-stream)
 
+`POST /v1/embeddings` answers hashed bag-of-words vectors (each word adds ±1 to one of
+`dimensions` places, 64 unless asked; unit length): texts that share words are near, so search
+over them behaves, deterministically and without a model.
+
 It requires a key (`Authorization: Bearer …` for OpenAI; `x-api-key` or a bearer token for
 Anthropic) and answers 401 without. `GET /_calls` lists what it received; `GET /_aborted`
 counts streams whose client went away before the end.
@@ -17,7 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
+import math
+import re
+import struct
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -48,6 +57,16 @@ def _words(model: str) -> list[str]:
     return ANSWER.split()
 
 
+def hashed_embedding(text: str, dimensions: int) -> list[float]:
+    vector = [0.0] * dimensions
+    for word in re.findall(r"\w+", text.lower()):
+        digest = hashlib.sha256(word.encode()).digest()
+        place = int.from_bytes(digest[:4], "big") % dimensions
+        vector[place] += 1.0 if digest[4] % 2 else -1.0
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
+
+
 def _prompt_tokens(messages: list[dict[str, Any]], system: str | None) -> int:
     text = " ".join(str(m.get("content", "")) for m in messages) + (system or "")
     return max(1, len(text) // 4)
@@ -60,6 +79,7 @@ class FakeLLM:
             routes=[
                 Route("/v1/chat/completions", self.openai, methods=["POST"]),
                 Route("/v1/messages", self.anthropic, methods=["POST"]),
+                Route("/v1/embeddings", self.embeddings, methods=["POST"]),
                 Route("/_calls", self.calls),
                 Route("/_aborted", self.aborted),
             ]
@@ -115,6 +135,37 @@ class FakeLLM:
             if index and delay:
                 await asyncio.sleep(delay)
             yield word if index == 0 else " " + word
+
+    # --- OpenAI embeddings ---------------------------------------------------------------------
+
+    async def embeddings(self, request: Request) -> Response:
+        if not request.headers.get("authorization", "").startswith("Bearer "):
+            return JSONResponse(
+                {"error": {"message": "no API key", "type": "invalid_request_error"}}, 401
+            )
+        body = await request.json()
+        self._record(request, body, "embeddings")
+        texts = [body["input"]] if isinstance(body["input"], str) else body["input"]
+        dimensions = int(body.get("dimensions") or 64)
+        vectors = [hashed_embedding(text, dimensions) for text in texts]
+
+        def encoded(vector: list[float]) -> Any:
+            if body.get("encoding_format") == "base64":  # what the openai SDK asks for
+                return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+            return vector
+
+        tokens = sum(len(text.split()) for text in texts)
+        return JSONResponse(
+            {
+                "object": "list",
+                "model": body["model"],
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": encoded(v)}
+                    for i, v in enumerate(vectors)
+                ],
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        )
 
     # --- OpenAI Chat Completions ------------------------------------------------------------
 

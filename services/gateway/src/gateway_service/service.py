@@ -50,7 +50,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     runtime.components.append(app.state.requester)
     app.state.catalog = CatalogView(settings.catalog_ttl_s)
-    app.state.blobs = blob_store(settings.blob_dir)
+    app.state.blobs = blob_store(settings.blobs)
     app.state.background_tasks = set()
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None
     if secret is None:

@@ -1,6 +1,7 @@
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from assistant_blobs import BlobSettings
 from assistant_runtime.settings import ServiceSettings
 
 
@@ -26,11 +27,8 @@ class GatewaySettings(ServiceSettings):
         description="Largest multipart upload body (all its files); each file is also held to "
         "its plan tier's limit.",
     )
-    blob_dir: str = Field(
-        default=".local/blobs",
-        validation_alias="BLOB_DIR",
-        description="The blob store uploads are written to (a local directory shared with "
-        "ingestion).",
+    blobs: BlobSettings = Field(
+        default_factory=BlobSettings, description="The blob store (`BLOB_*` variables)."
     )
     cors_origins: list[str] = Field(
         default_factory=list,

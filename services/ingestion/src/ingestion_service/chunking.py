@@ -24,8 +24,12 @@ class Chunk:
 
     @property
     def embedded_text(self) -> str:
-        """What the model sees: the heading path as context, then the text."""
-        return f"{self.section}\n{self.text}" if self.section else self.text
+        return embedded_text(self.section, self.text)
+
+
+def embedded_text(section: str | None, text: str) -> str:
+    """What the model sees of a chunk: the heading path as context, then the text."""
+    return f"{section}\n{text}" if section else text
 
 
 def chunk(

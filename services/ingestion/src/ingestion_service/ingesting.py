@@ -45,8 +45,8 @@ from ingestion_service import store
 from ingestion_service.batching import EmbeddingBatcher
 from ingestion_service.chunking import Chunk, chunk
 from ingestion_service.language import text_search_config
-from ingestion_service.models import DIMENSIONS
 from ingestion_service.parsing import Parsed, ParseError, parse
+from ingestion_service.reindexing import ModelIndex
 from ingestion_service.settings import IngestionSettings
 
 log = structlog.get_logger(__name__)
@@ -67,6 +67,7 @@ class DocumentIngester:
         outbox: Outbox,
         blobs: BlobStore,
         embeddings: EmbeddingBatcher,
+        index: ModelIndex,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -74,6 +75,7 @@ class DocumentIngester:
         self.blobs = blobs
         self.embeddings = embeddings
         self.embedder = embeddings.embedder
+        self.index = index
 
     async def handle(self, event: Envelope[Any], _headers: Mapping[str, str]) -> None:
         if isinstance(event, DocumentDeleteRequestedV1):
@@ -100,7 +102,7 @@ class DocumentIngester:
         async with self.engine.begin() as connection:
             blobs = await store.remove_all(connection, event.user_id)
         for blob in blobs:
-            self.blobs.delete(blob)
+            await asyncio.to_thread(self.blobs.delete, blob)
         log.info("account's documents removed", documents=len(blobs))
 
     async def _delete(self, event: DocumentDeleteRequestedV1) -> None:
@@ -123,7 +125,7 @@ class DocumentIngester:
                 ),
             )
         if blob is not None:
-            self.blobs.delete(blob)
+            await asyncio.to_thread(self.blobs.delete, blob)
 
 
 class _Ingestion:
@@ -138,7 +140,7 @@ class _Ingestion:
         async with self.ingester.engine.begin() as connection:
             document = await store.claim(connection, self.user_id, self.upload)
             if document.id != self.upload.document_id:
-                await self._publish(connection, self._duplicate_of(document))
+                await self._publish(connection, await self._duplicate_of(document))
                 return
             if document.status == "failed" and document.request_id != self.upload.request_id:
                 await store.reopen(connection, document.id, self.upload.request_id)
@@ -161,17 +163,15 @@ class _Ingestion:
             await self._progress(connection, "chunking", len(parsed.sections), len(parsed.sections))
             await self._progress(connection, "embedding", 0, len(pieces))
         vectors, tokens = await self._embed(pieces)
-        model = self.ingester.embedder.name
-        rows = store.chunk_rows(
-            self.upload, self.user_id, pieces, vectors, language=language, model=model
-        )
+        index = await self.ingester.index.current()
+        rows = store.chunk_rows(self.upload, self.user_id, pieces, vectors, language=language)
         async with self.ingester.engine.begin() as connection:
             if not await store.indexed(
                 connection,
                 self.upload.document_id,
                 rows,
+                index=index,
                 language=language,
-                model=model,
                 content_type=parsed.content_type,
             ):
                 return  # another worker ingested it meanwhile
@@ -179,13 +179,13 @@ class _Ingestion:
                 document_id=self.upload.document_id,
                 request_id=self.upload.request_id,
                 chunk_count=len(rows),
-                embedding_model=model,
-                dimensions=DIMENSIONS,
+                embedding_model=index.model,
+                dimensions=index.dimensions,
             )
             await self._progress(connection, "embedding", len(rows), len(rows))
             await self._progress(connection, "indexing", len(rows), len(rows))
             await self._publish(connection, self._follow_up(DocumentIngestedV1, ingested))
-            await self._publish(connection, self._usage(model, tokens))
+            await self._publish(connection, self._usage(index.model, tokens))
         log.info("document ingested", chunks=len(rows), language=language)
 
     def _parse(self) -> Parsed:
@@ -260,15 +260,16 @@ class _Ingestion:
             await self._publish(connection, self._follow_up(DocumentFailedV1, failed))
         log.warning("document failed", stage=failure.stage, reason=failure.reason)
 
-    def _duplicate_of(self, document: store.Document) -> DocumentIngestedV1:
+    async def _duplicate_of(self, document: store.Document) -> DocumentIngestedV1:
+        index = await self.ingester.index.current()
         return self._follow_up(
             DocumentIngestedV1,
             DocumentIngestedPayload(
                 document_id=self.upload.document_id,
                 request_id=self.upload.request_id,
                 chunk_count=document.chunk_count,
-                embedding_model=self.ingester.embedder.name,
-                dimensions=DIMENSIONS,
+                embedding_model=index.model,
+                dimensions=index.dimensions,
                 duplicate_of=document.id,
             ),
         )

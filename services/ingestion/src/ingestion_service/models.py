@@ -1,5 +1,6 @@
 """Tables of the `ingestion` schema: collections, documents (one per user and content hash),
-their chunks with an embedding (pgvector, HNSW, cosine) and a full-text vector, messaging."""
+their chunks with a full-text vector, the embedding indexes (one per model) and the chunks'
+vectors in each (pgvector; each index has its own partial HNSW index, cosine), messaging."""
 
 from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
@@ -21,8 +22,8 @@ from assistant_db import service_metadata
 from assistant_messaging.tables import add_messaging_tables
 
 SCHEMA = "ingestion"
-DIMENSIONS = 384  # all-MiniLM-L6-v2, the default model
 DOCUMENT_STATUSES = ("processing", "ingested", "failed")
+INDEX_STATES = ("building", "ready")
 
 metadata = service_metadata(SCHEMA)
 messaging = add_messaging_tables(metadata)
@@ -83,15 +84,50 @@ chunks = Table(
     Column("end_offset", Integer, nullable=False),
     Column("tokens", Integer, nullable=False),
     Column("tsv", TSVECTOR, nullable=False),
-    Column("embedding", Vector(DIMENSIONS), nullable=False),
-    Column("embedding_model", Text, nullable=False),
     Index("ix_chunks_document_id", "document_id"),
     Index("ix_chunks_collection_id", "collection_id"),
     Index("ix_chunks_tsv", "tsv", postgresql_using="gin"),
-    Index(
-        "ix_chunks_embedding",
-        "embedding",
-        postgresql_using="hnsw",
-        postgresql_ops={"embedding": "vector_cosine_ops"},
+)
+
+embedding_indexes = Table(
+    "embedding_indexes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model", Text, nullable=False, unique=True, comment="backend/name, e.g. local/..."),
+    Column("dimensions", Integer, nullable=False),
+    Column("state", Text, nullable=False, comment="building: being filled; ready: serving"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("ready_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint(f"state IN {INDEX_STATES}", name="state"),
+)
+
+# Vectors of any dimension share the column; each index's HNSW index is a partial one on
+# `embedding::vector(<its dimensions>)`, created with the index (`indexes.hnsw_index_ddl`).
+# The chunk's document, owner and collection are repeated here so that vector search filters
+# each candidate the index yields on its own row, without a lookup of the chunk.
+chunk_embeddings = Table(
+    "chunk_embeddings",
+    metadata,
+    Column(
+        "index_id",
+        Integer,
+        ForeignKey(embedding_indexes.c.id, ondelete="CASCADE"),
+        primary_key=True,
     ),
+    Column(
+        "chunk_id",
+        UUID(as_uuid=True),
+        ForeignKey(chunks.c.id, ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("document_id", UUID(as_uuid=True), nullable=False),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("collection_id", UUID(as_uuid=True), nullable=False),
+    Column("embedding", Vector(), nullable=False),
+    Index("ix_chunk_embeddings_chunk_id", "chunk_id"),
+    Index("ix_chunk_embeddings_document_id", "document_id"),
+    # A user with few chunks (or the global collection) is searched exactly through these,
+    # not by walking everyone's neighbours in the HNSW index.
+    Index("ix_chunk_embeddings_index_id_user_id", "index_id", "user_id"),
+    Index("ix_chunk_embeddings_index_id_collection_id", "index_id", "collection_id"),
 )

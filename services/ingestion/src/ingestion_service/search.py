@@ -2,8 +2,10 @@
 fusion of the two) over the caller's own chunks and the global collection's — never another
 user's: every query is scoped by the envelope's user, whatever it asks for.
 
-Vector search walks the HNSW index with pgvector's iterative scan, so filters that remove many
-neighbours still leave `top_k` results. Keyword search matches the query in English, Portuguese
+Vector search uses the index of this process's model (its query vector comes from the same
+model) and walks its HNSW index with pgvector's iterative scan, so filters that remove many
+neighbours still leave `top_k` results. While that index is being built, vector and hybrid
+search answer 503 (keyword search goes on). Keyword search matches the query in English, Portuguese
 and simple configurations at once, since a query does not say its language.
 """
 
@@ -21,6 +23,8 @@ from assistant_schemas import Envelope
 from assistant_schemas.documents import GLOBAL_COLLECTION_ID, collection_id
 from assistant_schemas.queries import SearchHit, SearchQueryV1, SearchResultPayload, SearchResultV1
 from ingestion_service.batching import EmbeddingBatcher
+from ingestion_service.indexes import EmbeddingIndex
+from ingestion_service.reindexing import ModelIndex
 from ingestion_service.store import vector_literal
 
 answer = partial(request_reply.answer, producer="ingestion")
@@ -39,9 +43,12 @@ QUERY = (
 
 
 class SearchQueries:
-    def __init__(self, engine: AsyncEngine, embeddings: EmbeddingBatcher) -> None:
+    def __init__(
+        self, engine: AsyncEngine, embeddings: EmbeddingBatcher, index: ModelIndex
+    ) -> None:
         self._engine = engine
         self._embeddings = embeddings
+        self._index = index
 
     async def __call__(self, query: SearchQueryV1) -> Envelope[Any]:
         if query.user_id is None:
@@ -63,12 +70,21 @@ class SearchQueries:
             conditions.append("c.collection_id = ANY(:collections)")
             parameters["collections"] = [_collection(query.user_id, name) for name in p.collections]
         where = " AND ".join([SCOPE, *conditions])
+        index = self._index.index
         if p.mode != "keyword":
+            if index is None or index.state != "ready":
+                return refusal(query, 503, self._not_serving())
             [vector] = await self._embeddings.embed([p.query], urgent=True)
             parameters["vector"] = vector_literal(vector)
         async with self._engine.connect() as connection, connection.begin():
-            hits = await ranked_hits(connection, p.mode, where, parameters, p.top_k)
+            hits = await ranked_hits(connection, p.mode, where, parameters, p.top_k, index)
         return answer(query, SearchResultV1, SearchResultPayload(hits=hits))
+
+    def _not_serving(self) -> str:
+        return self._index.problem or (
+            f"the search index of {self._index.model} is being built; vector and hybrid search"
+            " resume once it is ready (keyword search works meanwhile)"
+        )
 
 
 def _collection(user_id: uuid.UUID, name: str) -> uuid.UUID:
@@ -95,13 +111,18 @@ def _filters(filters: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     return conditions, parameters
 
 
-def _vector_ranked(where: str) -> str:
-    # `where` is built of constant fragments; every value is a bound parameter.
+def _vector_ranked(where: str, index: EmbeddingIndex) -> str:
+    """The index's id and width are written into the SQL, not bound: only then does the planner
+    see that its partial HNSW index (`WHERE index_id = <id>`, on `embedding::vector(<n>)`)
+    applies. Both are integers of our own; `where` is built of constant fragments, and every
+    value in it is a bound parameter. Its `c.` columns (owner, collection) are the vector rows'
+    own copies, so each candidate is filtered without a lookup of its chunk."""
+    distance = f"c.embedding::{index.vector_type} <=> CAST(:vector AS {index.vector_type})"
     return (
-        "SELECT c.id, row_number() OVER (ORDER BY c.embedding <=> CAST(:vector AS vector)) AS r"  # noqa: S608
-        " FROM ingestion.chunks c JOIN ingestion.documents d ON d.id = c.document_id"
-        f" WHERE {where}"
-        " ORDER BY c.embedding <=> CAST(:vector AS vector) LIMIT :depth"
+        f"SELECT c.chunk_id AS id, row_number() OVER (ORDER BY {distance}) AS r"  # noqa: S608
+        " FROM ingestion.chunk_embeddings c JOIN ingestion.documents d ON d.id = c.document_id"
+        f" WHERE c.index_id = {index.id} AND {where}"
+        f" ORDER BY {distance} LIMIT :depth"
     )
 
 
@@ -119,16 +140,22 @@ def _keyword_ranked(where: str) -> str:
 
 
 async def ranked_hits(
-    connection: AsyncConnection, mode: str, where: str, parameters: dict[str, Any], top_k: int
+    connection: AsyncConnection,
+    mode: str,
+    where: str,
+    parameters: dict[str, Any],
+    top_k: int,
+    index: EmbeddingIndex | None,
 ) -> list[SearchHit]:
     # Keep walking the index past filtered-out neighbours until there are enough results.
     await connection.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
     await connection.execute(text("SET LOCAL hnsw.ef_search = 100"))
-    ranked = {
-        "vector": [_vector_ranked(where)],
-        "keyword": [_keyword_ranked(where)],
-        "hybrid": [_vector_ranked(where), _keyword_ranked(where)],
-    }[mode]
+    keyword = _keyword_ranked(where)
+    if mode == "keyword":
+        ranked = [keyword]
+    else:
+        assert index is not None, "vector search needs the model's index"
+        ranked = [_vector_ranked(where, index)] + ([keyword] if mode == "hybrid" else [])
     union = " UNION ALL ".join(f"({part})" for part in ranked)
     statement = text(
         f"WITH ranked AS ({union}),"  # noqa: S608 - fragments are constants; values are bound

@@ -15,6 +15,7 @@ from ingestion_service.embedding import embedder_for
 from ingestion_service.handlers import router
 from ingestion_service.ingesting import DocumentIngester
 from ingestion_service.models import messaging
+from ingestion_service.reindexing import ModelIndex
 from ingestion_service.search import SearchQueries
 from ingestion_service.settings import IngestionSettings
 
@@ -26,18 +27,23 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     runtime: ServiceRuntime = app.state.runtime
     embedder = embedder_for(settings)  # the local model loads here, once per process
     embeddings = EmbeddingBatcher(embedder, settings.embedding_batch_size)
+    index = ModelIndex(
+        runtime.engine, embeddings, settings.index_catch_up_s, settings.embedding_batch_size
+    )
     runtime.responder.subscribe(
-        runtime.broker, "search.query", SearchQueries(runtime.engine, embeddings)
+        runtime.broker, "search.query", SearchQueries(runtime.engine, embeddings, index)
     )
     runtime.responder.subscribe(runtime.broker, "documents.query", DocumentQueries(runtime.engine))
     ingester = DocumentIngester(
         settings=settings,
         engine=runtime.engine,
         outbox=runtime.outbox,
-        blobs=blob_store(settings.blob_dir),
+        blobs=blob_store(settings.blobs),
         embeddings=embeddings,
+        index=index,
     )
     runtime.components.append(embeddings)
+    runtime.components.append(index)
     runtime.components.append(
         JobConsumer(
             service=definition.name,

@@ -3,6 +3,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from assistant_blobs import BlobSettings
 from assistant_runtime.settings import ServiceSettings
 
 
@@ -10,10 +11,8 @@ class IngestionSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INGESTION_", extra="ignore")
 
     http_port: int = 8003
-    blob_dir: str = Field(
-        default=".local/blobs",
-        validation_alias="BLOB_DIR",
-        description="The blob store the gateway writes uploads to (a local directory).",
+    blobs: BlobSettings = Field(
+        default_factory=BlobSettings, description="The blob store (`BLOB_*` variables)."
     )
     embedding_backend: Literal["local", "remote"] = "local"
     embedding_model: str = Field(
@@ -23,6 +22,17 @@ class IngestionSettings(ServiceSettings):
         default=None, description="With `remote`: an OpenAI-compatible base URL."
     )
     embedding_api_key: SecretStr | None = None
+    embedding_dimensions: int | None = Field(
+        default=None,
+        ge=1,
+        le=16000,
+        description="With `remote`: the dimensions to ask for; unset, the model's own.",
+    )
+    index_catch_up_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often the model's index takes in chunks other models' processes wrote.",
+    )
     embedding_batch_size: int = Field(default=64, ge=1, le=1024)
     chunk_tokens: int = Field(default=200, ge=32, le=512, description="Tokens in a chunk, at most.")
     chunk_overlap: int = Field(default=40, ge=0, le=200)

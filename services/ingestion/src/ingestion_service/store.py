@@ -14,15 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assistant_schemas.documents import DocumentUploadedPayload
 from ingestion_service.chunking import Chunk
+from ingestion_service.indexes import EmbeddingIndex
 from ingestion_service.models import chunks, collections, documents
 
 INSERT_CHUNK = text(
     "INSERT INTO ingestion.chunks (id, document_id, user_id, collection_id, ordinal, text,"
-    " section, page, start_offset, end_offset, tokens, tsv, embedding, embedding_model)"
+    " section, page, start_offset, end_offset, tokens, tsv)"
     " VALUES (:id, :document_id, :user_id, :collection_id, :ordinal, :text, :section, :page,"
     " :start_offset, :end_offset, :tokens,"
-    " to_tsvector(CAST(:language AS regconfig), coalesce(:section, '') || ' ' || :text),"
-    " CAST(:embedding AS vector), :embedding_model)"
+    " to_tsvector(CAST(:language AS regconfig), coalesce(:section, '') || ' ' || :text))"
+)
+INSERT_EMBEDDING = text(
+    "INSERT INTO ingestion.chunk_embeddings (index_id, chunk_id, document_id, user_id,"
+    " collection_id, embedding)"
+    " VALUES (:index_id, :id, :document_id, :user_id, :collection_id, CAST(:embedding AS vector))"
 )
 
 
@@ -89,12 +94,12 @@ async def indexed(
     document_id: uuid.UUID,
     rows: list[dict[str, Any]],
     *,
+    index: EmbeddingIndex,
     language: str,
-    model: str,
     content_type: str,
 ) -> bool:
-    """Replaces the document's chunks with `rows` and marks it ingested, unless another worker
-    got there first (False)."""
+    """Replaces the document's chunks with `rows` (their vectors in `index`) and marks it
+    ingested, unless another worker got there first (False)."""
     status = await connection.scalar(
         select(documents.c.status).where(documents.c.id == document_id).with_for_update()
     )
@@ -103,9 +108,10 @@ async def indexed(
     await connection.execute(delete(chunks).where(chunks.c.document_id == document_id))
     if rows:
         await connection.execute(INSERT_CHUNK, rows)
+        await connection.execute(INSERT_EMBEDDING, [row | {"index_id": index.id} for row in rows])
     await _set(
         connection, document_id, status="ingested", stage="indexing", language=language,
-        chunk_count=len(rows), embedding_model=model, content_type=content_type,
+        chunk_count=len(rows), embedding_model=index.model, content_type=content_type,
     )  # fmt: skip
     return True
 
@@ -147,7 +153,6 @@ def chunk_rows(
     vectors: list[list[float]],
     *,
     language: str,
-    model: str,
 ) -> list[dict[str, Any]]:
     return [
         {
@@ -164,7 +169,6 @@ def chunk_rows(
             "tokens": piece.tokens,
             "language": language,
             "embedding": vector_literal(vector),
-            "embedding_model": model,
         }
         for ordinal, (piece, vector) in enumerate(zip(pieces, vectors, strict=True))
     ]

@@ -7,6 +7,7 @@ follows ingestion's `document.*` events.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -99,7 +100,7 @@ async def upload(
     requests = Requests(session)
     uploaded = []
     for file, (data, content_type) in zip(files, contents, strict=True):
-        uri, digest = blobs(request).put(caller.user_id, data)
+        uri, digest = await asyncio.to_thread(blobs(request).put, caller.user_id, data)
         upload_payload = DocumentUploadedPayload(
             document_id=uuid.uuid4(),
             request_id=uuid.uuid4(),

@@ -77,6 +77,7 @@ def document_ingested(p: Any) -> list[Update]:
     detail = {
         "document_id": str(p.document_id),
         "chunk_count": p.chunk_count,
+        "embedding_model": p.embedding_model,
         "duplicate_of": str(p.duplicate_of) if p.duplicate_of else None,
     }
     return [(p.request_id, "document", "succeeded", detail)]
