@@ -124,6 +124,19 @@ async def chunks_of(user: uuid.UUID) -> tuple[list[str], int]:
         await engine.dispose()
 
 
+async def forget(user: uuid.UUID) -> None:
+    """The bench user's documents and chunks go, so a stack shared with the tests is left as
+    it was (its blobs are in a temporary directory)."""
+    engine = create_engine(DATABASE_URL, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("DELETE FROM ingestion.documents WHERE user_id = :u"), {"u": user}
+            )
+    finally:
+        await engine.dispose()
+
+
 def main(count: int) -> None:
     rng = random.Random(7)
     documents = [document(i, rng) for i in range(count)]
@@ -153,6 +166,7 @@ def main(count: int) -> None:
         ingestion.terminate()
         ingestion.wait(60)
     texts, failed = asyncio.run(chunks_of(user))
+    asyncio.run(forget(user))
     system_rate = len(texts) / elapsed
     model = LocalEmbedder(batch_size=64)
     model.embed(texts[:64])  # warm up, as the service's first batch did

@@ -47,7 +47,7 @@ def _chunk_section(
     section: Section, offset: int, count: TokenCounter, max_tokens: int, overlap: int
 ) -> list[Chunk]:
     pieces = _pieces(section.text, count, max_tokens)
-    sizes = count([text for text, _ in pieces])
+    sizes = [size for _, _, size in pieces]
     chunks: list[Chunk] = []
     first = 0
     while first < len(pieces):
@@ -77,35 +77,41 @@ def _chunk_section(
     return chunks
 
 
-def _pieces(text: str, count: TokenCounter, max_tokens: int) -> list[tuple[str, int]]:
-    """(piece, its offset): paragraphs, and any too long cut into sentences, then words."""
-    pieces: list[tuple[str, int]] = []
-    for paragraph, at in _split(text, "\n\n", 0):
-        if not paragraph.strip():
-            continue
-        pieces += _fitting(paragraph, at, count, max_tokens)
-    return pieces
+Piece = tuple[str, int, int]  # text, its offset, its tokens
 
 
-def _fitting(text: str, at: int, count: TokenCounter, max_tokens: int) -> list[tuple[str, int]]:
-    if count([text])[0] <= max_tokens:
-        return [(text, at)]
+def _pieces(text: str, count: TokenCounter, max_tokens: int) -> list[Piece]:
+    """Paragraphs, and any too long cut into lines, sentences, then words; all the paragraphs
+    counted in one call to the tokenizer."""
+    paragraphs = [(p, at) for p, at in _split(text, "\n\n", 0) if p.strip()]
+    sizes = count([p for p, _ in paragraphs]) if paragraphs else []
+    return _fitting(
+        [(p, at, size) for (p, at), size in zip(paragraphs, sizes, strict=True)],
+        count,
+        max_tokens,
+    )
+
+
+def _fitting(pieces: list[Piece], count: TokenCounter, max_tokens: int) -> list[Piece]:
+    out: list[Piece] = []
+    for piece in pieces:
+        out += [piece] if piece[2] <= max_tokens else _cut(piece, count, max_tokens)
+    return out
+
+
+def _cut(piece: Piece, count: TokenCounter, max_tokens: int) -> list[Piece]:
+    text, at, _ = piece
     for separator in ("\n", ". ", " "):
         parts = [(p, at + o) for p, o in _split(text, separator, 0) if p.strip()]
         if len(parts) > 1:
             sizes = count([p for p, _ in parts])
-            out: list[tuple[str, int]] = []
-            for (part, where), size in zip(parts, sizes, strict=True):
-                out += (
-                    [(part, where)]
-                    if size <= max_tokens
-                    else _fitting(part, where, count, max_tokens)
-                )
-            return out
+            counted = [(p, where, size) for (p, where), size in zip(parts, sizes, strict=True)]
+            return _fitting(counted, count, max_tokens)
     half = len(text) // 2  # one enormous word: halve it
-    return _fitting(text[:half], at, count, max_tokens) + _fitting(
-        text[half:], at + half, count, max_tokens
-    )
+    halves = [(text[:half], at), (text[half:], at + half)]
+    sizes = count([h for h, _ in halves])
+    counted = [(h, where, size) for (h, where), size in zip(halves, sizes, strict=True)]
+    return _fitting(counted, count, max_tokens)
 
 
 def _split(text: str, separator: str, base: int) -> list[tuple[str, int]]:
