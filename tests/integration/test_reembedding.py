@@ -149,4 +149,3 @@ def test_a_new_model_is_filled_in_beside_the_old_one_and_both_keep_up(
         assert best["document_id"] == first["document_id"]
         stack.ingestion.terminate()
         ingestion_command(stack.env, "drop-index", REMOTE)
-    stack.start_ingestion()  # the default model again, for the rest of the stack's life
