@@ -88,26 +88,31 @@ class EventConsumer:
     def service(self) -> str:
         return self.router.service
 
-    def subscribe(self, broker: KafkaBroker, *, max_records: int = 500) -> None:
-        """Registers the main (batched) and retry subscribers of this service on `broker`."""
+    def subscribe(self, broker: KafkaBroker, *, max_records: int = 500, consumers: int = 1) -> None:
+        """Registers the main (batched) and retry subscribers of this service on `broker`.
+        With several `consumers`, each is a member of the service's group with partitions of
+        its own: their batches are handled concurrently (one's Python work overlaps another's
+        database transaction), and each commits only its own partitions' offsets."""
         topics = self.router.topics()
         if not topics:
             return
 
-        @broker.subscriber(
-            *topics,
-            group_id=self.service,
-            batch=True,
-            max_records=max_records,
-            batch_timeout_ms=10,  # FastStream sleeps this long again after an empty poll
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            decoder=_no_decoding,
-            title=f"{self.service}.events",
-        )
         async def consume_events(message: KafkaMessage) -> None:
             raw = message.raw_message
             await self.process(list(raw) if isinstance(raw, tuple) else [raw])
+
+        for _ in range(consumers):
+            broker.subscriber(
+                *topics,
+                group_id=self.service,
+                batch=True,
+                max_records=max_records,
+                batch_timeout_ms=10,  # FastStream sleeps this long again after an empty poll
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                decoder=_no_decoding,
+                title=f"{self.service}.events",
+            )(consume_events)
 
         @broker.subscriber(
             retry_topic(self.service),

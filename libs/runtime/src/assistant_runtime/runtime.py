@@ -95,7 +95,9 @@ class ServiceRuntime:
                 ),
             ),
         )
-        self.consumer.subscribe(self.broker, max_records=settings.consumer_batch_size)
+        self.consumer.subscribe(
+            self.broker, max_records=settings.consumer_batch_size, consumers=settings.consumers
+        )
         self.responder = Responder(definition.name, self.producer)
         for topic, handler in definition.queries.items():
             self.responder.subscribe(self.broker, topic, handler)

@@ -43,6 +43,13 @@ class ServiceSettings(BaseSettings):
     retry_base_delay_s: float = Field(default=1.0, ge=0)
     retry_max_delay_s: float = Field(default=60.0, ge=0)
     consumer_batch_size: int = Field(default=500, ge=1, le=10_000)
+    consumers: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Batched consumers of the service's events in this process. Each owns its "
+        "own partitions, so batches of different partitions are handled at once.",
+    )
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     shutdown_grace_s: float = Field(default=15.0, ge=0)
 

@@ -10,3 +10,8 @@ class AnalyticsSettings(ServiceSettings):
     http_port: int = 8004
     # Usage is recorded a batch per statement: bigger batches, fewer round trips.
     consumer_batch_size: int = Field(default=2000, ge=1, le=10_000)
+    # Usage is keyed by user, so each consumer's partitions hold users of its own and their
+    # batches never contend for the same ledger, rollup or budget rows: three at once overlap
+    # one's Python work with another's transaction (measured: 1 → 12,200 events/s,
+    # 2 → 15,900, 3 → 17,600, 4 → 16,900).
+    consumers: int = Field(default=3, ge=1, le=16)
