@@ -96,9 +96,7 @@ async def load(
             ),
             {"d": document, "u": user, "c": collection_id(user, "bench"), "sha": uuid.uuid4().hex},
         )
-        index = await indexes.find(connection, MODEL) or await indexes.create(
-            connection, MODEL, vectors.shape[1]
-        )
+        index = await indexes.find_or_create(connection, MODEL, vectors.shape[1])
         # Filled first and indexed after: much faster than growing the HNSW index row by row.
         await connection.execute(text(f"DROP INDEX ingestion.{indexes.hnsw_index_name(index)}"))
         insert = text(

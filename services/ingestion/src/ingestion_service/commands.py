@@ -49,11 +49,10 @@ def _reindex(settings: IngestionSettings, _args: argparse.Namespace) -> None:
         engine = create_engine(settings.database_url, pool_size=1)
         try:
             index = await reindexing.made(engine, embedder.name, embedder.dimensions())
-            filled = await reindexing.fill(
+            return await reindexing.filled_and_ready(
                 engine, index, embed, settings.embedding_batch_size,
                 lambda done: print(f"{done} chunks embedded", file=sys.stderr),
             )  # fmt: skip
-            return await reindexing.completed(engine, index), filled
         finally:
             await engine.dispose()
 

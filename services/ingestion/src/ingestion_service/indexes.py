@@ -49,9 +49,11 @@ async def find(connection: AsyncConnection, model: str) -> EmbeddingIndex | None
     return EmbeddingIndex(*row) if row else None
 
 
-async def create(connection: AsyncConnection, model: str, dimensions: int) -> EmbeddingIndex:
-    """The model's index, new and `building` (or ready at once when there are no chunks to
-    fill it with), with its HNSW index."""
+async def find_or_create(
+    connection: AsyncConnection, model: str, dimensions: int
+) -> EmbeddingIndex:
+    """The model's index; made when it has none: `building` (or ready at once when there are
+    no chunks to fill it with), with its HNSW index."""
     # Two processes of a new model starting together: one creates, the other waits and finds.
     await connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('ingestion.indexes'))"))
     if found := await find(connection, model):

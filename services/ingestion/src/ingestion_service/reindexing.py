@@ -66,17 +66,23 @@ async def fill(
 async def made(engine: AsyncEngine, model: str, dimensions: int) -> EmbeddingIndex:
     """The model's index, made if it has none."""
     async with engine.begin() as connection:
-        index = await indexes.find(connection, model) or await indexes.create(
-            connection, model, dimensions
-        )
+        index = await indexes.find_or_create(connection, model, dimensions)
     if index.dimensions != dimensions:
         raise IndexMismatch(index, dimensions)
     return index
 
 
-async def completed(engine: AsyncEngine, index: EmbeddingIndex) -> EmbeddingIndex:
+async def filled_and_ready(
+    engine: AsyncEngine,
+    index: EmbeddingIndex,
+    embed: Embed,
+    batch_size: int,
+    progress: Callable[[int], None] = lambda _: None,
+) -> tuple[EmbeddingIndex, int]:
+    """Fills the index, then marks it ready; returns it and the vectors added."""
+    filled = await fill(engine, index, embed, batch_size, progress)
     async with engine.begin() as connection:
-        return await indexes.mark_ready(connection, index)
+        return await indexes.mark_ready(connection, index), filled
 
 
 class IndexMismatch(Exception):
@@ -158,11 +164,10 @@ class ModelIndex:
         if self.index.state == "ready":
             return
         log.info("building the embedding index", model=self.model)
-        filled = await fill(
+        self.index, filled = await filled_and_ready(
             self._engine, self.index, self._embed, self._batch_size,
             lambda done: log.info("building the embedding index", model=self.model, done=done),
         )  # fmt: skip
-        self.index = await completed(self._engine, self.index)
         log.info("embedding index ready", model=self.model, filled=filled)
 
     async def _embed(self, texts: list[str]) -> list[list[float]]:
