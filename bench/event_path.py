@@ -36,6 +36,7 @@ from assistant_messaging.outbox import Outbox
 from assistant_messaging.producer import DurableProducer
 from assistant_messaging.relay import OutboxRelay, RelaySettings
 from assistant_messaging.router import EventRouter, MessageContext
+from assistant_runtime.runtime import tune_garbage_collection
 from assistant_schemas.topics import Topic
 from assistant_schemas.usage import UsageRecordedV1
 from bench.harness import (
@@ -178,6 +179,7 @@ def run_producing_service(
     """Entry point of the application process. `rate` None: as fast as possible, 1,000 per
     transaction; otherwise paced at `rate` events/s, one event per transaction. Puts on
     `stamps` the moment each event's outbox transaction committed."""
+    tune_garbage_collection()
     stamps.put(asyncio.run(_produce(schema, topic, events, rate)))
 
 
@@ -227,6 +229,7 @@ async def _produce(
 
 def run_relay(schema: str) -> None:
     """Entry point of the relay process: publishes `schema`'s outbox until terminated."""
+    tune_garbage_collection()
     asyncio.run(_relay(schema))
 
 
@@ -315,6 +318,7 @@ async def measure(events: int, rate: float | None) -> Run:
 
 async def main(events: int, rate: float, seconds: float) -> None:
     print(f"Event path benchmark, {events} events, broker {BOOTSTRAP}")
+    tune_garbage_collection()  # each process collects garbage as a service process does
     raw = await raw_aiokafka_rate(events)
     relay_only = await relay_alone_rate(events)
     system = (await measure(events, rate=None)).rate

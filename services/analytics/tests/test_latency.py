@@ -1,4 +1,8 @@
-"""Percentiles read back from bucket counts."""
+"""Latencies counted per bucket (in SQL) and percentiles read back from the counts."""
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from analytics_service.latency import BOUNDS_MS, percentile
 
@@ -25,3 +29,14 @@ def test_p95_lands_in_the_slow_tail() -> None:
     assert p50 is not None
     assert 5 <= p50 < 10
     assert p95 == 1250
+
+
+@pytest.mark.stack
+async def test_the_sql_histogram_has_the_same_buckets(connection: AsyncConnection) -> None:
+    # One latency at each lower edge, and one just below the next: each lands in its bucket.
+    latencies = [float(edge) for edge in BOUNDS_MS] + [edge - 0.001 for edge in BOUNDS_MS[1:]]
+    histogram = await connection.scalar(
+        text("SELECT analytics.latency_histogram(CAST(:latencies AS float8[]))"),
+        {"latencies": [*latencies, None]},
+    )
+    assert histogram == [2] * (len(BOUNDS_MS) - 1) + [1]

@@ -1,9 +1,9 @@
 """Fixtures of the gateway tests (a pytest plugin, loaded by the root conftest.py).
 
 Gateway tests run the app in-process against the real PostgreSQL of the test stack; each test
-runs inside one transaction that is rolled back, so tests never see each other's rows."""
+runs inside one transaction that is rolled back (the root conftest's `connection`), so tests
+never see each other's rows."""
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from assistant_db import create_engine
 from gateway_service.http.dependencies import database_session
 from gateway_service.service import create_app
 from gateway_service.settings import GatewaySettings
@@ -25,19 +24,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "services/gateway/tests" in str(item.path) and "test_openapi" not in str(item.path):
             item.add_marker(pytest.mark.stack)
-
-
-@pytest.fixture
-async def connection() -> AsyncIterator[AsyncConnection]:
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        pytest.fail("gateway tests need the local stack's PostgreSQL: run them with `make test`")
-    engine = create_engine(url, pool_size=1)
-    async with engine.connect() as connection:
-        outer = await connection.begin()
-        yield connection
-        await outer.rollback()
-    await engine.dispose()
 
 
 def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import Counter as Tally
 from collections.abc import Sequence
 from typing import Any
 
@@ -224,10 +225,10 @@ class EventConsumer:
                 await self._run_batch_optimistic(run_batch, events, first_context)
             await self.inbox.release(session, failed_ids)
         # Counted once committed: an optimistic pass that was rolled back counts nothing.
-        for topic in handled:
-            HANDLED.labels(self.service, topic).inc()
-        for topic in duplicates:
-            DUPLICATES.labels(self.service, topic).inc()
+        for topic, count in Tally(handled).items():
+            HANDLED.labels(self.service, topic).inc(count)
+        for topic, count in Tally(duplicates).items():
+            DUPLICATES.labels(self.service, topic).inc(count)
         return failures
 
     @staticmethod

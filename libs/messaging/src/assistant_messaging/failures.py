@@ -65,7 +65,7 @@ class Origin:
 
     @classmethod
     def of(cls, record: ConsumerRecord[bytes, bytes]) -> Origin:
-        if all(name != h.ORIGINAL_TOPIC for name, _ in record.headers or ()):
+        if not record.headers or all(name != h.ORIGINAL_TOPIC for name, _ in record.headers):
             # A first delivery, the common case: no header needs decoding.
             return cls(record.topic, record.partition, record.offset, 0, None, None)
         found = h.to_dict(record.headers)

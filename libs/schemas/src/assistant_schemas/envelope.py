@@ -13,6 +13,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from assistant_schemas.ids import new_id
+
 PayloadT = TypeVar("PayloadT", bound=BaseModel)
 
 
@@ -24,7 +26,7 @@ class Contract(BaseModel):
 
 class Envelope(Contract, Generic[PayloadT]):
     event_id: uuid.UUID = Field(
-        default_factory=uuid.uuid4, description="Unique id of this event; the idempotency key."
+        default_factory=new_id, description="Unique id of this event; the idempotency key."
     )
     type: str = Field(description="Event type, `<domain>.<event>`.")
     version: int = Field(ge=1, description="Contract version of `type`.")

@@ -1,8 +1,9 @@
 """Every contract the system speaks, and decoding raw bytes into the right one."""
 
-from typing import Any
+from collections import Counter
+from typing import Annotated, Any, Union
 
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from assistant_schemas import (
@@ -60,8 +61,27 @@ def event_class(event_type: str, version: int) -> type[Envelope[Any]]:
         raise ContractError(f"type: unknown event type {event_type!r}") from None
 
 
+def _single_version_union() -> TypeAdapter[Envelope[Any]]:
+    """Every contract whose type has one version, told apart by `type` inside the JSON parser:
+    one pass over the bytes, about half the time of parsing and then validating."""
+    versions = Counter(event_type for event_type, _ in _CONTRACTS)
+    single = tuple(c for (t, _), c in _CONTRACTS.items() if versions[t] == 1)
+    union: Any = Annotated[Union[single], Field(discriminator="type")]  # noqa: UP007
+    return TypeAdapter(union)
+
+
+_FAST = _single_version_union()
+
+
 def decode_event(raw: bytes) -> Envelope[Any]:
     """Parses and validates a message body; `ContractError` names what is wrong."""
+    try:
+        return _FAST.validate_json(raw)
+    except ValidationError:
+        return _decode_and_explain(raw)  # another version, or invalid: the precise reason
+
+
+def _decode_and_explain(raw: bytes) -> Envelope[Any]:
     try:
         document = from_json(raw)  # pydantic's parser: several times faster than json's
     except ValueError as error:

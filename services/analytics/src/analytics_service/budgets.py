@@ -18,7 +18,6 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics_service.ledger import MonthTotals
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.budget import (
     BudgetExceededPayload,
@@ -38,40 +37,54 @@ LIMITS = f"""
     LEFT JOIN analytics.tier_budgets AS tier
         ON tier.plan_tier = coalesce(plan.plan_tier, '{DEFAULT_TIER}')
 """
-LIMIT_COLUMNS = """
-    CASE WHEN own.user_id IS NULL THEN tier.soft_limit_usd ELSE own.soft_limit_usd END,
-    CASE WHEN own.user_id IS NULL THEN tier.hard_limit_usd ELSE own.hard_limit_usd END,
-    CASE WHEN own.user_id IS NULL THEN tier.token_limit ELSE own.token_limit END
-"""
-MONTH_COLUMNS = "m.user_id, m.period, m.spent_usd, m.tokens, m.requests, m.unpriced_events, m.state"
+LIMIT_NAMES = ("soft_limit_usd", "hard_limit_usd", "token_limit")
 
-ADD_SPEND = text(
-    f"""
-    WITH delta AS (
-        SELECT * FROM unnest(
-            CAST(:users AS uuid[]), CAST(:periods AS text[]), CAST(:cost AS numeric[]),
-            CAST(:tokens AS bigint[]), CAST(:requests AS bigint[]), CAST(:unpriced AS bigint[])
-        ) AS d(user_id, period, spent_usd, tokens, requests, unpriced_events)
-    ),
-    m AS (
-        INSERT INTO analytics.budget_months AS b
-            (user_id, period, spent_usd, tokens, requests, unpriced_events)
-        SELECT * FROM delta
-        ON CONFLICT (user_id, period) DO UPDATE SET
-            spent_usd = b.spent_usd + excluded.spent_usd,
-            tokens = b.tokens + excluded.tokens,
-            requests = b.requests + excluded.requests,
-            unpriced_events = b.unpriced_events + excluded.unpriced_events,
-            updated_at = now()
-        RETURNING *
-    )
-    SELECT {MONTH_COLUMNS}, {LIMIT_COLUMNS} FROM m {LIMITS}
-    """  # noqa: S608 - constants of this module only
-)
+
+def _limit(name: str) -> str:
+    return f"CASE WHEN own.user_id IS NULL THEN tier.{name} ELSE own.{name} END"
+
+
+LIMIT_COLUMNS = ", ".join(f"{_limit(name)} AS {name}" for name in LIMIT_NAMES)
+
+
+def state_under_limits(spent_usd: str, tokens: str) -> str:
+    """The SQL of the state a month's spend puts it in, under the limits `LIMITS` joined.
+    The rule itself is the function `analytics.budget_state` (migration 0004)."""
+    limits = ", ".join(_limit(name) for name in LIMIT_NAMES)
+    return f"analytics.budget_state({spent_usd}, {tokens}, {limits})"
+
+
+# Rows `m` of budget months, with their limits and the state their spend puts them in now.
+MONTH_COLUMNS = f"""m.user_id, m.period, m.spent_usd, m.tokens, m.requests, m.unpriced_events,
+    m.state, {LIMIT_COLUMNS}, {state_under_limits("m.spent_usd", "m.tokens")} AS evaluated"""
+
+# Adds the month totals selected by `{totals}` (user_id, period, spent_usd, tokens, requests,
+# unpriced_events) to the users' months; returns the months.
+ADD_SPEND = """
+    INSERT INTO analytics.budget_months AS b
+        (user_id, period, spent_usd, tokens, requests, unpriced_events)
+    {totals}
+    ON CONFLICT (user_id, period) DO UPDATE SET
+        spent_usd = b.spent_usd + excluded.spent_usd,
+        tokens = b.tokens + excluded.tokens,
+        requests = b.requests + excluded.requests,
+        unpriced_events = b.unpriced_events + excluded.unpriced_events,
+        updated_at = now()
+    RETURNING *
+"""
+
+
+def changed_months(months: str) -> str:
+    """The SQL selecting the months of the relation `months` whose state changed."""
+    return f"""
+        SELECT * FROM (SELECT {MONTH_COLUMNS} FROM {months} AS m {LIMITS}) AS checked
+        WHERE evaluated <> state
+    """  # noqa: S608 - constants of this module and its callers only
+
 
 LOCK_MONTHS = text(
     f"""
-    SELECT {MONTH_COLUMNS}, {LIMIT_COLUMNS}
+    SELECT {MONTH_COLUMNS}
     FROM analytics.budget_months AS m {LIMITS}
     WHERE m.user_id = ANY(CAST(:users AS uuid[])) AND m.period = :period
     FOR UPDATE OF m
@@ -92,20 +105,10 @@ def current_period(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y-%m")
 
 
-def state_of(spent_usd: Decimal, tokens: int, limits: BudgetLimits) -> State:
-    hard, soft, token_limit = limits.hard_limit_usd, limits.soft_limit_usd, limits.token_limit
-    if (hard is not None and spent_usd >= hard) or (
-        token_limit is not None and tokens >= token_limit
-    ):
-        return "hard_exceeded"
-    if soft is not None and spent_usd >= soft:
-        return "soft_exceeded"
-    return "ok"
-
-
 @dataclass(frozen=True)
 class Month:
-    """A user's month: what they spent, the state last announced, and the limits now."""
+    """A user's month: what they spent, the state last announced, the limits now, and the
+    state the spend puts it in under them (`evaluated`)."""
 
     user_id: uuid.UUID
     period: str
@@ -115,21 +118,27 @@ class Month:
     unpriced_events: int
     state: State
     limits: BudgetLimits
+    evaluated: State
 
     @classmethod
     def of(cls, row: Sequence[Any]) -> Month:
-        *month, soft, hard, tokens = row
-        return cls(
-            *month,
-            limits=BudgetLimits(  # type: ignore[misc]
-                soft_limit_usd=soft, hard_limit_usd=hard, token_limit=tokens
-            ),
+        """From a row of `MONTH_COLUMNS`."""
+        *month, soft, hard, token_limit, evaluated = row
+        limits = BudgetLimits(soft_limit_usd=soft, hard_limit_usd=hard, token_limit=token_limit)
+        return cls(*month, limits=limits, evaluated=evaluated)  # type: ignore[misc]
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> Month:
+        """From a `MONTH_COLUMNS` row as PostgreSQL's JSON renders it (numbers parsed as
+        Decimal or int)."""
+        return cls.of(
+            [uuid.UUID(item["user_id"]), item["period"], Decimal(item["spent_usd"])]
+            + [item[key] for key in ("tokens", "requests", "unpriced_events", "state")]
+            + [item[key] for key in ("soft_limit_usd", "hard_limit_usd", "token_limit")]
+            + [item["evaluated"]]
         )
 
-    def evaluated(self) -> State:
-        return state_of(self.spent_usd, self.tokens, self.limits)
-
-    def updated_event(self, state: State, correlation_id: str) -> BudgetUpdatedV1:
+    def updated_event(self, correlation_id: str) -> BudgetUpdatedV1:
         payload = BudgetUpdatedPayload(
             period=self.period,
             spent_usd=self.spent_usd,
@@ -137,7 +146,7 @@ class Month:
             soft_limit_usd=self.limits.soft_limit_usd,
             hard_limit_usd=self.limits.hard_limit_usd,
             token_limit=self.limits.token_limit,
-            state=state,
+            state=self.evaluated,
         )
         return new_event(
             BudgetUpdatedV1,
@@ -170,26 +179,6 @@ class Month:
         )
 
 
-async def add_spend(
-    session: AsyncSession, totals: Sequence[MonthTotals], correlation_id: str
-) -> list[Envelope[Any]]:
-    """Adds a batch's totals to each user's month; returns the events of changed states."""
-    if not totals:
-        return []
-    result = await session.execute(
-        ADD_SPEND,
-        {
-            "users": [t.user_id for t in totals],
-            "periods": [t.period for t in totals],
-            "cost": [t.cost_usd for t in totals],
-            "tokens": [t.tokens for t in totals],
-            "requests": [t.requests for t in totals],
-            "unpriced": [t.unpriced_events for t in totals],
-        },
-    )
-    return await _announce_changes(session, [Month.of(row) for row in result], correlation_id)
-
-
 async def reevaluate(
     session: AsyncSession,
     user_ids: Sequence[uuid.UUID],
@@ -204,27 +193,29 @@ async def reevaluate(
         LOCK_MONTHS, {"users": list(user_ids), "period": period or current_period()}
     )
     months = [Month.of(row) for row in result]
-    return await _announce_changes(session, months, correlation_id, always=always_announce)
+    if not always_announce:
+        months = [month for month in months if month.evaluated != month.state]
+    return await announce(session, months, correlation_id)
 
 
-async def _announce_changes(
-    session: AsyncSession, months: Sequence[Month], correlation_id: str, *, always: bool = False
+async def announce(
+    session: AsyncSession, months: Sequence[Month], correlation_id: str
 ) -> list[Envelope[Any]]:
-    changed = [(month, month.evaluated()) for month in months]
-    changed = [(month, state) for month, state in changed if always or state != month.state]
-    if not changed:
+    """Records each month's evaluated state; returns `budget.updated` for each, and
+    `budget.exceeded` for those that just crossed their hard limit."""
+    if not months:
         return []
     await session.execute(
         SET_STATES,
         {
-            "users": [month.user_id for month, _ in changed],
-            "periods": [month.period for month, _ in changed],
-            "states": [state for _, state in changed],
+            "users": [month.user_id for month in months],
+            "periods": [month.period for month in months],
+            "states": [month.evaluated for month in months],
         },
     )
     events: list[Envelope[Any]] = []
-    for month, state in changed:
-        events.append(month.updated_event(state, correlation_id))
-        if state == "hard_exceeded" and month.state != "hard_exceeded":
+    for month in months:
+        events.append(month.updated_event(correlation_id))
+        if month.evaluated == "hard_exceeded" and month.state != "hard_exceeded":
             events.append(month.exceeded_event(correlation_id))
     return events

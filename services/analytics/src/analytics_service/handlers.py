@@ -1,5 +1,7 @@
 """Events the analytics service consumes: usage (in batches), plan changes, deleted accounts."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 
@@ -23,15 +25,17 @@ partitions = Partitions()
 
 @router.handles_batch(UsageRecordedV1)
 async def usage_recorded(events: list[UsageRecordedV1], context: MessageContext) -> None:
-    """Ledger, rollups and budgets of a whole batch in a few statements."""
+    """Ledger, rollups and budgets of a whole batch in one statement (two when a month's
+    budget state changes)."""
+    now = datetime.now(UTC)
     for event in events:
-        intake.check(event)
+        intake.check(event, now)
     session = context.session
     try:
         await partitions.ensure(session, (event.occurred_at for event in events))
         recorded = await ledger.record(session, events)
-        announcements = await budgets.add_spend(
-            session, recorded.months, correlation_id=events[-1].correlation_id
+        announcements = await budgets.announce(
+            session, recorded.changed_months, correlation_id=events[-1].correlation_id
         )
     except Exception:
         partitions.forget()

@@ -2,7 +2,7 @@
 
 A rollup row keeps how many calls fell in each bucket; buckets add up across rows and days,
 and a percentile is read back by interpolating inside the bucket that holds it. The bucket
-edges are also in the SQL function `analytics.latency_histogram` (migration 0002).
+edges are also in the SQL function `analytics.latency_histogram` (migration 0004).
 """
 
 from collections.abc import Sequence

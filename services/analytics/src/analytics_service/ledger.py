@@ -1,22 +1,28 @@
-"""Writing usage into the ledger and the daily rollups: one statement per consumed batch.
+"""Writing usage into the ledger, the daily rollups and the budget months: one statement per
+consumed batch.
 
 The statement claims each unit of usage (request, usage type, call index) so a unit sent twice
 under different event ids counts once, prices each new row with the price valid at its time,
-appends it to the ledger, adds it to its day's rollup, and returns what the batch added to
-each user's month, for the budgets.
+appends it to the ledger, adds it to its day's rollup and to its user's month, and returns
+what the batch recorded per model (for the metrics) and the months whose budget state it
+changed (to announce). Nothing per user travels back to the service otherwise.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from analytics_service import budgets
+from analytics_service.budgets import Month
 from assistant_schemas.usage import UsageRecordedV1
 
 # The price row valid for `source` at its time, as a composite `found.price` (null if none).
@@ -78,6 +84,16 @@ LEDGER_COLUMNS = """event_id, occurred_at, user_id, request_id, usage_type, call
     provider, model, input_tokens, output_tokens, cached_tokens, reasoning_tokens,
     embedding_tokens, api_calls, latency_ms, ttft_ms"""
 
+# What a batch recorded per provider, model and usage type (ModelTotals' fields).
+PER_MODEL = """
+    SELECT provider, model, usage_type, count(*) AS events,
+           sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+           sum(cached_tokens) AS cached_tokens, sum(reasoning_tokens) AS reasoning_tokens,
+           sum(embedding_tokens) AS embedding_tokens, coalesce(sum(cost_usd), 0) AS cost_usd,
+           count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced_events
+    FROM rows GROUP BY 1, 2, 3
+"""
+
 RECORD = text(
     f"""
     WITH incoming AS (
@@ -103,16 +119,20 @@ RECORD = text(
     ),
     rolled AS (
         INSERT INTO analytics.daily_usage AS d {ROLLUP_COLUMNS} {ROLLUP_SELECT} {ROLLUP_MERGE}
-    )
-    SELECT GROUPING(provider, model) = 0, user_id, {PERIOD}, provider, model, {TOTALS}
-    FROM rows GROUP BY GROUPING SETS ((user_id, {PERIOD}), (provider, model))
-    """  # noqa: S608 - constants of this module only
+    ),
+    months AS ({budgets.ADD_SPEND.format(totals=MONTH_TOTALS)}),
+    changed AS ({budgets.changed_months("months")}),
+    per_model AS ({PER_MODEL})
+    -- As text: the driver would parse JSON numbers as floats, and money is kept exact.
+    SELECT (SELECT json_agg(per_model) FROM per_model)::text,
+           (SELECT json_agg(changed) FROM changed)::text
+    """  # noqa: S608 - constants of this module and of budgets only
 )
 
 
 @dataclass(frozen=True)
 class MonthTotals:
-    """What a batch (or a rebuild) adds to one user's month."""
+    """What a rebuild adds up for one user's month."""
 
     user_id: uuid.UUID
     period: str
@@ -124,23 +144,38 @@ class MonthTotals:
 
 @dataclass(frozen=True)
 class ModelTotals:
-    """What a batch recorded for one provider and model (for the metrics)."""
+    """What a batch recorded for one provider, model and usage type (for the metrics)."""
 
     provider: str
     model: str
+    usage_type: str
+    events: int
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    reasoning_tokens: int
+    embedding_tokens: int
     cost_usd: Decimal
     unpriced_events: int
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> ModelTotals:
+        return cls(**{**item, "cost_usd": Decimal(item["cost_usd"])})
 
 
 @dataclass(frozen=True)
 class Recorded:
-    months: list[MonthTotals]
     models: list[ModelTotals]
+    changed_months: list[Month]  # their budget state changed; to be announced
+
+
+def _from_json(document: str | None) -> list[dict[str, Any]]:
+    return json.loads(document, parse_float=Decimal) if document else []
 
 
 async def record(session: AsyncSession, events: Sequence[UsageRecordedV1]) -> Recorded:
-    """Appends the events' usage (units already recorded are skipped); returns what it added
-    to each user's month and to each model."""
+    """Appends the events' usage (units already recorded are skipped) to the ledger, the
+    rollups and the months; returns what was recorded per model and the changed months."""
     p = [event.payload for event in events]
     result = await session.execute(
         RECORD,
@@ -163,13 +198,11 @@ async def record(session: AsyncSession, events: Sequence[UsageRecordedV1]) -> Re
             "ttft": [u.ttft_ms for u in p],
         },
     )
-    recorded = Recorded([], [])
-    for per_model, user_id, period, provider, model, cost, tokens, requests, unpriced in result:
-        if per_model:
-            recorded.models.append(ModelTotals(provider, model, cost, unpriced))
-        else:
-            recorded.months.append(MonthTotals(user_id, period, cost, tokens, requests, unpriced))
-    return recorded
+    per_model, changed = result.one()
+    return Recorded(
+        models=[ModelTotals.from_json(item) for item in _from_json(per_model)],
+        changed_months=[Month.from_json(item) for item in _from_json(changed)],
+    )
 
 
 async def rebuild_rollups(session: AsyncSession, start: date, end: date) -> int:

@@ -2,7 +2,7 @@
 a model without a price is labelled `other`, so a producer inventing names cannot grow the
 label set without bound."""
 
-from collections import Counter as Counter_
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -30,31 +30,27 @@ TOKEN_KINDS = ("input", "output", "cached", "reasoning", "embedding")
 
 
 def observe(events: Sequence[UsageRecordedV1], models: Sequence[ModelTotals]) -> None:
-    """Counts a recorded batch: sums first, then one increment per label set."""
-    priced = {(m.provider, m.model) for m in models if not m.unpriced_events}
-    tokens: Counter_[tuple[str, str, str]] = Counter_()
-    kinds: Counter_[str] = Counter_()
-    unpriced: Counter_[str] = Counter_()
-    for event in events:
-        p = event.payload
-        model = p.model if (p.provider, p.model) in priced else "other"
-        kinds[p.usage_type] += 1
-        for kind in TOKEN_KINDS:
-            tokens[p.provider, model, kind] += getattr(p, f"{kind}_tokens")
-        if model == "other":
-            unpriced[p.provider] += 1
-        if p.latency_ms is not None:
-            LATENCY.labels(p.provider).observe(p.latency_ms / 1000)
-    for usage_type, count in kinds.items():
-        EVENTS.labels(usage_type).inc(count)
-    for (provider, model, kind), count in tokens.items():
-        if count:
-            TOKENS.labels(provider, model, kind).inc(count)
-    for provider, count in unpriced.items():
-        UNPRICED.labels(provider).inc(count)
+    """Counts a recorded batch from its per-model totals; only latencies are per event."""
     for totals in models:
-        if (totals.provider, totals.model) in priced:
+        priced = not totals.unpriced_events
+        model = totals.model if priced else "other"
+        EVENTS.labels(totals.usage_type).inc(totals.events)
+        for kind in TOKEN_KINDS:
+            count = getattr(totals, f"{kind}_tokens")
+            if count:
+                TOKENS.labels(totals.provider, model, kind).inc(count)
+        if priced:
             COST.labels(totals.provider, totals.model).inc(float(totals.cost_usd))
+        else:
+            UNPRICED.labels(totals.provider).inc(totals.unpriced_events)
+    latencies: defaultdict[str, list[float]] = defaultdict(list)
+    for event in events:
+        if event.payload.latency_ms is not None:
+            latencies[event.payload.provider].append(event.payload.latency_ms / 1000)
+    for provider, seconds in latencies.items():
+        histogram = LATENCY.labels(provider)
+        for value in seconds:
+            histogram.observe(value)
     if events:
         newest = max(event.occurred_at for event in events)
         LAG.set((datetime.now(UTC) - newest).total_seconds())

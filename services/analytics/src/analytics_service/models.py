@@ -118,6 +118,7 @@ daily_usage = Table(
     ),
     PrimaryKeyConstraint("user_id", "day", "provider", "model"),
     Index("ix_daily_usage_day", "day"),
+    postgresql_with={"fillfactor": 70},  # updated by most batches: room for HOT updates
 )
 
 user_plans = Table(
@@ -166,4 +167,5 @@ budget_months = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("user_id", "period"),
     CheckConstraint(f"state IN {BUDGET_STATES}", name="state"),
+    postgresql_with={"fillfactor": 70},  # updated by most batches: room for HOT updates
 )

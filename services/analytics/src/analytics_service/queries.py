@@ -58,7 +58,8 @@ SUMMED = (
 SUMMARY = text(
     f"""
     SELECT coalesce(b.spent_usd, 0), coalesce(b.tokens, 0), coalesce(b.requests, 0),
-           coalesce(b.unpriced_events, 0), {budgets.LIMIT_COLUMNS}
+           coalesce(b.unpriced_events, 0), {budgets.LIMIT_COLUMNS},
+           {budgets.state_under_limits("coalesce(b.spent_usd, 0)", "coalesce(b.tokens, 0)")}
     FROM (SELECT CAST(:user_id AS uuid) AS user_id) AS m
     LEFT JOIN analytics.budget_months AS b ON b.user_id = m.user_id AND b.period = :period
     {budgets.LIMITS}
@@ -135,8 +136,7 @@ class UsageReports:
     async def _summary(session: AsyncSession, user_id: uuid.UUID) -> UsageSummary:
         period = budgets.current_period()
         row = (await session.execute(SUMMARY, {"user_id": user_id, "period": period})).one()
-        spent, tokens, requests, unpriced, soft, hard, token_limit = row
-        limits = BudgetLimits(soft_limit_usd=soft, hard_limit_usd=hard, token_limit=token_limit)
+        spent, tokens, requests, unpriced, soft, hard, token_limit, state = row
         return UsageSummary(
             period=period,
             spent_usd=spent,
@@ -148,7 +148,7 @@ class UsageReports:
             token_limit=token_limit,
             remaining_usd=None if hard is None else max(hard - spent, 0),
             remaining_tokens=None if token_limit is None else max(token_limit - tokens, 0),
-            state=budgets.state_of(spent, tokens, limits),
+            state=state,
         )
 
 

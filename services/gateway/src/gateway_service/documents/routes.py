@@ -28,6 +28,7 @@ from assistant_schemas.documents import (
     DocumentUploadedV1,
     collection_id,
 )
+from assistant_schemas.ids import new_id
 from assistant_schemas.queries import (
     DocumentsQueryPayload,
     DocumentsQueryV1,
@@ -102,8 +103,8 @@ async def upload(
     for file, (data, content_type) in zip(files, contents, strict=True):
         uri, digest = await asyncio.to_thread(blobs(request).put, caller.user_id, data)
         upload_payload = DocumentUploadedPayload(
-            document_id=uuid.uuid4(),
-            request_id=uuid.uuid4(),
+            document_id=new_id(),
+            request_id=new_id(),
             collection_id=target,
             filename=(file.filename or "upload")[:1000],
             blob=BlobReference(
@@ -222,7 +223,7 @@ async def retry(
             f"document {document_id} is {latest.status}: only a failed upload is retried",
         )
     again = DocumentUploadedPayload.model_validate(
-        {**latest.detail["upload"], "request_id": str(uuid.uuid4())}
+        {**latest.detail["upload"], "request_id": str(new_id())}
     )
     await _publish_upload(session, events, caller, request, again)
     detail = {**latest.detail, "upload": again.model_dump(mode="json"), "error": None}
@@ -248,7 +249,7 @@ async def delete_document(
     events: EventOutbox,
 ) -> JSONResponse:
     await _latest(session, caller, document_id)  # 404 unless it is the caller's
-    request_id = uuid.uuid4()
+    request_id = new_id()
     await events.add(
         session,
         caller_event(

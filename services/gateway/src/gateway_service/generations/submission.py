@@ -25,6 +25,7 @@ from assistant_schemas.generation import (
     NotionTarget,
     RetrievalOptions,
 )
+from assistant_schemas.ids import new_id
 from assistant_schemas.notion import save_request_id
 from assistant_schemas.queries import (
     ConversationsQueryPayload,
@@ -65,7 +66,7 @@ async def checked(
     model = validation.checked_model(catalog, draft.provider, draft.model, "model")
     validation.check_fits(model, draft.messages, draft.system_prompt, draft.parameters.max_tokens)
     fallbacks = validation.parsed_fallbacks(catalog, draft.fallbacks)
-    request_id = uuid.uuid4()
+    request_id = new_id()
     if draft.conversation_id is not None:
         await ask(
             replies,

@@ -17,6 +17,7 @@ from assistant_schemas.generation import (
     GenerationSaveRequestedV1,
     NotionTarget,
 )
+from assistant_schemas.ids import new_id
 from gateway_service.admission.dependencies import rate_limited
 from gateway_service.generations.schemas import SaveAccepted
 from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
@@ -63,7 +64,7 @@ async def save_generation(
             f"generation {request_id} is {source.status}: only finished content can be saved",
         )
     resolved = await resolved_target(session, caller, target or NotionTarget(), "body")
-    save_id = uuid.uuid4()
+    save_id = new_id()
     await events.add(
         session,
         caller_event(
