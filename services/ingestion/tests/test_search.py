@@ -31,7 +31,7 @@ class UnusedModel:
 @pytest.mark.parametrize("mode", ["vector", "hybrid"])
 async def test_vector_search_waits_for_the_models_index(mode: str) -> None:
     no_database = cast(AsyncEngine, None)
-    embeddings = EmbeddingBatcher(UnusedModel(), batch_size=8)
+    embeddings = EmbeddingBatcher([UnusedModel()], batch_size=8)
     index = ModelIndex(no_database, embeddings, catch_up_s=1, batch_size=8)
     search = SearchQueries(no_database, embeddings, index)
     query = new_event(

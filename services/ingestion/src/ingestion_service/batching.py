@@ -1,12 +1,17 @@
 """One model, many documents: embedding requests from documents ingested at once are gathered
 into full batches (the model is several times faster per text in a batch of 64 than one at a
-time), run one batch at a time in a worker thread, and their vectors handed back to each."""
+time), run in worker threads, and their vectors handed back to each.
+
+With several workers (`INGESTION_EMBEDDING_WORKERS`), each has its own embedder and a batch is
+formed as soon as one is free, so the next batch is ready while another is being embedded."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ingestion_service.embedding import Embedder
 
@@ -21,21 +26,28 @@ class _Request:
 
 
 class EmbeddingBatcher:
-    def __init__(self, embedder: Embedder, batch_size: int, linger_s: float = 0.02) -> None:
-        self.embedder = embedder
+    def __init__(
+        self, embedders: Sequence[Embedder], batch_size: int, linger_s: float = 0.02
+    ) -> None:
+        self.embedder = embedders[0]  # for what every worker shares: name, dimensions, counting
+        self._embedders = list(embedders)
         self._batch_size = batch_size
         self._linger_s = linger_s
         self._queue: asyncio.Queue[_Request] = asyncio.Queue()
-        self._worker: asyncio.Task[None] | None = None
+        self._idle: asyncio.Queue[Embedder] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self._worker = asyncio.create_task(self._run(), name="embedding-batcher")
+        for embedder in self._embedders:
+            self._idle.put_nowait(embedder)
+        self._spawn(self._run(), "embedding-batcher")
 
     async def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+                await task
 
     async def embed(self, texts: list[str], *, urgent: bool = False) -> list[list[float]]:
         """Vectors for `texts`, batched with other callers'. An `urgent` request (a search
@@ -44,35 +56,47 @@ class EmbeddingBatcher:
         await self._queue.put(request)
         return await request.done
 
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            size = len(batch[0].texts)
-            linger = 0.0 if batch[0].urgent else self._linger_s
-            deadline = asyncio.get_running_loop().time() + linger
-            while size < self._batch_size:
-                if not self._queue.empty():
-                    request = self._queue.get_nowait()
-                else:
-                    remaining = deadline - asyncio.get_running_loop().time()
-                    if remaining <= 0:
-                        break
-                    try:
-                        request = await asyncio.wait_for(self._queue.get(), remaining)
-                    except TimeoutError:
-                        break
-                batch.append(request)
-                size += len(request.texts)
-            await self._answer(batch)
+            embedder = await self._idle.get()  # a batch is formed when a worker can take it
+            batch = await self._next_batch()
+            self._spawn(self._answer(batch, embedder), "embedding-batch")
 
-    async def _answer(self, batch: list[_Request]) -> None:
+    async def _next_batch(self) -> list[_Request]:
+        batch = [await self._queue.get()]
+        size = len(batch[0].texts)
+        linger = 0.0 if batch[0].urgent else self._linger_s
+        deadline = asyncio.get_running_loop().time() + linger
+        while size < self._batch_size:
+            if not self._queue.empty():
+                request = self._queue.get_nowait()
+            else:
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    break
+                try:
+                    request = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+            batch.append(request)
+            size += len(request.texts)
+        return batch
+
+    async def _answer(self, batch: list[_Request], embedder: Embedder) -> None:
         texts = [text for request in batch for text in request.texts]
         try:
-            vectors = await asyncio.to_thread(self.embedder.embed, texts)
+            vectors = await asyncio.to_thread(embedder.embed, texts)
         except Exception as error:
             for request in batch:
                 request.done.set_exception(error)
             return
+        finally:
+            self._idle.put_nowait(embedder)
         start = 0
         for request in batch:
             mine = vectors[start : start + len(request.texts)]

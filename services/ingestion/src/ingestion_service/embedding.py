@@ -101,6 +101,20 @@ class RemoteEmbedder:
         return vectors
 
 
+def embedders_for(settings: IngestionSettings) -> list[Embedder]:
+    """One embedder per worker. A remote endpoint's client is shared (it is thread-safe); the
+    local model is loaded once per worker, and the cores are split between the copies: with
+    two cores, two single-threaded copies keep both busy even when the event loop takes one
+    for a moment, where one two-threaded copy stalls at each operation's barrier."""
+    workers = settings.embedding_workers
+    if settings.embedding_backend == "remote":
+        return [embedder_for(settings)] * workers
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    return [embedder_for(settings) for _ in range(workers)]
+
+
 def embedder_for(settings: IngestionSettings) -> Embedder:
     if settings.embedding_backend == "remote":
         return RemoteEmbedder(settings)

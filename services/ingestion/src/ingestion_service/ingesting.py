@@ -1,7 +1,9 @@
 """The document jobs, keyed by document (so a delete waits for its document's ingestion):
-`document.uploaded` — parse, chunk, embed, index, each stage announced with `document.progress`,
-then `document.ingested`, or `document.failed` with the stage and a reason a person can act
-on — and `document.delete_requested`; and `account.deleted`, which removes all of a user's.
+`document.uploaded` — parse, chunk, embed, index, announced with `document.progress` when
+parsing starts and when embedding starts (with the number of chunks; a document of several
+batches reports each), then `document.ingested` (every stage done), or `document.failed` with
+the stage and a reason a person can act on — and `document.delete_requested`; and
+`account.deleted`, which removes all of a user's.
 
 Nothing is written to `chunks` until the end: the chunks, the document's status, its outcome
 event and the embedding usage commit in one transaction, so a worker killed mid-document leaves
@@ -158,9 +160,7 @@ class _Ingestion:
             "\n".join(s.text for s in parsed.sections), self.upload.metadata.get("language")
         )
         pieces = await asyncio.to_thread(self._chunk, parsed)
-        async with self.ingester.engine.begin() as connection:
-            await self._progress(connection, "parsing", 1, 1)
-            await self._progress(connection, "chunking", len(parsed.sections), len(parsed.sections))
+        async with self.ingester.engine.begin() as connection:  # parsed and chunked, too
             await self._progress(connection, "embedding", 0, len(pieces))
         vectors, tokens = await self._embed(pieces)
         index = await self.ingester.index.current()
@@ -182,10 +182,11 @@ class _Ingestion:
                 embedding_model=index.model,
                 dimensions=index.dimensions,
             )
-            await self._progress(connection, "embedding", len(rows), len(rows))
-            await self._progress(connection, "indexing", len(rows), len(rows))
-            await self._publish(connection, self._follow_up(DocumentIngestedV1, ingested))
-            await self._publish(connection, self._usage(index.model, tokens))
+            # Every stage is done: `document.ingested` says so (no progress event per stage).
+            await self.ingester.outbox.add_all(
+                connection,
+                [self._follow_up(DocumentIngestedV1, ingested), self._usage(index.model, tokens)],
+            )
         log.info("document ingested", chunks=len(rows), language=language)
 
     def _parse(self) -> Parsed:

@@ -11,7 +11,7 @@ from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.service_app import build_app
 from ingestion_service.batching import EmbeddingBatcher
 from ingestion_service.document_queries import DocumentQueries
-from ingestion_service.embedding import embedder_for
+from ingestion_service.embedding import embedders_for
 from ingestion_service.handlers import router
 from ingestion_service.ingesting import DocumentIngester
 from ingestion_service.models import messaging
@@ -25,8 +25,8 @@ definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migra
 def create_app(settings: IngestionSettings) -> FastAPI:
     app = build_app(definition, settings)
     runtime: ServiceRuntime = app.state.runtime
-    embedder = embedder_for(settings)  # the local model loads here, once per process
-    embeddings = EmbeddingBatcher(embedder, settings.embedding_batch_size)
+    embedders = embedders_for(settings)  # the local model loads here, once per worker
+    embeddings = EmbeddingBatcher(embedders, settings.embedding_batch_size)
     index = ModelIndex(
         runtime.engine, embeddings, settings.index_catch_up_s, settings.embedding_batch_size
     )

@@ -34,6 +34,13 @@ class IngestionSettings(ServiceSettings):
         description="How often the model's index takes in chunks other models' processes wrote.",
     )
     embedding_batch_size: int = Field(default=64, ge=1, le=1024)
+    embedding_workers: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Batches embedded at once: copies of the local model, each on its share of "
+        "the cores, or concurrent requests to a remote endpoint.",
+    )
     chunk_tokens: int = Field(default=200, ge=32, le=512, description="Tokens in a chunk, at most.")
     chunk_overlap: int = Field(default=40, ge=0, le=200)
     max_in_flight: int = Field(

@@ -74,12 +74,16 @@ def document_progress(p: Any) -> list[Update]:
 
 
 def document_ingested(p: Any) -> list[Update]:
-    detail = {
+    detail: dict[str, Any] = {
         "document_id": str(p.document_id),
         "chunk_count": p.chunk_count,
         "embedding_model": p.embedding_model,
         "duplicate_of": str(p.duplicate_of) if p.duplicate_of else None,
     }
+    if not p.duplicate_of:  # ingested here: every stage ran to its end
+        chunks = {"completed": p.chunk_count, "total": p.chunk_count}
+        detail |= {"stage": "indexing", "parsing": {"completed": 1, "total": 1}}
+        detail |= {stage: chunks for stage in ("chunking", "embedding", "indexing")}
     return [(p.request_id, "document", "succeeded", detail)]
 
 
