@@ -52,6 +52,13 @@ class ServiceSettings(BaseSettings):
     )
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     shutdown_grace_s: float = Field(default=15.0, ge=0)
+    gc_thresholds: tuple[int, int, int] = Field(
+        default=(700, 10, 10),
+        description="The garbage collector's thresholds (gc.set_threshold): allocations before "
+        "a young collection, then young and middle collections before an older one. Python's "
+        "defaults suit request handling; a consumer holding thousands of events per batch "
+        "does better with higher ones.",
+    )
 
     @field_validator("database_url")
     @classmethod

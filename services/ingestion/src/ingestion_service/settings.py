@@ -43,6 +43,8 @@ class IngestionSettings(ServiceSettings):
     )
     chunk_tokens: int = Field(default=200, ge=32, le=512, description="Tokens in a chunk, at most.")
     chunk_overlap: int = Field(default=40, ge=0, le=200)
+    # As measured (docs/benchmarks.md): documents in flight keep their chunks and vectors alive.
+    gc_thresholds: tuple[int, int, int] = (50_000, 20, 100)
     max_in_flight: int = Field(
         default=16,
         ge=1,
