@@ -12,6 +12,7 @@ per application transaction.
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
 import time
 import uuid
@@ -179,7 +180,7 @@ def run_producing_service(
     """Entry point of the application process. `rate` None: as fast as possible, 1,000 per
     transaction; otherwise paced at `rate` events/s, one event per transaction. Puts on
     `stamps` the moment each event's outbox transaction committed."""
-    tune_garbage_collection()
+    tune_garbage_collection(gc.get_threshold())
     stamps.put(asyncio.run(_produce(schema, topic, events, rate)))
 
 
@@ -229,7 +230,7 @@ async def _produce(
 
 def run_relay(schema: str) -> None:
     """Entry point of the relay process: publishes `schema`'s outbox until terminated."""
-    tune_garbage_collection()
+    tune_garbage_collection(gc.get_threshold())
     asyncio.run(_relay(schema))
 
 
@@ -318,7 +319,8 @@ async def measure(events: int, rate: float | None) -> Run:
 
 async def main(events: int, rate: float, seconds: float) -> None:
     print(f"Event path benchmark, {events} events, broker {BOOTSTRAP}")
-    tune_garbage_collection()  # each process collects garbage as a service process does
+    # Each process collects garbage as a service process does by default.
+    tune_garbage_collection(gc.get_threshold())
     raw = await raw_aiokafka_rate(events)
     relay_only = await relay_alone_rate(events)
     system = (await measure(events, rate=None)).rate

@@ -185,7 +185,7 @@ class ServiceRuntime:
         log.info("service stopped")
 
 
-def tune_garbage_collection(thresholds: tuple[int, int, int] = (700, 10, 10)) -> None:
+def tune_garbage_collection(thresholds: tuple[int, int, int]) -> None:
     """What a process made to start (modules, models, schemas) lives as long as it does:
     frozen, no later collection traverses it again (measured on the analytics consumer: a third
     of its CPU per event). Then the collector's `thresholds` (`<S>_GC_THRESHOLDS`)."""
