@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from assistant_schemas import new_event
 from assistant_schemas.queries import SearchQueryPayload, SearchQueryV1
 from ingestion_service.batching import EmbeddingBatcher
+from ingestion_service.query_encoder import QueryEmbeddings
 from ingestion_service.reindexing import ModelIndex
 from ingestion_service.search import SearchQueries
 
@@ -31,9 +32,9 @@ class UnusedModel:
 @pytest.mark.parametrize("mode", ["vector", "hybrid"])
 async def test_vector_search_waits_for_the_models_index(mode: str) -> None:
     no_database = cast(AsyncEngine, None)
-    embeddings = EmbeddingBatcher([UnusedModel()], batch_size=8)
-    index = ModelIndex(no_database, embeddings, catch_up_s=1, batch_size=8)
-    search = SearchQueries(no_database, embeddings, index)
+    batcher = EmbeddingBatcher([UnusedModel()], batch_size=8)
+    index = ModelIndex(no_database, batcher, catch_up_s=1, batch_size=8)
+    search = SearchQueries(no_database, QueryEmbeddings(UnusedModel()), index)
     query = new_event(
         SearchQueryV1,
         SearchQueryPayload(query="anything", mode=mode),

@@ -25,7 +25,7 @@ from assistant_messaging.admin import ensure_topics
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_stack import kafka, postgres
 from assistant_stack.processes import StackError, running_pid, stop
-from assistant_stack.profiles import PROFILES, REPO, Profile
+from assistant_stack.profiles import LOCAL, PROFILES, REPO, Profile
 from assistant_stack.services import ServiceProcesses, migrate
 
 SECRET_VARIABLES = {"GATEWAY_JWT_SECRET", "CREDENTIALS_KEYS"}
@@ -48,6 +48,10 @@ def environment(profile: Profile) -> dict[str, str]:
     )
     # Uploaded bytes: written by the gateway, read and deleted by ingestion.
     env["BLOB_DIR"] = os.environ.get("BLOB_DIR") or str((profile.data_dir / "blobs").resolve())
+    # Derived from the model's weights alone, so every profile shares one copy.
+    env["INGESTION_MODEL_CACHE_DIR"] = os.environ.get("INGESTION_MODEL_CACHE_DIR") or str(
+        (LOCAL / "cache" / "models").resolve()
+    )
     return env
 
 

@@ -19,7 +19,6 @@ from ingestion_service.embedding import Embedder
 @dataclass
 class _Request:
     texts: list[str]
-    urgent: bool = False
     done: asyncio.Future[list[list[float]]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -49,10 +48,9 @@ class EmbeddingBatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def embed(self, texts: list[str], *, urgent: bool = False) -> list[list[float]]:
-        """Vectors for `texts`, batched with other callers'. An `urgent` request (a search
-        query: someone waits) takes what is queued already instead of lingering for more."""
-        request = _Request(texts, urgent)
+    async def embed(self, texts: list[str]) -> list[list[float]]:
+        """Vectors for `texts`, batched with other callers'."""
+        request = _Request(texts)
         await self._queue.put(request)
         return await request.done
 
@@ -70,8 +68,7 @@ class EmbeddingBatcher:
     async def _next_batch(self) -> list[_Request]:
         batch = [await self._queue.get()]
         size = len(batch[0].texts)
-        linger = 0.0 if batch[0].urgent else self._linger_s
-        deadline = asyncio.get_running_loop().time() + linger
+        deadline = asyncio.get_running_loop().time() + self._linger_s
         while size < self._batch_size:
             if not self._queue.empty():
                 request = self._queue.get_nowait()

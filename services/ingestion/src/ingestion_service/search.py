@@ -22,8 +22,8 @@ from assistant_messaging import request_reply
 from assistant_schemas import Envelope
 from assistant_schemas.documents import GLOBAL_COLLECTION_ID, collection_id
 from assistant_schemas.queries import SearchHit, SearchQueryV1, SearchResultPayload, SearchResultV1
-from ingestion_service.batching import EmbeddingBatcher
 from ingestion_service.indexes import EmbeddingIndex
+from ingestion_service.query_encoder import QueryEmbeddings
 from ingestion_service.reindexing import ModelIndex
 from ingestion_service.store import vector_literal
 
@@ -35,6 +35,12 @@ MATCH_CAP = 2000  # keyword matches ranked, at most
 FILTERABLE = ("content_type", "filename", "language")
 GLOBAL = "global"
 
+# For this transaction (one round trip): keep walking the index past filtered-out neighbours
+# until there are enough results, looking at 100 candidates at each step.
+SEARCH_SETTINGS = text(
+    "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),"
+    " set_config('hnsw.ef_search', '100', true)"
+)
 SCOPE = "(c.user_id = :user_id OR c.collection_id = :global_id)"
 QUERY = (
     "(websearch_to_tsquery('english', :q) || websearch_to_tsquery('portuguese', :q)"
@@ -43,11 +49,9 @@ QUERY = (
 
 
 class SearchQueries:
-    def __init__(
-        self, engine: AsyncEngine, embeddings: EmbeddingBatcher, index: ModelIndex
-    ) -> None:
+    def __init__(self, engine: AsyncEngine, queries: QueryEmbeddings, index: ModelIndex) -> None:
         self._engine = engine
-        self._embeddings = embeddings
+        self._queries = queries
         self._index = index
 
     async def __call__(self, query: SearchQueryV1) -> Envelope[Any]:
@@ -74,8 +78,7 @@ class SearchQueries:
         if p.mode != "keyword":
             if index is None or index.state != "ready":
                 return refusal(query, 503, self._not_serving())
-            [vector] = await self._embeddings.embed([p.query], urgent=True)
-            parameters["vector"] = vector_literal(vector)
+            parameters["vector"] = vector_literal(await self._queries.vector(p.query))
         async with self._engine.connect() as connection, connection.begin():
             hits = await ranked_hits(connection, p.mode, where, parameters, p.top_k, index)
         return answer(query, SearchResultV1, SearchResultPayload(hits=hits))
@@ -147,9 +150,7 @@ async def ranked_hits(
     top_k: int,
     index: EmbeddingIndex | None,
 ) -> list[SearchHit]:
-    # Keep walking the index past filtered-out neighbours until there are enough results.
-    await connection.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-    await connection.execute(text("SET LOCAL hnsw.ef_search = 100"))
+    await connection.execute(SEARCH_SETTINGS)
     keyword = _keyword_ranked(where)
     if mode == "keyword":
         ranked = [keyword]

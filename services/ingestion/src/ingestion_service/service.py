@@ -15,6 +15,7 @@ from ingestion_service.embedding import embedders_for
 from ingestion_service.handlers import router
 from ingestion_service.ingesting import DocumentIngester
 from ingestion_service.models import messaging
+from ingestion_service.query_encoder import QueryEmbeddings, query_embedder_for
 from ingestion_service.reindexing import ModelIndex
 from ingestion_service.search import SearchQueries
 from ingestion_service.settings import IngestionSettings
@@ -30,8 +31,9 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     index = ModelIndex(
         runtime.engine, embeddings, settings.index_catch_up_s, settings.embedding_batch_size
     )
+    queries = QueryEmbeddings(query_embedder_for(embedders, settings.model_cache_dir))
     runtime.responder.subscribe(
-        runtime.broker, "search.query", SearchQueries(runtime.engine, embeddings, index)
+        runtime.broker, "search.query", SearchQueries(runtime.engine, queries, index)
     )
     runtime.responder.subscribe(runtime.broker, "documents.query", DocumentQueries(runtime.engine))
     ingester = DocumentIngester(

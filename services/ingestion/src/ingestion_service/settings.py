@@ -1,3 +1,5 @@
+import os
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -32,6 +34,12 @@ class IngestionSettings(ServiceSettings):
         default=30.0,
         gt=0,
         description="How often the model's index takes in chunks other models' processes wrote.",
+    )
+    model_cache_dir: Path = Field(
+        default_factory=lambda: (
+            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "notion-assistant"
+        ),
+        description="Where the local model's ONNX graph (search queries) is kept once exported.",
     )
     embedding_batch_size: int = Field(default=64, ge=1, le=1024)
     embedding_workers: int = Field(

@@ -68,7 +68,7 @@ class RateLimiter:
         now = now or datetime.now(UTC)
         window = now.replace(second=0, microsecond=0)
         previous = window - WINDOW
-        upsert = (
+        counted = (
             insert(rate_limit_windows)
             .values(user_id=user_id, family=family, window_start=window, count=1)
             .on_conflict_do_update(
@@ -76,18 +76,20 @@ class RateLimiter:
                 set_={"count": rate_limit_windows.c.count + 1},
             )
             .returning(rate_limit_windows.c.count)
+            .cte("counted")
         )
-        current = int((await session.execute(upsert)).scalar_one())
-        before = int(
-            await session.scalar(
-                select(rate_limit_windows.c.count).where(
-                    rate_limit_windows.c.user_id == user_id,
-                    rate_limit_windows.c.family == family,
-                    rate_limit_windows.c.window_start == previous,
-                )
+        before_count = (
+            select(rate_limit_windows.c.count)
+            .where(
+                rate_limit_windows.c.user_id == user_id,
+                rate_limit_windows.c.family == family,
+                rate_limit_windows.c.window_start == previous,
             )
-            or 0
+            .scalar_subquery()
         )
+        # One round trip: the upsert and the previous window's count.
+        row = (await session.execute(select(counted.c.count, before_count))).one()
+        current, before = int(row[0]), int(row[1] or 0)
         elapsed = (now - window) / WINDOW
         estimate = current + before * (1 - elapsed)
         reset_s = max(1, math.ceil((window + WINDOW - now).total_seconds()))
