@@ -72,7 +72,7 @@ bench: install
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
 	@test -x .local/litellm-venv/bin/litellm || ($(UV) venv -q -p 3.11 .local/litellm-venv && \
 		VIRTUAL_ENV=.local/litellm-venv $(UV) pip install -q 'litellm[proxy]')
-	$(STACK) up --profile bench
+	$(STACK) up --profile bench --fresh  # results never depend on what earlier runs left
 	eval "$$($(STACK) env --profile bench)" && \
 		$(UV) run --frozen python -m bench.event_path && \
 		$(UV) run --frozen python -m bench.request_reply && \

@@ -243,7 +243,9 @@ class JobConsumer:
                     reason = f"{type(error).__name__}: {error}"
                     await self._route(Failure(record, origin, reason, True))
                     return
-                log.warning("job failed; retrying", attempt=attempt, error=repr(error))
+                log.warning(
+                    "job failed; retrying", attempt=attempt, error=repr(error), exc_info=True
+                )
                 await asyncio.sleep(self._settings.handler_backoff_s * 2 ** (attempt - 1))
 
     async def _route(self, failure: Failure) -> None:

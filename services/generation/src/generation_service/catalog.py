@@ -26,21 +26,31 @@ class Catalog:
 
 
 class CatalogCache:
-    """The catalogue as last read, for `ttl_s`: a request needs it, an admin rarely changes it."""
+    """The catalogue as last read, for `ttl_s`: a request needs it, an admin rarely changes it.
+
+    Many requests read it concurrently. Each returns the snapshot it found or read itself (never
+    `self._loaded` after an await, which an invalidation may have cleared meanwhile), and a read
+    that overlapped an invalidation is not kept: it may predate the change."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_s: float = 5.0) -> None:
         self._sessions = sessions
         self._ttl = ttl_s
         self._loaded: tuple[float, Catalog] | None = None
+        self._changes = 0  # invalidations so far
 
     async def get(self) -> Catalog:
-        now = time.monotonic()
-        if self._loaded is None or now - self._loaded[0] > self._ttl:
-            async with self._sessions() as session:
-                self._loaded = (now, await load(session))
-        return self._loaded[1]
+        loaded, now = self._loaded, time.monotonic()
+        if loaded is not None and now - loaded[0] <= self._ttl:
+            return loaded[1]
+        changes = self._changes
+        async with self._sessions() as session:
+            catalog = await load(session)
+        if self._changes == changes:
+            self._loaded = (now, catalog)
+        return catalog
 
     def invalidate(self) -> None:
+        self._changes += 1
         self._loaded = None
 
 

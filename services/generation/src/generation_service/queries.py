@@ -122,7 +122,8 @@ class CatalogQueries:
                     return refusal(query, 404, f"no provider {p.model.provider}: add it first")
                 await catalog.put_model(session, p.model)
             current = await catalog.load(session)
-        self._cache.invalidate()
+        if p.action != "list":  # only a change makes the cached snapshot stale
+            self._cache.invalidate()
         return answer(
             query,
             CatalogResultV1,
