@@ -66,7 +66,9 @@ class ServiceRuntime:
         self.definition = definition
         self.settings = settings
         self.instance_id = f"{definition.name}-{settings.instance_id}"
-        self.engine: AsyncEngine = create_engine(settings.database_url)
+        self.engine: AsyncEngine = create_engine(
+            settings.database_url, pool_size=settings.db_pool_size
+        )
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.outbox = Outbox(definition.tables.outbox)
         self.broker = KafkaBroker(

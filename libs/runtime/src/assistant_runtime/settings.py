@@ -38,6 +38,14 @@ class ServiceSettings(BaseSettings):
         default_factory=lambda: uuid.uuid4().hex[:8],
         description="Names this process in logs and Kafka client ids; random if unset.",
     )
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=500,
+        description="Database connections kept open, and as many more opened under load. "
+        "Beyond what is kept, each transaction opens and closes its own connection: a "
+        "connection's set-up cost more CPU than the work of a streamed generation.",
+    )
     # Retry and dead letter for consumed events.
     retry_max_attempts: int = Field(default=4, ge=1, le=20)
     retry_base_delay_s: float = Field(default=1.0, ge=0)
