@@ -2,9 +2,10 @@
 
 import uuid
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy import Table, delete, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db.metadata import quoted_schema
 
@@ -23,6 +24,13 @@ class Inbox:
             " ON CONFLICT (event_id) DO NOTHING RETURNING event_id)"
             " SELECT id FROM unnest(CAST(:ids AS uuid[])) AS batch(id)"
             " WHERE id NOT IN (SELECT event_id FROM claimed)"
+        )
+        # No index on processed_at: the oldest rows are the first in the heap, so a scan that
+        # stops at `limit` matches is short whenever there is something to prune.
+        self._prune = text(
+            f"DELETE FROM {quoted_schema(table.schema)}.{table.name} WHERE ctid IN"  # noqa: S608
+            f" (SELECT ctid FROM {quoted_schema(table.schema)}.{table.name}"
+            " WHERE processed_at < :before LIMIT :limit)"
         )
 
     async def claim(
@@ -45,3 +53,8 @@ class Inbox:
         """Forgets ids whose handling failed, so their retry is not taken for a duplicate."""
         if event_ids:
             await session.execute(delete(self.table).where(self.table.c.event_id.in_(event_ids)))
+
+    async def prune(self, connection: AsyncConnection, before: datetime, limit: int) -> int:
+        """Forgets up to `limit` ids handled before `before`; returns how many."""
+        result = await connection.execute(self._prune, {"before": before, "limit": limit})
+        return int(result.rowcount or 0)

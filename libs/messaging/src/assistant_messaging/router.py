@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_messaging.outbox import Outbox
 from assistant_schemas import ContractError, Envelope
-from assistant_schemas.topics import Topic, subscriptions
+from assistant_schemas.topics import RETRY_RETENTION, Topic, subscriptions
 
 EventT = TypeVar("EventT", bound=Envelope[Any])
 
@@ -96,6 +97,14 @@ class EventRouter:
 
     def topics(self) -> list[str]:
         """The topics this service consumes: declared in the registry, handled here."""
+        return [t.name for t in self._consumed()]
+
+    def longest_retention(self) -> timedelta:
+        """How long the longest-kept topic it consumes, its retry topic included, keeps a
+        record: no record older than that can be delivered again."""
+        return max([RETRY_RETENTION, *(t.retention for t in self._consumed())])
+
+    def _consumed(self) -> list[Topic]:
         handled = set(self._handlers)
         declared = self._subscriptions or subscriptions(self.service)
-        return [t.name for t in declared if handled & set(t.events)]
+        return [t for t in declared if handled & set(t.events)]

@@ -29,6 +29,7 @@ from assistant_db.migrations import current_revision, head_revision
 from assistant_messaging.consumer import EventConsumer
 from assistant_messaging.failures import FailureRouter, RetryPolicy
 from assistant_messaging.inbox import Inbox
+from assistant_messaging.inbox_pruning import InboxPruner
 from assistant_messaging.outbox import Outbox
 from assistant_messaging.producer import DurableProducer
 from assistant_messaging.relay import OutboxRelay, RelaySettings
@@ -83,10 +84,12 @@ class ServiceRuntime:
         self.producer = DurableProducer(
             settings.kafka_bootstrap_servers, client_id=f"{self.instance_id}-producer"
         )
+        inbox = Inbox(definition.tables.inbox)
+        self.inbox_pruner = InboxPruner(self.engine, inbox, definition.router.longest_retention())
         self.consumer = EventConsumer(
             router=definition.router,
             sessions=self.sessions,
-            inbox=Inbox(definition.tables.inbox),
+            inbox=inbox,
             outbox=self.outbox,
             failures=FailureRouter(
                 definition.name,
@@ -126,6 +129,7 @@ class ServiceRuntime:
         for component in self.components:
             await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", component.start)
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        self._tasks.append(asyncio.create_task(self.inbox_pruner.run(), name="inbox-pruner"))
         tune_garbage_collection(self.settings.gc_thresholds)
         log.info("service started", topics=self.definition.router.topics())
 

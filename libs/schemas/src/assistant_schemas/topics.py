@@ -28,6 +28,7 @@ SERVICES = ("gateway", "generation", "notion_sync", "ingestion", "analytics")
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
+RETRY_RETENTION = 7 * DAY  # each service's retry topic
 
 
 @dataclass(frozen=True)
@@ -325,7 +326,9 @@ class TopicSpec:
 def all_topic_specs() -> list[TopicSpec]:
     specs = [TopicSpec(t.name, t.partitions, t.retention_ms) for t in TOPICS]
     for service in SERVICES:
-        specs.append(TopicSpec(retry_topic(service), 6, int((7 * DAY).total_seconds() * 1000)))
+        specs.append(
+            TopicSpec(retry_topic(service), 6, int(RETRY_RETENTION.total_seconds() * 1000))
+        )
         specs.append(
             TopicSpec(dead_letter_topic(service), 1, int((30 * DAY).total_seconds() * 1000))
         )
