@@ -5,25 +5,20 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assistant_db.metadata import service_metadata
 from assistant_messaging.inbox import Inbox
 from assistant_messaging.router import EventRouter
-from assistant_messaging.tables import add_messaging_tables
+from assistant_messaging.tables import MessagingTables
 from assistant_schemas.topics import RETRY_RETENTION, TOPICS_BY_NAME
 
 pytestmark = pytest.mark.stack
 
 
 @pytest.fixture
-async def inbox(connection: AsyncConnection) -> Inbox:
-    schema = f"inbox_test_{uuid.uuid4().hex[:8]}"
-    tables = add_messaging_tables(service_metadata(schema))
-    await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    await connection.run_sync(tables.inbox.metadata.create_all)
-    return Inbox(tables.inbox)
+def inbox(scratch_messaging_tables: MessagingTables) -> Inbox:
+    return Inbox(scratch_messaging_tables.inbox)
 
 
 async def handled(connection: AsyncConnection, inbox: Inbox, days_ago: float, count: int) -> None:

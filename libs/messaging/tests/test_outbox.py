@@ -5,12 +5,11 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assistant_db.metadata import service_metadata
 from assistant_messaging.outbox import Outbox
-from assistant_messaging.tables import add_messaging_tables
+from assistant_messaging.tables import MessagingTables
 from assistant_schemas import new_event
 from assistant_schemas.accounts import AccountDeletedPayload, AccountDeletedV1
 from assistant_schemas.topics import Topic
@@ -19,12 +18,8 @@ pytestmark = pytest.mark.stack
 
 
 @pytest.fixture
-async def outbox(connection: AsyncConnection) -> Outbox:
-    schema = f"outbox_test_{uuid.uuid4().hex[:8]}"
-    tables = add_messaging_tables(service_metadata(schema))
-    await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    await connection.run_sync(tables.outbox.metadata.create_all)
-    return Outbox(tables.outbox)
+def outbox(scratch_messaging_tables: MessagingTables) -> Outbox:
+    return Outbox(scratch_messaging_tables.outbox)
 
 
 def deleted(user_id: uuid.UUID) -> AccountDeletedV1:
