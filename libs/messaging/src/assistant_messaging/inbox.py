@@ -14,10 +14,11 @@ class Inbox:
     def __init__(self, table: Table) -> None:
         self.table = table
         assert table.schema
+        name = f"{quoted_schema(table.schema)}.{table.name}"
         # One constant statement whatever the batch size: compiled once, three array parameters.
         # It answers with the ids already there (usually none), not the thousands it inserted.
         self._claim = text(
-            f"WITH claimed AS (INSERT INTO {quoted_schema(table.schema)}.{table.name}"  # noqa: S608 - validated
+            f"WITH claimed AS (INSERT INTO {name}"  # noqa: S608 - validated
             " (event_id, event_type, topic)"
             " SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]),"
             " CAST(:topics AS text[]))"
@@ -28,8 +29,7 @@ class Inbox:
         # No index on processed_at: the oldest rows are the first in the heap, so a scan that
         # stops at `limit` matches is short whenever there is something to prune.
         self._prune = text(
-            f"DELETE FROM {quoted_schema(table.schema)}.{table.name} WHERE ctid IN"  # noqa: S608
-            f" (SELECT ctid FROM {quoted_schema(table.schema)}.{table.name}"
+            f"DELETE FROM {name} WHERE ctid IN (SELECT ctid FROM {name}"  # noqa: S608
             " WHERE processed_at < :before LIMIT :limit)"
         )
 

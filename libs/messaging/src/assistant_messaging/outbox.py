@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db.metadata import quoted_schema
@@ -48,7 +48,7 @@ class Outbox:
         # One constant statement whatever the batch size, its columns as five arrays: the
         # driver encodes them in C, where a multi-row insert is built row by row in Python.
         # The rows are inserted in the events' order, so their ids (the relay's order) follow it.
-        self._insert_many = text(
+        self._insert_rows = text(
             f"INSERT INTO {quoted_schema(table.schema)}.{table.name}"  # noqa: S608 - validated
             " (event_id, topic, key, headers, payload)"
             " SELECT event_id, topic, key, headers, payload FROM unnest(CAST(:ids AS uuid[]),"
@@ -65,17 +65,18 @@ class Outbox:
         topic: Topic | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        await session.execute(insert(self.table).values(outbox_row(event, topic, headers)))
+        await self._insert(session, [outbox_row(event, topic, headers)])
 
     async def add_all(
         self, session: Transaction, events: Sequence[Envelope[Any]], *, topic: Topic | None = None
     ) -> None:
         """Stages many events in one statement; `topic` overrides the registry's choice."""
-        if not events:
-            return
-        rows = [outbox_row(event, topic) for event in events]
+        if events:
+            await self._insert(session, [outbox_row(event, topic) for event in events])
+
+    async def _insert(self, session: Transaction, rows: list[dict[str, Any]]) -> None:
         await session.execute(
-            self._insert_many,
+            self._insert_rows,
             {
                 "ids": [row["event_id"] for row in rows],
                 "topics": [row["topic"] for row in rows],

