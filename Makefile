@@ -70,6 +70,7 @@ docs: install
 
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
+	@test -x $(TOOLS)/bin/vegeta || GOBIN=$(abspath $(TOOLS))/bin go install github.com/tsenart/vegeta/v12@v12.13.0
 	@test -x .local/litellm-venv/bin/litellm || ($(UV) venv -q -p 3.11 .local/litellm-venv && \
 		VIRTUAL_ENV=.local/litellm-venv $(UV) pip install -q 'litellm[proxy]')
 	$(STACK) up --profile bench --fresh  # results never depend on what earlier runs left

@@ -1,28 +1,35 @@
 """Authenticated admission overhead of the gateway, against a bare FastAPI endpoint.
 
-Both servers run as one uvicorn process each on this machine; `wrk` (one thread) drives them
-for the same time at each concurrency. Measured against a bare FastAPI GET and POST:
+The gateway runs with `--workers` processes (default 2, the machine's cores), the bare
+FastAPI app as one uvicorn process. Two kinds of load, each against its same-run baseline:
 
-- `GET /v1/me` with a JWT (signature check, the caller's row, their settings) and with an API
-  key (hash lookup);
-- the publishing path: an asynchronous `POST /v1/generations` signed by API keys of 40 users
-  (rate limit counted, budget checked, body validated against the model catalogue, request,
-  status and outbox rows written in one transaction, 202), followed by how long the outbox
-  relay takes to put the last accepted request on Kafka.
+- closed loop: `wrk` (one thread) keeps 50, then 200 connections busy for the same time,
+  which gives the most requests per second each can serve;
+- fixed rate: `vegeta` offers 500, then 1,000 requests a second over 200 connections whatever
+  the answers' speed (an open loop: a slow answer does not slow the next request down), which
+  gives the latency a client sees at that rate.
 
-A generation process answers the gateway's catalogue query first, then is paused (SIGSTOP)
-while the gateway is measured, so the two do not share the machine's two cores; the requests
-it would have answered are skipped afterwards.
+Measured: `GET /v1/me` with a JWT (signature check, the caller's row, their settings) and with
+an API key (hash lookup), and the publishing path: an asynchronous `POST /v1/generations`
+signed by API keys of 40 users (caller, scope, budget and rate limit decided in one statement,
+body validated against the model catalogue, request status and outbox rows written in one
+statement, 202), followed by how long the outbox relay takes to put the last accepted request
+on Kafka.
+
+A generation process answers every gateway worker's catalogue query first, then stops, so it
+does not share the machine's two cores with the gateway while it is measured; the requests it
+would have answered are skipped afterwards.
 
     python -m bench.gateway_admission [--seconds 10] [--connections 50 200]
+        [--rates 500 1000] [--workers 2]
 """
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,7 +48,10 @@ from bench.accounts import PASSWORD, bench_users
 from bench.harness import BOOTSTRAP, DATABASE_URL, PROFILE, free_port, serve_until_ready
 
 POST_SCRIPT = Path(__file__).parent / "wrk" / "post_generation.lua"
+POST_BODY = Path(__file__).parent / "wrk" / "generation.json"
+VEGETA = Path(__file__).parents[1] / ".local" / "tools" / "bin" / "vegeta"
 USERS = 40
+RATE_CONNECTIONS = 200
 
 
 def credentials(base: str) -> tuple[str, str]:
@@ -77,7 +87,7 @@ def wrk(
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "BENCH_KEYS": post_keys or ""},
+        env={**os.environ, "BENCH_KEYS": post_keys or "", "BENCH_BODY": str(POST_BODY)},
     ).stdout
     units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -92,6 +102,43 @@ def wrk(
         "p50": latency("50"),
         "p99": latency("99"),
         "errors": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def vegeta(url: str, keys: list[str], rate: int, seconds: int) -> dict[str, float]:
+    """`rate` POSTs a second for `seconds`, signed by `keys` in turn, over a fixed number of
+    connections; the latency of each counts from when it was due, not when it was sent."""
+    with tempfile.NamedTemporaryFile("w", suffix=".targets", delete=False) as targets:
+        for key in keys:
+            targets.write(
+                f"POST {url}\nAuthorization: Bearer {key}\nContent-Type: application/json\n"
+                f"@{POST_BODY}\n\n"
+            )
+    attack = subprocess.run(
+        [
+            str(VEGETA),
+            "attack",
+            f"-targets={targets.name}",
+            f"-rate={rate}/s",
+            f"-duration={seconds}s",
+            f"-connections={RATE_CONNECTIONS}",
+            f"-max-connections={RATE_CONNECTIONS}",
+            f"-workers={RATE_CONNECTIONS}",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    report = json.loads(
+        subprocess.run(
+            [str(VEGETA), "report", "-type=json"], input=attack, capture_output=True, check=True
+        ).stdout
+    )
+    latencies = report["latencies"]
+    return {
+        "rate": report["throughput"],
+        "p50": latencies["50th"] / 1e6,
+        "p99": latencies["99th"] / 1e6,
+        "errors": report["requests"] * (1 - report["success"]),
     }
 
 
@@ -138,6 +185,10 @@ async def skip_generation_backlog() -> None:
         await consumer.stop()
 
 
+def drained(seconds: float) -> str:
+    return f"    outbox relay: last accepted request on Kafka {seconds * 1000:.0f} ms after the run"
+
+
 def print_runs(
     count: int, seconds: int, bare_port: int, base: str, token: str, key: str, keys: str
 ) -> None:
@@ -154,12 +205,57 @@ def print_runs(
     print(line("GET /v1/me (API key)", with_key, baseline))
     print(line("bare FastAPI POST", post_baseline, None))
     print(line("POST /v1/generations 202", published, post_baseline))
-    print(f"    outbox relay: last accepted request on Kafka {drain * 1000:.0f} ms after the run")
+    print(drained(drain))
 
 
-def main(seconds: int, connections: list[int]) -> None:
+def print_rates(
+    rates: list[int], seconds: int, bare_port: int, base: str, users: list[str]
+) -> None:
+    for rate in rates:
+        bare = vegeta(f"http://127.0.0.1:{bare_port}/bare", users, rate, seconds)
+        published = vegeta(f"{base}/v1/generations", users, rate, seconds)
+        drain = asyncio.run(outbox_drained())
+        print(f"  {rate} requests/s offered over {RATE_CONNECTIONS} connections (completed/s)")
+        print(line("bare FastAPI POST", bare, None))
+        print(line("POST /v1/generations 202", published, bare))
+        print(
+            f"    outbox relay: last accepted request on Kafka {drain * 1000:.0f} ms after the run"
+        )
+
+
+def warm_every_worker(base: str, key: str, workers: int) -> None:
+    """Makes each gateway worker ask generation for the catalogue (kept an hour here): the
+    kernel spreads new connections over the workers, so a few per worker reach them all; a
+    worker left cold would wait on the stopped generation for every request."""
+    for _ in range(8 * workers):
+        httpx.post(
+            f"{base}/v1/generations",
+            json={"prompt": "warm-up", "model": "mock-1"},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        ).raise_for_status()
+
+
+def check_warm(base: str, key: str, workers: int) -> None:
+    for _ in range(8 * workers):
+        try:
+            httpx.post(
+                f"{base}/v1/generations",
+                json={"prompt": "check", "model": "mock-1"},
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=2,
+            ).raise_for_status()
+        except httpx.TimeoutException:
+            raise SystemExit(
+                "a gateway worker's catalogue is cold; run the benchmark again"
+            ) from None
+
+
+def main(seconds: int, connections: list[int], rates: list[int], workers: int) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
+    if not VEGETA.exists():
+        raise SystemExit(f"vegeta is needed at {VEGETA}: `make bench` installs it")
     bare_port, gateway_port, generation_port = free_port(), free_port(), free_port()
     admin_email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
     env = {
@@ -171,7 +267,8 @@ def main(seconds: int, connections: list[int]) -> None:
         "GENERATION_LOG_LEVEL": "WARNING",
         "GATEWAY_JWT_SECRET": "a" * 40,
         "GATEWAY_BOOTSTRAP_ADMIN_EMAIL": admin_email,
-        "GATEWAY_CATALOG_TTL_S": "3600",  # asked once, before generation is paused
+        "GATEWAY_CATALOG_TTL_S": "3600",  # asked once, before generation stops
+        "GATEWAY_HTTP_WORKERS": str(workers),
     }
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -195,19 +292,18 @@ def main(seconds: int, connections: list[int]) -> None:
         users = bench_users(base, admin_email, USERS)
         with tempfile.NamedTemporaryFile("w", suffix=".keys", delete=False) as keys:
             keys.write("\n".join(users) + "\n")
-        httpx.post(
-            f"{base}/v1/generations",
-            json={"prompt": "warm-up", "model": "mock-1"},
-            headers={"Authorization": f"Bearer {users[0]}"},
-            timeout=30,
-        ).raise_for_status()
-        generation.send_signal(signal.SIGSTOP)
-        print(f"Gateway admission, {seconds}s per run, wrk with one thread")
+        warm_every_worker(base, users[0], workers)
+        generation.terminate()  # not paused: a paused process would hold its transactions open
+        generation.wait(60)
+        check_warm(base, users[0], workers)
+        print(f"Gateway admission, {workers} gateway workers, {seconds}s per run")
+        print("Closed loop: wrk with one thread")
         for count in connections:
             print_runs(count, seconds, bare_port, base, token, key, keys.name)
+        print("Fixed rate: vegeta")
+        print_rates(rates, seconds, bare_port, base, users)
     finally:
         for process in processes:
-            process.send_signal(signal.SIGCONT)
             process.terminate()
             process.wait(30)
         asyncio.run(skip_generation_backlog())
@@ -218,5 +314,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--rates", type=int, nargs="+", default=[500, 1000])
+    parser.add_argument("--workers", type=int, default=2)
     arguments = parser.parse_args()
-    main(arguments.seconds, arguments.connections)
+    main(arguments.seconds, arguments.connections, arguments.rates, arguments.workers)

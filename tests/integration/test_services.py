@@ -1,10 +1,14 @@
 """Every service migrates, starts, reports health and metrics; misconfiguration is clear."""
 
 import importlib
+import os
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -140,3 +144,92 @@ def test_unreachable_dependencies_keep_the_service_up_but_not_ready(database_url
         assert process.process.poll() is None, "no crash loop: the process stays up"
     finally:
         process.stop()
+
+
+def workers_that_logged(process: ServiceProcess, text: str, timeout: float = 15) -> set[str]:
+    """The workers (`node-1`, `node-2`) with a log line containing `text`, once both have one
+    or `timeout` has passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = {
+            worker
+            for line in list(process.output)
+            for worker in ("node-1", "node-2")
+            if text in line and f'"instance": "{worker}"' in line
+        }
+        if len(found) == 2 or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def test_several_workers_share_one_port_and_stop_together() -> None:
+    port = free_port()
+    process = ServiceProcess(
+        "analytics_service",
+        port,
+        {
+            "ANALYTICS_HTTP_PORT": str(port),
+            "ANALYTICS_HTTP_WORKERS": "2",
+            "ANALYTICS_INSTANCE_ID": "node",
+        },
+    )
+    try:
+        process.wait_ready(timeout=60)
+        assert workers_that_logged(process, "Application startup complete") == {"node-1", "node-2"}
+        for _ in range(40):  # a new connection each: the kernel spreads them over the workers
+            assert httpx.get(f"http://127.0.0.1:{port}/v1/nothing-here").status_code == 404
+        assert workers_that_logged(process, '"path": "/v1/nothing-here"') == {"node-1", "node-2"}
+        assert process.terminate() == 0
+    finally:
+        process.stop()
+
+
+def test_a_worker_that_dies_takes_the_service_down() -> None:
+    """So the supervisor restarts the whole service, instead of it serving on at half size."""
+    port = free_port()
+    process = ServiceProcess(
+        "analytics_service",
+        port,
+        {"ANALYTICS_HTTP_PORT": str(port), "ANALYTICS_HTTP_WORKERS": "2"},
+    )
+    try:
+        process.wait_ready(timeout=60)
+        worker = process.wait_for_line(["Started server process"])
+        pid = int(worker.split("Started server process [")[1].split("]")[0])
+        os.kill(pid, signal.SIGKILL)
+        assert process.process.wait(30) != 0
+    finally:
+        process.stop()
+
+
+def test_workers_stop_when_their_parent_is_killed() -> None:
+    port = free_port()
+    process = ServiceProcess(
+        "analytics_service",
+        port,
+        {"ANALYTICS_HTTP_PORT": str(port), "ANALYTICS_HTTP_WORKERS": "2"},
+    )
+    try:
+        process.wait_ready(timeout=60)
+        workers = [
+            int(line.split("Started server process [")[1].split("]")[0])
+            for line in list(process.output)
+            if "Started server process [" in line
+        ]
+        assert len(workers) == 2
+        process.kill()
+        deadline = time.monotonic() + 30
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(alive(pid) for pid in workers), "orphaned workers kept serving"
+    finally:
+        process.stop()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.split(") ")[1][0] != "Z"  # a zombie has exited

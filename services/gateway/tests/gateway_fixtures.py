@@ -8,16 +8,17 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from gateway_service.http.dependencies import database_session
+from gateway_service.http.dependencies import database_connection, database_session
 from gateway_service.service import create_app
 from gateway_service.settings import GatewaySettings
-from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, PASSWORD, Register
+from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, PASSWORD, Register, driver
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -36,7 +37,11 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
         ) as session:
             yield session
 
+    async def test_connection() -> asyncpg.Connection:
+        return await driver(connection)  # outside the session's savepoint, as in autocommit
+
     app.dependency_overrides[database_session] = rolled_back_session
+    app.dependency_overrides[database_connection] = test_connection
     return app
 
 

@@ -1,7 +1,11 @@
 """Helpers shared by the gateway's tests (fixtures live in conftest.py)."""
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assistant_runtime.credentials_cipher import CredentialCipher
 
@@ -14,3 +18,21 @@ Register = Callable[..., Awaitable[dict[str, Any]]]
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def driver(connection: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under a test's connection (inside its transaction)."""
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver
+
+
+def solo_user(user_id: uuid.UUID) -> dict[str, Any]:
+    """A `users` row for tests that need an account but no login."""
+    name = f"user-{user_id.hex[:12]}"
+    return {
+        "id": user_id,
+        "email": f"{name}@example.org",
+        "username": name,
+        "password_hash": "not-a-hash",
+    }

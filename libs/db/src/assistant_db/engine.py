@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -24,11 +25,15 @@ def asyncpg_dsn(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def create_engine(database_url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, pool_size: int = 10, max_overflow: int | None = None, echo: bool = False
+) -> AsyncEngine:
+    """`max_overflow`: connections opened beyond `pool_size` under load, each closed again when
+    returned (None: as many as `pool_size`; 0: a busy pool makes callers wait instead)."""
     engine = _create_async_engine(
         sqlalchemy_url(database_url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         echo=echo,
     )
     event.listen(engine.sync_engine, "checkout", _discard_closed_connections)
@@ -47,3 +52,15 @@ def _discard_closed_connections(
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under `session`, for constant hot-path SQL sent without
+    SQLAlchemy's statement layer (which costs several times the database's own work for a
+    one-row lookup). A statement sent on it joins the session's transaction if one has begun —
+    SQLAlchemy's asyncpg dialect sends `BEGIN` with its first statement — and otherwise
+    commits on its own."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver

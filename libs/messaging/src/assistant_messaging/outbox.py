@@ -4,7 +4,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import Table, text
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db.metadata import quoted_schema
@@ -43,18 +43,34 @@ class Outbox:
     """`add` stages events; they reach Kafka only if the surrounding transaction commits."""
 
     def __init__(self, table: Table) -> None:
-        self.table = table
         assert table.schema
-        # One constant statement whatever the batch size, its columns as five arrays: the
-        # driver encodes them in C, where a multi-row insert is built row by row in Python.
-        # The rows are inserted in the events' order, so their ids (the relay's order) follow it.
-        self._insert_rows = text(
-            f"INSERT INTO {quoted_schema(table.schema)}.{table.name}"  # noqa: S608 - validated
-            " (event_id, topic, key, headers, payload)"
-            " SELECT event_id, topic, key, headers, payload FROM unnest(CAST(:ids AS uuid[]),"
-            " CAST(:topics AS text[]), CAST(:keys AS bytea[]), CAST(:headers AS jsonb[]),"
-            " CAST(:payloads AS bytea[])) WITH ORDINALITY"
-            " AS e(event_id, topic, key, headers, payload, n) ORDER BY n"
+        self.table = table
+        self.qualified_name = f"{quoted_schema(table.schema)}.{table.name}"
+        self._insert = self.insert_sql(first=1)
+
+    def insert_sql(self, *, first: int) -> str:
+        """The insert of rows given as `arrays(rows)` at `$first`…`$first + 4`: one constant
+        statement whatever the batch size (the driver encodes arrays in C, where a multi-row
+        insert is built row by row in Python), in the events' order, so their ids (the relay's
+        order) follow it. A hot path may send it as a CTE of its own statement."""
+        ids, topics, keys, headers, payloads = (f"${first + n}" for n in range(5))
+        return (
+            f"INSERT INTO {self.qualified_name} (event_id, topic, key, headers, payload)"  # noqa: S608 - validated identifiers
+            " SELECT event_id, topic, key, headers, payload"
+            f" FROM unnest({ids}::uuid[], {topics}::text[], {keys}::bytea[], {headers}::jsonb[],"
+            f" {payloads}::bytea[]) WITH ORDINALITY AS e(event_id, topic, key, headers, payload, n)"
+            " ORDER BY n"
+        )
+
+    @staticmethod
+    def arrays(rows: Sequence[Mapping[str, Any]]) -> tuple[list[Any], ...]:
+        """The five parameters of `insert_sql` for `outbox_row`s."""
+        return (
+            [row["event_id"] for row in rows],
+            [row["topic"] for row in rows],
+            [row["key"] for row in rows],
+            [to_json(row["headers"]).decode() for row in rows],
+            [row["payload"] for row in rows],
         )
 
     async def add(
@@ -65,23 +81,15 @@ class Outbox:
         topic: Topic | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        await self._insert(session, [outbox_row(event, topic, headers)])
+        await self._stage(session, [outbox_row(event, topic, headers)])
 
     async def add_all(
         self, session: Transaction, events: Sequence[Envelope[Any]], *, topic: Topic | None = None
     ) -> None:
         """Stages many events in one statement; `topic` overrides the registry's choice."""
         if events:
-            await self._insert(session, [outbox_row(event, topic) for event in events])
+            await self._stage(session, [outbox_row(event, topic) for event in events])
 
-    async def _insert(self, session: Transaction, rows: list[dict[str, Any]]) -> None:
-        await session.execute(
-            self._insert_rows,
-            {
-                "ids": [row["event_id"] for row in rows],
-                "topics": [row["topic"] for row in rows],
-                "keys": [row["key"] for row in rows],
-                "headers": [to_json(row["headers"]).decode() for row in rows],
-                "payloads": [row["payload"] for row in rows],
-            },
-        )
+    async def _stage(self, session: Transaction, rows: list[dict[str, Any]]) -> None:
+        connection = session if isinstance(session, AsyncConnection) else await session.connection()
+        await connection.exec_driver_sql(self._insert, self.arrays(rows))

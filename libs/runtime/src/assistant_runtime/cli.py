@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 
 from assistant_db import migrations
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.logging import configure_logging
+from assistant_runtime.serving import serve
 from assistant_runtime.settings import ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -68,13 +68,7 @@ def run_cli(
     settings = load_settings(settings_class)
     configure_logging(definition.name, settings.log_level, settings.instance_id)
     if args.command == "serve":
-        uvicorn.run(
-            create_app(settings),
-            host=settings.http_host,
-            port=settings.http_port,
-            log_config=None,
-            timeout_graceful_shutdown=int(settings.shutdown_grace_s) + 5,
-        )
+        serve(definition.name, create_app, settings)
     elif own := {command.name: command for command in extra}.get(args.command):
         own.run(settings, args)
     elif args.command == "migrate":

@@ -67,8 +67,10 @@ class ServiceRuntime:
         self.definition = definition
         self.settings = settings
         self.instance_id = f"{definition.name}-{settings.instance_id}"
+        # A fixed pool: a connection opened beyond it would be closed again after one
+        # transaction, and its set-up costs more than a request's own statements.
         self.engine: AsyncEngine = create_engine(
-            settings.database_url, pool_size=settings.db_pool_size
+            settings.database_url, pool_size=settings.db_pool_size, max_overflow=0
         )
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.outbox = Outbox(definition.tables.outbox)

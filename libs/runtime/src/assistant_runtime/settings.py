@@ -33,6 +33,14 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
+    http_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes serving the HTTP API on one port, each a whole instance of the "
+        "service (its own consumers, outbox relay and reply partition). One process uses one "
+        "core: the gateway needs more than one to use a machine's cores.",
+    )
     log_level: str = "INFO"
     instance_id: str = Field(
         default_factory=lambda: uuid.uuid4().hex[:8],
@@ -42,9 +50,9 @@ class ServiceSettings(BaseSettings):
         default=20,
         ge=1,
         le=500,
-        description="Database connections kept open, and as many more opened under load. "
-        "Beyond what is kept, each transaction opens and closes its own connection: a "
-        "connection's set-up cost more CPU than the work of a streamed generation.",
+        description="Database connections this process keeps open; when all are busy, work "
+        "waits for one. None is opened beyond them: a connection opened per transaction "
+        "costs more CPU to set up than the work of a request or a streamed generation.",
     )
     # Retry and dead letter for consumed events.
     retry_max_attempts: int = Field(default=4, ge=1, le=20)

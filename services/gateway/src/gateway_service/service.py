@@ -15,6 +15,7 @@ from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.service_app import build_app
 from gateway_service.accounts.routes import router as accounts_router
 from gateway_service.admin.routes import router as admin_router
+from gateway_service.admission.gate import Gate
 from gateway_service.admission.rate_limits import RateLimiter
 from gateway_service.auth.api_key_routes import router as api_keys_router
 from gateway_service.auth.routes import router as auth_router
@@ -60,7 +61,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         secret = secrets.token_urlsafe(48)
     app.state.access_tokens = AccessTokens(secret, timedelta(minutes=settings.access_token_minutes))
     app.state.refresh_lifetime = timedelta(days=settings.refresh_token_days)
-    app.state.rate_limiter = RateLimiter()
+    app.state.gate = Gate(RateLimiter())
     admin_email = settings.bootstrap_admin_email
     app.state.bootstrap_admin = admin_email.lower() if admin_email else None
     keys = settings.credentials_keys

@@ -5,28 +5,48 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import Depends, FastAPI
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from gateway_service.admission import budgets
-from gateway_service.admission.dependencies import within_budget
-from gateway_service.models import budget_projection
-from gateway_test_support import Register, bearer
+from gateway_service.admission.dependencies import admitted
+from gateway_service.admission.gate import Gate
+from gateway_service.admission.rate_limits import RateLimiter
+from gateway_service.auth.callers import Credential
+from gateway_service.models import budget_projection, rate_limit_windows, users
+from gateway_test_support import Register, bearer, driver, solo_user
+
+
+async def over_budget(connection: AsyncConnection, user: uuid.UUID) -> bool:
+    """What admission says of the user's budget (and whether it counted the request)."""
+    admission = await Gate(RateLimiter()).admit(
+        await driver(connection),
+        Credential(user_id=user),
+        family="generation",
+        scope="generate",
+        check_budget=True,
+    )
+    assert admission is not None
+    assert (admission.decision is None) == admission.over_budget  # refused work is not counted
+    return admission.over_budget
 
 
 async def test_an_older_event_never_overwrites_a_newer_one(connection: AsyncConnection) -> None:
     user, now = uuid.uuid4(), datetime.now(UTC)
+    await connection.execute(insert(users).values(**solo_user(user)))
     period = budgets.current_period()
     async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
         await budgets.record(session, user, now, {"period": period, "state": "hard_exceeded"})
         await budgets.record(
             session, user, now - timedelta(seconds=5), {"period": period, "state": "ok"}
         )
-        assert await budgets.over_hard_limit(session, user)
+        await session.flush()
+        assert await over_budget(connection, user)
         await budgets.record(
             session, user, now + timedelta(seconds=5), {"period": period, "state": "ok"}
         )
-        assert not await budgets.over_hard_limit(session, user)
+        await session.flush()
+        assert not await over_budget(connection, user)
         state = await session.scalar(
             select(budget_projection.c.state).where(budget_projection.c.user_id == user)
         )
@@ -35,17 +55,22 @@ async def test_an_older_event_never_overwrites_a_newer_one(connection: AsyncConn
 
 async def test_last_months_excess_does_not_block_this_month(connection: AsyncConnection) -> None:
     user = uuid.uuid4()
+    await connection.execute(insert(users).values(**solo_user(user)))
     async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
         await budgets.record(
             session, user, datetime.now(UTC), {"period": "2001-01", "state": "hard_exceeded"}
         )
-        assert not await budgets.over_hard_limit(session, user)
+        await session.flush()
+    assert not await over_budget(connection, user)
 
 
 async def test_a_user_over_a_hard_limit_is_refused_with_402(
     app: FastAPI, client: httpx.AsyncClient, register: Register, connection: AsyncConnection
 ) -> None:
-    @app.get("/test/work", dependencies=[Depends(within_budget)])
+    @app.get(
+        "/test/work",
+        dependencies=[Depends(admitted("generation", scope="generate", budget=True))],
+    )
     async def work() -> dict[str, bool]:
         return {"ok": True}
 
@@ -62,3 +87,9 @@ async def test_a_user_over_a_hard_limit_is_refused_with_402(
     refused = await client.get("/test/work", headers=bearer(ada["access_token"]))
     assert refused.status_code == 402
     assert refused.json()["type"].endswith("/budget-exceeded")
+    counted = await connection.scalar(
+        select(rate_limit_windows.c.count).where(
+            rate_limit_windows.c.user_id == uuid.UUID(ada["user"]["id"])
+        )
+    )
+    assert counted == 1  # the refused request did not count against the rate limit

@@ -9,14 +9,16 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy import delete, insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from assistant_db import create_engine, session_factory
-from gateway_service.admission.dependencies import rate_limited
-from gateway_service.admission.rate_limits import RateLimiter
-from gateway_service.models import rate_limit_windows
-from gateway_test_support import Register, bearer
+from assistant_db import create_engine
+from gateway_service.admission.dependencies import admitted
+from gateway_service.admission.gate import Gate
+from gateway_service.admission.rate_limits import Decision, RateLimiter
+from gateway_service.auth.callers import Credential
+from gateway_service.models import rate_limit_windows, users
+from gateway_test_support import Register, bearer, driver, solo_user
 
 SOLO_GENERATION = 100
 
@@ -29,17 +31,26 @@ async def engine() -> AsyncIterator[AsyncEngine]:
 
 
 async def test_two_instances_racing_admit_exactly_the_limit(engine: AsyncEngine) -> None:
-    """Two limiters (as two gateway processes would be) share the counters in PostgreSQL."""
+    """Two gates (as two gateway processes would have) share the counters in PostgreSQL."""
     user = uuid.uuid4()
-    instances = [RateLimiter(), RateLimiter()]
+    async with engine.begin() as connection:
+        await connection.execute(insert(users).values(**solo_user(user)))
+    instances = [Gate(RateLimiter()), Gate(RateLimiter())]
     moment = datetime.now(UTC).replace(second=5)
-    sessions = session_factory(engine)
 
-    async def one_request(limiter: RateLimiter) -> bool:
-        async with sessions() as session:
-            decision = await limiter.admit(session, user, "solo", "generation", now=moment)
-            await session.commit()
-            return decision.allowed
+    async def one_request(gate: Gate) -> bool:
+        async with engine.connect() as connection:
+            admission = await gate.admit(
+                await driver(connection),
+                Credential(user_id=user),
+                family="generation",
+                scope="generate",
+                check_budget=True,
+                now=moment,
+            )
+            assert admission is not None
+            assert admission.decision is not None
+            return admission.decision.allowed
 
     try:
         results = await asyncio.gather(*(one_request(instances[i % 2]) for i in range(130)))
@@ -49,43 +60,57 @@ async def test_two_instances_racing_admit_exactly_the_limit(engine: AsyncEngine)
             await connection.execute(
                 delete(rate_limit_windows).where(rate_limit_windows.c.user_id == user)
             )
+            await connection.execute(delete(users).where(users.c.id == user))
 
 
 async def test_the_previous_minute_weighs_on_the_next_and_retry_after_says_when(
     connection: AsyncConnection,
 ) -> None:
-    limiter, user = RateLimiter(), uuid.uuid4()
-    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
-        minute = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-        for _ in range(10):  # the whole upload budget of a solo user, late in a minute
-            assert (
-                await limiter.admit(
-                    session, user, "solo", "upload", now=minute + timedelta(seconds=50)
-                )
-            ).allowed
-        # 15 s into the next minute, 75% of the previous minute still counts: 7.5 + 1 <= 10.
-        early = await limiter.admit(
-            session, user, "solo", "upload", now=minute + timedelta(seconds=75)
+    gate, user = Gate(RateLimiter()), uuid.uuid4()
+    await connection.execute(insert(users).values(**solo_user(user)))
+    database = await driver(connection)
+    minute = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    async def upload(at: timedelta) -> Decision:
+        admission = await gate.admit(
+            database,
+            Credential(user_id=user),
+            family="upload",
+            scope="documents",
+            check_budget=False,
+            now=minute + at,
         )
-        assert early.allowed
-        # Three more at the same moment: 7.5 + 4 > 10, refused with a useful Retry-After.
-        decisions = [
-            await limiter.admit(session, user, "solo", "upload", now=minute + timedelta(seconds=75))
-            for _ in range(3)
-        ]
-        refused = decisions[-1]
-        assert not refused.allowed
-        assert 1 <= refused.retry_after_s <= refused.reset_s == 45
-        headers = refused.headers()
-        assert headers["RateLimit-Limit"] == "10"
-        assert headers["RateLimit-Remaining"] == "0"
-        assert headers["Retry-After"] == str(refused.retry_after_s)
+        assert admission is not None
+        assert admission.decision is not None
+        return admission.decision
+
+    for _ in range(10):  # the whole upload budget of a solo user, late in a minute
+        assert (await upload(timedelta(seconds=50))).allowed
+    # 15 s into the next minute, 75% of the previous minute still counts: 7.5 + 1 <= 10.
+    assert (await upload(timedelta(seconds=75))).allowed
+    # Three more at the same moment: the first fits (7.5 + 2), then 7.5 + 3 > 10, refused with
+    # a useful Retry-After.
+    decisions = [await upload(timedelta(seconds=75)) for _ in range(3)]
+    assert [decision.allowed for decision in decisions] == [True, False, False]
+    refused = decisions[-1]
+    assert 1 <= refused.retry_after_s <= refused.reset_s == 45
+    headers = refused.headers()
+    assert headers["RateLimit-Limit"] == "10"
+    assert headers["RateLimit-Remaining"] == "0"
+    assert headers["Retry-After"] == str(refused.retry_after_s)
+    # Refused requests were not counted: the window holds the two admitted at 75 s.
+    counted = await database.fetchval(
+        "SELECT count FROM gateway.rate_limit_windows WHERE user_id = $1 AND window_start = $2",
+        user,
+        minute + timedelta(minutes=1),
+    )
+    assert counted == 2
 
 
 async def test_a_refused_request_answers_429_with_the_headers(
     app: FastAPI, client: httpx.AsyncClient, register: Register
 ) -> None:
-    @app.get("/test/upload", dependencies=[Depends(rate_limited("upload"))])
+    @app.get("/test/upload", dependencies=[Depends(admitted("upload", scope="documents"))])
     async def upload_like() -> dict[str, bool]:
         return {"ok": True}
 

@@ -13,8 +13,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db import create_engine, session_factory
+from gateway_service.auth.callers import Caller
 from gateway_service.http import idempotency
-from gateway_service.http.dependencies import Caller, CurrentCaller, Session
+from gateway_service.http.dependencies import CurrentCaller, Session
 from gateway_service.models import idempotency_keys, requests
 from gateway_service.requests.repository import Requests
 from gateway_test_support import Register, bearer

@@ -1,7 +1,6 @@
 """Reading and writing users and their settings. Every query names the user it is for."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,14 +8,6 @@ from sqlalchemy import Row, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway_service.models import user_settings, users
-
-
-@dataclass(frozen=True)
-class Account:
-    user_id: uuid.UUID
-    is_active: bool
-    is_admin: bool
-    plan_tier: str
 
 
 class Users:
@@ -83,14 +74,6 @@ class Users:
                 )
             )
         ).one_or_none()
-
-    async def account(self, user_id: uuid.UUID) -> Account | None:
-        """What authentication needs of a user, and nothing more."""
-        statement = select(
-            users.c.id, users.c.is_active, users.c.is_admin, users.c.plan_tier
-        ).where(users.c.id == user_id)
-        row = (await self.session.execute(statement)).one_or_none()
-        return Account(*row) if row else None
 
     async def get(self, user_id: uuid.UUID) -> Row[Any] | None:
         return (

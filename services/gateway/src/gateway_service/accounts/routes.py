@@ -17,8 +17,9 @@ from gateway_service.accounts.schemas import (
     Settings,
     User,
 )
+from gateway_service.auth.callers import Caller
 from gateway_service.auth.refresh_tokens import revoke_all_sessions
-from gateway_service.http.dependencies import AccountCaller, Caller, EventOutbox, Session
+from gateway_service.http.dependencies import AccountCaller, EventOutbox, Session
 from gateway_service.http.events import caller_event
 from gateway_service.http.problems import Problem
 

@@ -1,15 +1,14 @@
 """The budget projection: what analytics last said of each user's spend this month.
 
 Analytics is the single writer of budgets; the gateway only mirrors its events, newest first
-(an event older than the one applied is ignored), and refuses work to a user whose current
-month is over a hard limit, before any provider is called.
+(an event older than the one applied is ignored). Admission (`admission.gate`) refuses work
+to a user whose current month is over a hard limit, before any provider is called.
 """
 
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,13 +30,3 @@ async def record(
         where=budget_projection.c.as_of < statement.excluded.as_of,
     )
     await session.execute(statement)
-
-
-async def over_hard_limit(session: AsyncSession, user_id: uuid.UUID) -> bool:
-    state = await session.scalar(
-        select(budget_projection.c.state).where(
-            budget_projection.c.user_id == user_id,
-            budget_projection.c.period == current_period(),
-        )
-    )
-    return state == "hard_exceeded"

@@ -1,38 +1,48 @@
-"""Admission dependencies for endpoints that create work.
+"""The admission dependency of endpoints that create work.
 
-`Depends(within_budget)` refuses a user over a hard budget (402); `Depends(rate_limited(f))`
-admits the caller or answers 429 with the headers that say when to come back (the count
-commits at once, whatever the endpoint does next)."""
+`Depends(admitted("generation", scope="generate", budget=True))` is the endpoint's caller: it
+answers 401 for an unknown credential, 403 for a key without the scope, 402 for a user over a
+hard budget, and 429 (with the headers that say when to come back) past the rate limit — all
+decided by one statement (`admission.gate`)."""
 
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 
-from gateway_service.admission import budgets
-from gateway_service.admission.rate_limits import RateLimiter
-from gateway_service.http.dependencies import Caller, CurrentCaller, Session
+from gateway_service.admission.gate import Gate
+from gateway_service.auth.callers import Caller
+from gateway_service.http.dependencies import (
+    Database,
+    RequestCredential,
+    authenticated,
+    insufficient_scope,
+)
 from gateway_service.http.problems import Problem
 
 
-async def within_budget(caller: CurrentCaller, session: Session) -> Caller:
-    """Refuses a caller whose month is over a hard budget limit, before any provider call."""
-    if await budgets.over_hard_limit(session, caller.user_id):
-        raise Problem(
-            402,
-            "budget-exceeded",
-            "Budget exceeded",
-            "this month's hard spending limit is reached; raise the budget or wait for next month",
-        )
-    return caller
-
-
-def rate_limited(family: str) -> Callable[..., Awaitable[Caller]]:
+def admitted(family: str, *, scope: str, budget: bool = False) -> Callable[..., Awaitable[Caller]]:
     async def admit(
-        caller: CurrentCaller, session: Session, request: Request, response: Response
+        credential: RequestCredential, database: Database, request: Request, response: Response
     ) -> Caller:
-        limiter: RateLimiter = request.app.state.rate_limiter
-        decision = await limiter.admit(session, caller.user_id, caller.plan_tier, family)
-        await session.commit()
+        gate: Gate = request.app.state.gate
+        admission = await gate.admit(
+            database, credential, family=family, scope=scope, check_budget=budget
+        )
+        if admission is None:
+            return authenticated(credential, None, False)
+        caller = authenticated(credential, admission.caller, admission.is_active)
+        if not caller.allows(scope):
+            raise insufficient_scope(scope)
+        if admission.over_budget:
+            raise Problem(
+                402,
+                "budget-exceeded",
+                "Budget exceeded",
+                "this month's hard spending limit is reached; raise the budget or wait for "
+                "next month",
+            )
+        decision = admission.decision
+        assert decision is not None  # counted: active, in scope, within budget
         if not decision.allowed:
             problem = Problem(
                 429,

@@ -1,23 +1,21 @@
 """Requests per minute per user and endpoint family, shared by every gateway instance.
 
-The counters live in PostgreSQL: one atomic upsert per request increments the current minute's
-window, so two instances can never both admit the last allowed request. The decision uses a
-sliding-window estimate (Cloudflare's): the current window's count plus the previous window's,
-weighted by how much of it still overlaps the last 60 seconds, which avoids admitting twice the
-limit across a window boundary.
+The counters live in PostgreSQL: one atomic upsert per request (part of the admission
+statement, `admission.gate`) increments the current minute's window, so two instances can never
+both admit the last allowed request. The decision uses a sliding-window estimate (Cloudflare's):
+the current window's count plus the previous window's, weighted by how much of it still
+overlaps the last 60 seconds, which avoids admitting twice the limit across a window boundary.
 """
 
 import math
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
 
-from gateway_service.models import rate_limit_windows
+from gateway_service.models import SCHEMA
 
 WINDOW = timedelta(minutes=1)
 FAMILIES = ("generation", "upload", "search")
@@ -29,6 +27,17 @@ DEFAULT_LIMITS: dict[str, dict[str, int]] = {
     "enterprise": {"generation": 2000, "upload": 200, "search": 2000},
 }
 CLEANUP_PROBABILITY = 0.01
+
+UNCOUNT = f"""
+    UPDATE {SCHEMA}.rate_limit_windows SET count = count - 1
+    WHERE user_id = $1 AND family = $2 AND window_start = $3
+"""  # noqa: S608 - the schema is a constant identifier; values are parameters
+CLEAN_UP = f"DELETE FROM {SCHEMA}.rate_limit_windows WHERE window_start < $1"  # noqa: S608
+
+
+def window_of(now: datetime) -> datetime:
+    """The start of the minute `now` is counted in."""
+    return now.replace(second=0, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -55,55 +64,20 @@ class RateLimiter:
     def __init__(self, limits: dict[str, dict[str, int]] | None = None) -> None:
         self.limits = limits or DEFAULT_LIMITS
 
-    async def admit(
-        self,
-        session: AsyncSession,
-        user_id: uuid.UUID,
-        plan_tier: str,
-        family: str,
-        now: datetime | None = None,
+    def decide(
+        self, plan_tier: str, family: str, current: int, before: int, now: datetime
     ) -> Decision:
-        """Counts one request and decides; commit the session to make the count durable."""
+        """The decision on a request counted as the `current`-th of its window, `before`
+        having been counted in the previous one."""
         limit = self.limits[plan_tier][family]
-        now = now or datetime.now(UTC)
-        window = now.replace(second=0, microsecond=0)
-        previous = window - WINDOW
-        counted = (
-            insert(rate_limit_windows)
-            .values(user_id=user_id, family=family, window_start=window, count=1)
-            .on_conflict_do_update(
-                index_elements=["user_id", "family", "window_start"],
-                set_={"count": rate_limit_windows.c.count + 1},
-            )
-            .returning(rate_limit_windows.c.count)
-            .cte("counted")
-        )
-        before_count = (
-            select(rate_limit_windows.c.count)
-            .where(
-                rate_limit_windows.c.user_id == user_id,
-                rate_limit_windows.c.family == family,
-                rate_limit_windows.c.window_start == previous,
-            )
-            .scalar_subquery()
-        )
-        # One round trip: the upsert and the previous window's count.
-        row = (await session.execute(select(counted.c.count, before_count))).one()
-        current, before = int(row[0]), int(row[1] or 0)
+        window = window_of(now)
         elapsed = (now - window) / WINDOW
         estimate = current + before * (1 - elapsed)
         reset_s = max(1, math.ceil((window + WINDOW - now).total_seconds()))
         allowed = estimate <= limit
-        if not allowed:
-            # The refused request must not consume the budget it did not get.
-            await self._uncount(session, user_id, family, window)
         retry_after = (
             reset_s if before == 0 else self._retry_after(limit, current, before, elapsed, reset_s)
         )
-        if random.random() < CLEANUP_PROBABILITY:  # noqa: S311 - not security relevant
-            await session.execute(
-                delete(rate_limit_windows).where(rate_limit_windows.c.window_start < previous)
-            )
         return Decision(
             allowed=allowed,
             limit=limit,
@@ -120,15 +94,15 @@ class RateLimiter:
         return max(1, min(seconds, reset_s))
 
     @staticmethod
-    async def _uncount(
-        session: AsyncSession, user_id: uuid.UUID, family: str, window: datetime
+    async def uncount(
+        connection: asyncpg.Connection, user_id: uuid.UUID, family: str, now: datetime
     ) -> None:
-        statement = (
-            insert(rate_limit_windows)
-            .values(user_id=user_id, family=family, window_start=window, count=0)
-            .on_conflict_do_update(
-                index_elements=["user_id", "family", "window_start"],
-                set_={"count": rate_limit_windows.c.count - 1},
-            )
-        )
-        await session.execute(statement)
+        """Takes back a refused request's count: it must not consume the budget it did not
+        get."""
+        await connection.execute(UNCOUNT, user_id, family, window_of(now))
+
+    @staticmethod
+    async def clean_up_now_and_then(connection: asyncpg.Connection, now: datetime) -> None:
+        """Once in a while, drops windows too old to weigh on any decision."""
+        if random.random() < CLEANUP_PROBABILITY:  # noqa: S311 - not security relevant
+            await connection.execute(CLEAN_UP, window_of(now) - WINDOW)

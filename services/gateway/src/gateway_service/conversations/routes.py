@@ -16,7 +16,8 @@ from assistant_schemas.queries import (
     ConversationsResultV1,
     ConversationSummary,
 )
-from gateway_service.http.dependencies import Caller, scoped
+from gateway_service.auth.callers import Caller
+from gateway_service.http.dependencies import scoped
 from gateway_service.http.events import caller_event
 from gateway_service.http.queries import Replies, ask
 

@@ -14,9 +14,10 @@ from sqlalchemy import Row
 
 from assistant_runtime.credentials_cipher import CredentialCipher, fingerprint, masked
 from assistant_schemas.credentials import CredentialsUpdatedPayload, CredentialsUpdatedV1
+from gateway_service.auth.callers import Caller
 from gateway_service.credentials.repository import Credentials
 from gateway_service.credentials.rules import problems
-from gateway_service.http.dependencies import AccountCaller, Caller, EventOutbox, Session
+from gateway_service.http.dependencies import AccountCaller, EventOutbox, Session
 from gateway_service.http.events import caller_event
 from gateway_service.http.problems import Problem
 

@@ -36,9 +36,10 @@ from assistant_schemas.queries import (
     DocumentsResultV1,
     DocumentSummary,
 )
-from gateway_service.admission.dependencies import rate_limited
+from gateway_service.admission.dependencies import admitted
+from gateway_service.auth.callers import Caller
 from gateway_service.documents.sniffing import SUPPORTED, sniffed_type
-from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
+from gateway_service.http.dependencies import EventOutbox, Session, scoped
 from gateway_service.http.events import caller_event
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
@@ -49,6 +50,7 @@ from gateway_service.requests.routes import RequestStatus, view
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 DocumentsCaller = Annotated[Caller, Depends(scoped("documents"))]
+UploadCaller = Annotated[Caller, Depends(admitted("upload", scope="documents"))]
 MAX_FILES = 20
 MAX_METADATA_BYTES = 10_000
 COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -76,12 +78,11 @@ def blobs(request: Request) -> BlobStore:
 @router.post(
     "",
     status_code=202,
-    dependencies=[Depends(rate_limited("upload"))],
     response_model=Uploaded,
     summary="Upload documents to a collection of yours (administrators: `global`) for search",
 )
 async def upload(
-    caller: DocumentsCaller,
+    caller: UploadCaller,
     session: Session,
     request: Request,
     events: EventOutbox,
@@ -204,12 +205,11 @@ async def get_document(
 @router.post(
     "/{document_id}/retry",
     status_code=202,
-    dependencies=[Depends(rate_limited("upload"))],
     summary="Ingest a failed document again (after fixing what its error named)",
 )
 async def retry(
     document_id: uuid.UUID,
-    caller: DocumentsCaller,
+    caller: UploadCaller,
     session: Session,
     request: Request,
     events: EventOutbox,

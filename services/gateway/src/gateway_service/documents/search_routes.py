@@ -13,20 +13,19 @@ from assistant_schemas.queries import (
     SearchResultPayload,
     SearchResultV1,
 )
-from gateway_service.admission.dependencies import rate_limited
-from gateway_service.http.dependencies import Caller, scoped
+from gateway_service.admission.dependencies import admitted
+from gateway_service.auth.callers import Caller
 from gateway_service.http.events import caller_event
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import Replies, ask
 
 router = APIRouter(prefix="/v1/search", tags=["documents"])
 
-SearchCaller = Annotated[Caller, Depends(scoped("search"))]
+SearchCaller = Annotated[Caller, Depends(admitted("search", scope="search"))]
 
 
 @router.get(
     "",
-    dependencies=[Depends(rate_limited("search"))],
     summary="Search your documents and the global collection",
 )
 async def search(

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,7 +24,7 @@ from assistant_schemas.generation import (
     GenerationCompletedV1,
     GenerationParameters,
 )
-from gateway_service.admission.dependencies import rate_limited, within_budget
+from gateway_service.auth.callers import Caller
 from gateway_service.generations.cancellation import cancel_in_background
 from gateway_service.generations.catalog import resolve_name
 from gateway_service.generations.outcomes import (
@@ -35,9 +35,9 @@ from gateway_service.generations.outcomes import (
 )
 from gateway_service.generations.routes import MAX_WAIT_S, GenerationCaller, catalog_view
 from gateway_service.generations.sse import SSE_HEADERS, sse
-from gateway_service.generations.submission import Draft, checked, commit, publish
+from gateway_service.generations.submission import Draft, checked, publish
 from gateway_service.generations.validation import invalid
-from gateway_service.http.dependencies import Caller, CurrentCaller, EventOutbox, Session
+from gateway_service.http.dependencies import CurrentCaller, Database
 from gateway_service.http.problems import Problem, openai_error
 from gateway_service.http.queries import Replies
 
@@ -112,15 +112,13 @@ def draft_of(body: ChatCompletionIn, provider: str, model: str) -> Draft:
 
 @router.post(
     "/chat/completions",
-    dependencies=[Depends(within_budget), Depends(rate_limited("generation"))],
     summary="OpenAI Chat Completions (stream or not), answered through this system",
 )
 async def chat_completions(
     body: ChatCompletionIn,
     caller: GenerationCaller,
-    session: Session,
     request: Request,
-    events: EventOutbox,
+    database: Database,
     reply_reader: Replies,
 ) -> Response:
     catalog = await catalog_view(request).current(reply_reader)
@@ -133,9 +131,8 @@ async def chat_completions(
             f"The model `{body.model}` does not exist; GET /v1/models lists them",
         )
     payload = await checked(draft_of(body, *resolved), catalog, reply_reader, caller, request)
-    _, stream = await publish(session, events, caller, request, payload, reply_reader)
-    assert stream is not None
-    await commit(session, stream)
+    _, stream = await publish(database, caller, request, payload, reply_reader)
+    assert stream is not None  # committed: the statement was the request's only write
     completion_id = f"chatcmpl-{payload.request_id.hex}"
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)

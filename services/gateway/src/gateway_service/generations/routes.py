@@ -18,7 +18,8 @@ from assistant_schemas.generation import (
     NotionTarget,
 )
 from assistant_schemas.notion import save_request_id
-from gateway_service.admission.dependencies import rate_limited, within_budget
+from gateway_service.admission.dependencies import admitted
+from gateway_service.auth.callers import Caller
 from gateway_service.generations.cancellation import cancel_in_background
 from gateway_service.generations.catalog import CatalogView
 from gateway_service.generations.outcomes import (
@@ -30,7 +31,7 @@ from gateway_service.generations.outcomes import (
 from gateway_service.generations.schemas import Accepted, GenerationIn, GenerationOut
 from gateway_service.generations.sse import SSE_HEADERS, sse
 from gateway_service.generations.submission import Draft, checked, commit, publish
-from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
+from gateway_service.http.dependencies import Database, Session
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.queries import Replies
 from gateway_service.notion.saves import resolved_target
@@ -40,8 +41,7 @@ router = APIRouter(prefix="/v1/generations", tags=["generations"])
 MAX_WAIT_S = 300
 PREFER_WAIT = re.compile(r"(?:^|[;,\s])wait=(\d+|true)\b", re.IGNORECASE)
 
-GenerationCaller = Annotated[Caller, Depends(scoped("generate"))]
-ADMISSION = [Depends(within_budget), Depends(rate_limited("generation"))]
+GenerationCaller = Annotated[Caller, Depends(admitted("generation", scope="generate", budget=True))]
 
 
 def requested_wait(request: Request) -> int | None:
@@ -81,7 +81,6 @@ def draft_of(body: GenerationIn, save_to_notion: NotionTarget | None) -> Draft:
 @router.post(
     "",
     status_code=202,
-    dependencies=ADMISSION,
     summary="Generate content: 202 with a status URL, `Prefer: wait=N` to wait, or stream",
     responses={
         200: {"model": GenerationOut, "description": "Finished within `Prefer: wait`."},
@@ -93,7 +92,7 @@ async def create_generation(
     caller: GenerationCaller,
     session: Session,
     request: Request,
-    events: EventOutbox,
+    database: Database,
     reply_reader: Replies,
 ) -> Response:
     wait = requested_wait(request)
@@ -117,9 +116,7 @@ async def create_generation(
         status_url=f"/v1/requests/{payload.request_id}",
         notion_request_id=save_request_id(payload.request_id) if save_to_notion else None,
     )
-    _, stream = await publish(
-        session, events, caller, request, payload, reply_reader if waiting else None
-    )
+    _, stream = await publish(database, caller, request, payload, reply_reader if waiting else None)
     if claim is not None:
         await remember(session, claim, 202, accepted.model_dump(mode="json"))
     await commit(session, stream)

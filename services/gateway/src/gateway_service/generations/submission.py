@@ -11,10 +11,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+import asyncpg
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.outbox import outbox_row
 from assistant_messaging.request_reply import ReplyStream, Requester
 from assistant_schemas.catalog import CatalogResultPayload
 from assistant_schemas.generation import (
@@ -32,11 +33,12 @@ from assistant_schemas.queries import (
     ConversationsQueryV1,
     ConversationsResultV1,
 )
+from gateway_service.auth.callers import Caller
 from gateway_service.generations import validation
-from gateway_service.http.dependencies import Caller
 from gateway_service.http.events import caller_event
 from gateway_service.http.queries import ask
-from gateway_service.requests.repository import Requests
+from gateway_service.requests import acceptance
+from gateway_service.requests.repository import Kind
 
 
 @dataclass(frozen=True)
@@ -94,23 +96,27 @@ async def checked(
 
 
 async def publish(
-    session: AsyncSession,
-    outbox: Outbox,
+    database: asyncpg.Connection,
     caller: Caller,
     request: Request,
     payload: GenerationRequestedPayload,
     replies: Requester | None,
 ) -> tuple[GenerationRequestedV1, ReplyStream | None]:
-    """Stages the event and the status row; the caller commits. With `replies`, the outcome
-    comes back to this instance on the returned stream."""
+    """Writes the status row(s) and stages the event, in one statement that joins the request's
+    transaction if it has one (commit it then). With `replies`, the outcome comes back to this
+    instance on the returned stream."""
     event = caller_event(GenerationRequestedV1, payload, caller, request)
     stream = replies.open(str(event.event_id)) if replies else None
-    headers = replies.reply_headers if replies else None
-    await outbox.add(session, event, headers=headers)
-    requests = Requests(session)
-    await requests.accept(payload.request_id, caller.user_id, "generation")
+    accepted: list[tuple[uuid.UUID, Kind]] = [(payload.request_id, "generation")]
     if payload.save_to_notion is not None:
-        await requests.accept(save_request_id(payload.request_id), caller.user_id, "notion_save")
+        accepted.append((save_request_id(payload.request_id), "notion_save"))
+    row = outbox_row(event, extra_headers=replies.reply_headers if replies else None)
+    try:
+        await acceptance.accept(database, caller.user_id, accepted, [row])
+    except BaseException:
+        if stream is not None:
+            stream.close()
+        raise
     return event, stream
 
 

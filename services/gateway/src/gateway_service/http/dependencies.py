@@ -3,19 +3,18 @@
 All of them are `async def`: FastAPI runs a plain `def` dependency in a thread pool, a thread
 hop per request that cost a quarter of the gateway's time."""
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Annotated
 
+import asyncpg
 import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant_db import driver_connection
 from assistant_messaging.outbox import Outbox
-from gateway_service.accounts.repository import Account, Users
-from gateway_service.auth.api_keys import AccessKeys, looks_like_api_key
+from gateway_service.auth.callers import Caller, Credential, identify, key_hash, looks_like_api_key
 from gateway_service.auth.tokens import AccessTokens, InvalidToken
 from gateway_service.http.problems import Problem
 
@@ -25,23 +24,23 @@ async def database_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-Session = Annotated[AsyncSession, Depends(database_session)]
+# Closed when the endpoint returns, not after its response: a streamed answer must not hold a
+# pooled connection for as long as the stream lasts.
+Session = Annotated[AsyncSession, Depends(database_session, scope="function")]
+
+
+async def database_connection(session: Session) -> asyncpg.Connection:
+    """The request's connection at the driver level, for the hot path's constant statements
+    (it is the session's: they join its transaction once one has begun)."""
+    return await driver_connection(session)
+
+
+Database = Annotated[asyncpg.Connection, Depends(database_connection)]
 
 
 async def access_tokens(request: Request) -> AccessTokens:
     tokens: AccessTokens = request.app.state.access_tokens
     return tokens
-
-
-@dataclass(frozen=True)
-class Caller:
-    user_id: uuid.UUID
-    is_admin: bool
-    plan_tier: str
-    scopes: frozenset[str] | None = None  # None: a login session, every scope
-
-    def allows(self, scope: str) -> bool:
-        return self.scopes is None or not self.scopes or scope in self.scopes
 
 
 def unauthorized(detail: str) -> Problem:
@@ -53,40 +52,52 @@ def unauthorized(detail: str) -> Problem:
 _bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/login.")
 
 
-async def current_caller(
-    session: Session,
+async def request_credential(
     tokens: Annotated[AccessTokens, Depends(access_tokens)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
+) -> Credential:
+    """What the request proves (an API key, or a verified access token), not yet looked up."""
     if credentials is None:
         raise unauthorized("send `Authorization: Bearer <access token or API key>`")
-    scopes: frozenset[str] | None = None
-    account: Account | None
     if looks_like_api_key(credentials.credentials):
-        found = await AccessKeys(session).authenticate(credentials.credentials)
-        if found is None:
-            raise unauthorized("the API key is unknown, revoked or expired")
-        account, scopes = found
-    else:
-        try:
-            user_id = tokens.verify(credentials.credentials).user_id
-        except InvalidToken:
-            raise unauthorized(
-                "the access token is invalid or expired; refresh or log in"
-            ) from None
-        account = await Users(session).account(user_id)
-    if account is None or not account.is_active:
+        return Credential(api_key_hash=key_hash(credentials.credentials))
+    try:
+        return Credential(user_id=tokens.verify(credentials.credentials).user_id)
+    except InvalidToken:
+        raise unauthorized("the access token is invalid or expired; refresh or log in") from None
+
+
+RequestCredential = Annotated[Credential, Depends(request_credential)]
+
+
+def authenticated(credential: Credential, caller: Caller | None, is_active: bool) -> Caller:
+    """The caller, or 401 saying why the credential admits nobody."""
+    if caller is None and credential.api_key_hash is not None:
+        raise unauthorized("the API key is unknown, revoked or expired")
+    if caller is None or not is_active:
         raise unauthorized("the account no longer exists or is deactivated")
-    structlog.contextvars.bind_contextvars(user_id=str(account.user_id))
-    return Caller(
-        user_id=account.user_id,
-        is_admin=account.is_admin,
-        plan_tier=account.plan_tier,
-        scopes=scopes,
-    )
+    structlog.contextvars.bind_contextvars(user_id=str(caller.user_id))
+    return caller
+
+
+async def current_caller(database: Database, credential: RequestCredential) -> Caller:
+    row = await identify(database, credential)
+    if row is None:
+        return authenticated(credential, None, False)
+    return authenticated(credential, Caller.of(row), row["is_active"])
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
+
+
+def insufficient_scope(scope: str) -> Problem:
+    return Problem(
+        403,
+        "insufficient-scope",
+        "Insufficient scope",
+        f"this API key lacks the `{scope}` scope",
+        required_scope=scope,
+    )
 
 
 def scoped(scope: str) -> Callable[[Caller], Awaitable[Caller]]:
@@ -94,13 +105,7 @@ def scoped(scope: str) -> Callable[[Caller], Awaitable[Caller]]:
 
     async def check(caller: CurrentCaller) -> Caller:
         if not caller.allows(scope):
-            raise Problem(
-                403,
-                "insufficient-scope",
-                "Insufficient scope",
-                f"this API key lacks the `{scope}` scope",
-                required_scope=scope,
-            )
+            raise insufficient_scope(scope)
         return caller
 
     return check

@@ -5,7 +5,7 @@ from pydantic import BaseModel
 
 from assistant_schemas import new_event
 from assistant_schemas.envelope import EventT
-from gateway_service.http.dependencies import Caller
+from gateway_service.auth.callers import Caller
 
 
 def caller_event(

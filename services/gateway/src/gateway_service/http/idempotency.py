@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway_service.http.dependencies import Caller
+from gateway_service.auth.callers import Caller
 from gateway_service.http.problems import Problem
 from gateway_service.models import idempotency_keys
 

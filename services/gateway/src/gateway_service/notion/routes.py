@@ -11,8 +11,9 @@ from assistant_schemas.notion import (
     NotionConnectionResultPayload,
     NotionConnectionResultV1,
 )
+from gateway_service.auth.callers import Caller
 from gateway_service.credentials.routes import delete_credential
-from gateway_service.http.dependencies import AccountCaller, Caller, EventOutbox, Session, scoped
+from gateway_service.http.dependencies import AccountCaller, EventOutbox, Session, scoped
 from gateway_service.http.events import caller_event
 from gateway_service.http.queries import Replies, ask
 

@@ -18,9 +18,10 @@ from assistant_schemas.generation import (
     NotionTarget,
 )
 from assistant_schemas.ids import new_id
-from gateway_service.admission.dependencies import rate_limited
+from gateway_service.admission.dependencies import admitted
+from gateway_service.auth.callers import Caller
 from gateway_service.generations.schemas import SaveAccepted
-from gateway_service.http.dependencies import Caller, EventOutbox, Session, scoped
+from gateway_service.http.dependencies import EventOutbox, Session
 from gateway_service.http.events import caller_event
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
@@ -29,13 +30,12 @@ from gateway_service.requests.repository import Requests
 
 router = APIRouter(prefix="/v1/generations", tags=["notion"])
 
-NotionCaller = Annotated[Caller, Depends(scoped("notion"))]
+NotionCaller = Annotated[Caller, Depends(admitted("generation", scope="notion"))]
 
 
 @router.post(
     "/{request_id}/notion",
     status_code=202,
-    dependencies=[Depends(rate_limited("generation"))],
     response_model=SaveAccepted,
     summary="Save a finished generation as a Notion page (under its parent or your default)",
 )

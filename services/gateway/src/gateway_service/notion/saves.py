@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_schemas.generation import NotionTarget
-from gateway_service.http.dependencies import Caller
+from gateway_service.auth.callers import Caller
 from gateway_service.http.problems import Problem
 from gateway_service.models import user_settings
 

@@ -20,7 +20,8 @@ from assistant_schemas.queries import (
     UsageReportRow,
     UsageSummary,
 )
-from gateway_service.http.dependencies import AdminCaller, Caller, scoped
+from gateway_service.auth.callers import Caller
+from gateway_service.http.dependencies import AdminCaller, scoped
 from gateway_service.http.events import caller_event
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import Replies, ask
