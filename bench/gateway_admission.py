@@ -224,31 +224,29 @@ def print_rates(
 
 
 def warm_every_worker(base: str, key: str, workers: int) -> None:
-    """Makes each gateway worker ask generation for the catalogue (kept an hour here): the
-    kernel spreads new connections over the workers, so a few per worker reach them all; a
-    worker left cold would wait on the stopped generation for every request."""
+    """Makes each gateway worker ask generation for the catalogue (kept an hour here), then,
+    with generation stopped, checks that none is left cold (it would wait on generation for
+    every request): the kernel spreads new connections over the workers, so a few per worker
+    reach them all."""
     for _ in range(8 * workers):
-        httpx.post(
-            f"{base}/v1/generations",
-            json={"prompt": "warm-up", "model": "mock-1"},
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=30,
-        ).raise_for_status()
+        accept_one(base, key, timeout=30)
 
 
 def check_warm(base: str, key: str, workers: int) -> None:
-    for _ in range(8 * workers):
-        try:
-            httpx.post(
-                f"{base}/v1/generations",
-                json={"prompt": "check", "model": "mock-1"},
-                headers={"Authorization": f"Bearer {key}"},
-                timeout=2,
-            ).raise_for_status()
-        except httpx.TimeoutException:
-            raise SystemExit(
-                "a gateway worker's catalogue is cold; run the benchmark again"
-            ) from None
+    try:
+        for _ in range(8 * workers):
+            accept_one(base, key, timeout=2)
+    except httpx.TimeoutException:
+        raise SystemExit("a gateway worker's catalogue is cold; run the benchmark again") from None
+
+
+def accept_one(base: str, key: str, timeout: float) -> None:
+    httpx.post(
+        f"{base}/v1/generations",
+        json={"prompt": "warm-up", "model": "mock-1"},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=timeout,
+    ).raise_for_status()
 
 
 def main(seconds: int, connections: list[int], rates: list[int], workers: int) -> None:

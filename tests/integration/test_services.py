@@ -162,9 +162,10 @@ def workers_that_logged(process: ServiceProcess, text: str, timeout: float = 15)
         time.sleep(0.1)
 
 
-def test_several_workers_share_one_port_and_stop_together() -> None:
+def two_workers() -> ServiceProcess:
+    """Analytics served by two worker processes, `node-1` and `node-2`."""
     port = free_port()
-    process = ServiceProcess(
+    return ServiceProcess(
         "analytics_service",
         port,
         {
@@ -173,6 +174,19 @@ def test_several_workers_share_one_port_and_stop_together() -> None:
             "ANALYTICS_INSTANCE_ID": "node",
         },
     )
+
+
+def worker_pids(process: ServiceProcess) -> list[int]:
+    return [
+        int(line.split("Started server process [")[1].split("]")[0])
+        for line in list(process.output)
+        if "Started server process [" in line
+    ]
+
+
+def test_several_workers_share_one_port_and_stop_together() -> None:
+    process = two_workers()
+    port = process.port
     try:
         process.wait_ready(timeout=60)
         assert workers_that_logged(process, "Application startup complete") == {"node-1", "node-2"}
@@ -186,36 +200,20 @@ def test_several_workers_share_one_port_and_stop_together() -> None:
 
 def test_a_worker_that_dies_takes_the_service_down() -> None:
     """So the supervisor restarts the whole service, instead of it serving on at half size."""
-    port = free_port()
-    process = ServiceProcess(
-        "analytics_service",
-        port,
-        {"ANALYTICS_HTTP_PORT": str(port), "ANALYTICS_HTTP_WORKERS": "2"},
-    )
+    process = two_workers()
     try:
         process.wait_ready(timeout=60)
-        worker = process.wait_for_line(["Started server process"])
-        pid = int(worker.split("Started server process [")[1].split("]")[0])
-        os.kill(pid, signal.SIGKILL)
+        os.kill(worker_pids(process)[0], signal.SIGKILL)
         assert process.process.wait(30) != 0
     finally:
         process.stop()
 
 
 def test_workers_stop_when_their_parent_is_killed() -> None:
-    port = free_port()
-    process = ServiceProcess(
-        "analytics_service",
-        port,
-        {"ANALYTICS_HTTP_PORT": str(port), "ANALYTICS_HTTP_WORKERS": "2"},
-    )
+    process = two_workers()
     try:
         process.wait_ready(timeout=60)
-        workers = [
-            int(line.split("Started server process [")[1].split("]")[0])
-            for line in list(process.output)
-            if "Started server process [" in line
-        ]
+        workers = worker_pids(process)
         assert len(workers) == 2
         process.kill()
         deadline = time.monotonic() + 30
