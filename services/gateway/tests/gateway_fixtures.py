@@ -15,10 +15,11 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from assistant_db import driver_connection
 from gateway_service.http.dependencies import database_connection, database_session
 from gateway_service.service import create_app
 from gateway_service.settings import GatewaySettings
-from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, PASSWORD, Register, driver
+from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, PASSWORD, Register
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,7 +39,8 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
             yield session
 
     async def test_connection() -> asyncpg.Connection:
-        return await driver(connection)  # outside the session's savepoint, as in autocommit
+        # Outside the session's savepoint, as the hot path's statements run in autocommit.
+        return await driver_connection(connection)
 
     app.dependency_overrides[database_session] = rolled_back_session
     app.dependency_overrides[database_connection] = test_connection

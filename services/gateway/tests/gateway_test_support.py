@@ -4,9 +4,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncpg
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from assistant_runtime.credentials_cipher import CredentialCipher
 
 JWT_SECRET = "test-secret-" + "x" * 40
@@ -18,13 +15,6 @@ Register = Callable[..., Awaitable[dict[str, Any]]]
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-async def driver(connection: AsyncConnection) -> asyncpg.Connection:
-    """The asyncpg connection under a test's connection (inside its transaction)."""
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    return driver
 
 
 def solo_user(user_id: uuid.UUID) -> dict[str, Any]:

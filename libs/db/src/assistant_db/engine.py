@@ -6,7 +6,7 @@ import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
@@ -54,13 +54,13 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under `session`, for constant hot-path SQL sent without
-    SQLAlchemy's statement layer (which costs several times the database's own work for a
-    one-row lookup). A statement sent on it joins the session's transaction if one has begun —
-    SQLAlchemy's asyncpg dialect sends `BEGIN` with its first statement — and otherwise
-    commits on its own."""
-    connection = await session.connection()
+async def driver_connection(session: AsyncSession | AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under `session` (or a Core connection), for constant hot-path
+    SQL sent without SQLAlchemy's statement layer (which costs several times the database's
+    own work for a one-row lookup). A statement sent on it joins the session's transaction if
+    one has begun — SQLAlchemy's asyncpg dialect sends `BEGIN` with its first statement — and
+    otherwise commits on its own."""
+    connection = session if isinstance(session, AsyncConnection) else await session.connection()
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     return driver

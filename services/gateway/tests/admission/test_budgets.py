@@ -8,19 +8,20 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from assistant_db import driver_connection
 from gateway_service.admission import budgets
 from gateway_service.admission.dependencies import admitted
 from gateway_service.admission.gate import Gate
 from gateway_service.admission.rate_limits import RateLimiter
 from gateway_service.auth.callers import Credential
 from gateway_service.models import budget_projection, rate_limit_windows, users
-from gateway_test_support import Register, bearer, driver, solo_user
+from gateway_test_support import Register, bearer, solo_user
 
 
 async def over_budget(connection: AsyncConnection, user: uuid.UUID) -> bool:
     """What admission says of the user's budget (and whether it counted the request)."""
     admission = await Gate(RateLimiter()).admit(
-        await driver(connection),
+        await driver_connection(connection),
         Credential(user_id=user),
         family="generation",
         scope="generate",

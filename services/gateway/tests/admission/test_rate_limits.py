@@ -12,13 +12,13 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from assistant_db import create_engine
+from assistant_db import create_engine, driver_connection
 from gateway_service.admission.dependencies import admitted
 from gateway_service.admission.gate import Gate
 from gateway_service.admission.rate_limits import Decision, RateLimiter
 from gateway_service.auth.callers import Credential
 from gateway_service.models import rate_limit_windows, users
-from gateway_test_support import Register, bearer, driver, solo_user
+from gateway_test_support import Register, bearer, solo_user
 
 SOLO_GENERATION = 100
 
@@ -41,7 +41,7 @@ async def test_two_instances_racing_admit_exactly_the_limit(engine: AsyncEngine)
     async def one_request(gate: Gate) -> bool:
         async with engine.connect() as connection:
             admission = await gate.admit(
-                await driver(connection),
+                await driver_connection(connection),
                 Credential(user_id=user),
                 family="generation",
                 scope="generate",
@@ -68,7 +68,7 @@ async def test_the_previous_minute_weighs_on_the_next_and_retry_after_says_when(
 ) -> None:
     gate, user = Gate(RateLimiter()), uuid.uuid4()
     await connection.execute(insert(users).values(**solo_user(user)))
-    database = await driver(connection)
+    database = await driver_connection(connection)
     minute = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
     async def upload(at: timedelta) -> Decision:

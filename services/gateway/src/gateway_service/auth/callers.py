@@ -8,6 +8,7 @@ several times the database's own work for a one-row read. Every request re-reads
 a deactivation takes effect at once.
 """
 
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -81,8 +82,14 @@ class Credential:
     def statement(self, rest: str) -> tuple[str, Any]:
         """`WITH caller AS (…), <rest>` for this kind of credential, and its `$1`."""
         if self.api_key_hash is not None:
-            return f"WITH {CALLER_BY_KEY}{rest}", self.api_key_hash
-        return f"WITH {CALLER_BY_USER}{rest}", self.user_id
+            return _with_caller(CALLER_BY_KEY, rest), self.api_key_hash
+        return _with_caller(CALLER_BY_USER, rest), self.user_id
+
+
+@functools.cache
+def _with_caller(caller: str, rest: str) -> str:
+    """Assembled once per kind of statement, not per request."""
+    return f"WITH {caller}{rest}"
 
 
 IDENTIFY = f" SELECT {CALLER_COLUMNS} FROM caller c"  # noqa: S608 - constant columns
