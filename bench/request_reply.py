@@ -1,19 +1,23 @@
 """Request/reply round trip: gateway-style Requester → query topic → Responder → reply partition.
 
 Compared in the same run with a raw aiokafka echo over the same broker (a consumer that sends
-each request straight back to a reply partition, no contracts, no FastStream).
+each request straight back to a reply partition, no contracts, no FastStream). As deployed, the
+asking side (the gateway) and the answering side (a service) are separate processes, in the
+baseline too.
 
     python -m bench.request_reply [--requests 2000] [--concurrency 1 20]
 """
 
 import argparse
 import asyncio
+import multiprocessing
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from multiprocessing.synchronize import Event
 
+import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from faststream.kafka import KafkaBroker
 
 from assistant_messaging.producer import DurableProducer
 from assistant_messaging.request_reply import Requester, Responder
@@ -27,7 +31,9 @@ from assistant_schemas.queries import (
 from assistant_schemas.topics import REPLIES
 from bench.harness import BOOTSTRAP, summary
 
-RAW_REQUESTS = "search.query"  # the same topic and partitions the real queries use
+QUERIES = "search.query"  # the same topic and partitions the real queries use
+RAW_REPLY_PARTITION = 30
+REPLY_PARTITION = 31
 
 
 async def timed_rounds(
@@ -49,49 +55,30 @@ async def timed_rounds(
     return latencies
 
 
-async def raw_echo(requests: int, concurrency: int) -> list[float]:
-    group = f"raw-echo-{uuid.uuid4().hex[:6]}"
-    server_in = AIOKafkaConsumer(
-        RAW_REQUESTS, bootstrap_servers=BOOTSTRAP, group_id=group, auto_offset_reset="latest"
+# --- the answering process ----------------------------------------------------------------------
+
+
+def run_answering(kind: str, ready: Event) -> None:
+    """Entry point of the answering process: serves until terminated."""
+    serve = raw_echo_server if kind == "raw" else responder
+    uvloop.run(serve(ready))
+
+
+async def raw_echo_server(ready: Event) -> None:
+    requests = AIOKafkaConsumer(
+        QUERIES,
+        bootstrap_servers=BOOTSTRAP,
+        group_id=f"raw-echo-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="latest",
     )
-    server_out = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
-    client_out = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
-    client_in = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=None)
-    for client in (server_in, server_out, client_out, client_in):
-        await client.start()
-    reply_partition = TopicPartition(REPLIES, 30)
-    client_in.assign([reply_partition])
-    await client_in.seek_to_end(reply_partition)
-    await client_in.position(reply_partition)
-    while not server_in.assignment():
-        await server_in.getmany(timeout_ms=100)
-    waiting: dict[bytes, asyncio.Future[None]] = {}
-
-    async def serve() -> None:
-        async for record in server_in:
-            await server_out.send(REPLIES, record.value, partition=30)
-
-    async def receive() -> None:
-        async for record in client_in:
-            future = waiting.pop(record.value, None)
-            if future:
-                future.set_result(None)
-
-    tasks = [asyncio.create_task(serve()), asyncio.create_task(receive())]
-
-    async def ask(index: int) -> None:
-        body = f"{uuid.uuid4()}".encode()
-        waiting[body] = asyncio.get_running_loop().create_future()
-        await client_out.send(RAW_REQUESTS, body)
-        await waiting[body]
-
-    await asyncio.sleep(1)
-    latencies = await timed_rounds(ask, requests, concurrency)
-    for task in tasks:
-        task.cancel()
-    for client in (server_in, server_out, client_out, client_in):
-        await client.stop()
-    return latencies
+    replies = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
+    await requests.start()
+    await replies.start()
+    while not requests.assignment():
+        await requests.getmany(timeout_ms=100)
+    ready.set()
+    async for record in requests:
+        await replies.send(REPLIES, record.value, partition=RAW_REPLY_PARTITION)
 
 
 async def answer(query: SearchQueryV1) -> SearchResultV1:
@@ -104,19 +91,58 @@ async def answer(query: SearchQueryV1) -> SearchResultV1:
     )
 
 
-async def system(requests: int, concurrency: int) -> list[float]:
-    responder_producer = DurableProducer(BOOTSTRAP, client_id="bench-responder")
-    requester_producer = DurableProducer(BOOTSTRAP, client_id="bench-requester")
-    broker = KafkaBroker(BOOTSTRAP, logger=None)
-    Responder(f"bench_rr_{uuid.uuid4().hex[:6]}", responder_producer).subscribe(
-        broker, "search.query", answer
-    )
-    await responder_producer.start()
-    await requester_producer.start()
-    await broker.start()
-    requester = Requester(bootstrap_servers=BOOTSTRAP, producer=requester_producer, partition=31)
-    await requester.start()
+async def responder(ready: Event) -> None:
+    producer = DurableProducer(BOOTSTRAP, client_id="bench-responder")
+    service = f"bench_rr_{uuid.uuid4().hex[:6]}"
+    responder = Responder(service, producer, bootstrap_servers=BOOTSTRAP)
+    responder.serve(QUERIES, answer)
+    await producer.start()
+    await responder.start()
     await asyncio.sleep(3)  # the responder's group has formed
+    ready.set()
+    await asyncio.Event().wait()
+
+
+# --- the asking process -------------------------------------------------------------------------
+
+
+async def raw_echo(requests: int, concurrency: int) -> list[float]:
+    client_out = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all", enable_idempotence=True)
+    client_in = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, group_id=None)
+    await client_out.start()
+    await client_in.start()
+    reply_partition = TopicPartition(REPLIES, RAW_REPLY_PARTITION)
+    client_in.assign([reply_partition])
+    await client_in.seek_to_end(reply_partition)
+    await client_in.position(reply_partition)
+    waiting: dict[bytes, asyncio.Future[None]] = {}
+
+    async def receive() -> None:
+        async for record in client_in:
+            future = waiting.pop(record.value, None)
+            if future:
+                future.set_result(None)
+
+    receiving = asyncio.create_task(receive())
+
+    async def ask(index: int) -> None:
+        body = f"{uuid.uuid4()}".encode()
+        waiting[body] = asyncio.get_running_loop().create_future()
+        await client_out.send(QUERIES, body)
+        await waiting[body]
+
+    latencies = await timed_rounds(ask, requests, concurrency)
+    receiving.cancel()
+    await client_out.stop()
+    await client_in.stop()
+    return latencies
+
+
+async def system(requests: int, concurrency: int) -> list[float]:
+    producer = DurableProducer(BOOTSTRAP, client_id="bench-requester")
+    await producer.start()
+    requester = Requester(bootstrap_servers=BOOTSTRAP, producer=producer, partition=REPLY_PARTITION)
+    await requester.start()
 
     async def ask(index: int) -> None:
         query = new_event(
@@ -131,17 +157,30 @@ async def system(requests: int, concurrency: int) -> list[float]:
 
     latencies = await timed_rounds(ask, requests, concurrency)
     await requester.stop()
-    await broker.stop()
-    await responder_producer.stop()
-    await requester_producer.stop()
+    await producer.stop()
     return latencies
+
+
+async def against(kind: str, requests: int, concurrency: int) -> list[float]:
+    """Round trips of `requests` asked `concurrency` at a time, answered by a `kind` process."""
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    answering = context.Process(target=run_answering, args=(kind, ready))
+    answering.start()
+    try:
+        await asyncio.to_thread(ready.wait)
+        ask = raw_echo if kind == "raw" else system
+        return await ask(requests, concurrency)
+    finally:
+        answering.terminate()
+        answering.join()
 
 
 async def main(requests: int, concurrencies: list[int]) -> None:
     print(f"Request/reply round trip, {requests} requests, broker {BOOTSTRAP}")
     for concurrency in concurrencies:
-        raw = await raw_echo(requests, concurrency)
-        ours = await system(requests, concurrency)
+        raw = await against("raw", requests, concurrency)
+        ours = await against("system", requests, concurrency)
         print(f"  {concurrency:3d} in flight  raw aiokafka echo : {summary(raw)}   (baseline)")
         print(f"  {concurrency:3d} in flight  Requester/Responder: {summary(ours)}")
 
@@ -151,4 +190,4 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 20])
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.requests, arguments.concurrency))
+    uvloop.run(main(arguments.requests, arguments.concurrency))

@@ -5,7 +5,6 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from faststream.kafka import KafkaBroker
 
 from assistant_messaging.producer import DurableProducer
 from assistant_messaging.request_reply import ReplyTimeout, Requester, Responder
@@ -36,14 +35,18 @@ class EchoResponder:
     def __init__(self, name: str, bootstrap: str, group: str) -> None:
         self.name = name
         self.answered = 0
+        self.answering = asyncio.Event()
         self.producer = DurableProducer(bootstrap, client_id=name, linger_ms=0)
-        self.broker = KafkaBroker(bootstrap)
-        Responder(group, self.producer).subscribe(self.broker, "search.query", self.answer)
+        self.responder = Responder(group, self.producer, bootstrap_servers=bootstrap)
+        self.responder.serve("search.query", self.answer)
 
     async def answer(self, query: SearchQueryV1) -> SearchResultV1 | QueryFailedV1:
         self.answered += 1
+        self.answering.set()
         if query.payload.query == "explode":
             raise ValueError("cannot search for that")
+        if query.payload.query == "slow":
+            await asyncio.sleep(1)
         hit = SearchHit(
             document_id=uuid.uuid4(),
             chunk_id=uuid.uuid4(),
@@ -60,10 +63,10 @@ class EchoResponder:
 
     async def start(self) -> None:
         await self.producer.start()
-        await self.broker.start()
+        await self.responder.start()
 
     async def stop(self) -> None:
-        await self.broker.stop()
+        await self.responder.stop()
         await self.producer.stop()
 
 
@@ -123,6 +126,30 @@ async def test_a_failing_handler_answers_with_a_failure_instead_of_silence(
     assert isinstance(reply, QueryFailedV1)
     assert reply.payload.status == 500
     assert "cannot search for that" in reply.payload.reason
+
+
+async def test_a_stopping_responder_sends_the_answers_in_flight_first(
+    bootstrap: str, responders: list[EchoResponder]
+) -> None:
+    requester = await started_requester(bootstrap, 13)
+    try:
+        asking = asyncio.create_task(requester.ask(search("slow"), timeout=5))
+        answering = [asyncio.create_task(r.answering.wait()) for r in responders]
+        await asyncio.wait(answering, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in answering:
+            waiting.cancel()
+        for responder in responders:  # as a service stops: queries, then its producer
+            await responder.stop()
+        reply = await asking
+    finally:
+        await requester.stop()
+    assert isinstance(reply, SearchResultV1)
+    assert reply.payload.hits[0].text.startswith("slow by worker-")
+
+
+async def test_a_query_topic_named_after_start_is_refused(responders: list[EchoResponder]) -> None:
+    with pytest.raises(RuntimeError, match="call serve\\(\\) before it"):
+        responders[0].responder.serve("documents.query", responders[0].answer)
 
 
 async def test_no_responder_gives_a_clear_timeout(bootstrap: str) -> None:

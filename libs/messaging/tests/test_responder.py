@@ -1,9 +1,8 @@
-"""The responder's FastStream subscription, driven in memory by TestKafkaBroker."""
+"""How the responder answers one query (its reading of the topics is tested against the real
+broker in tests/integration/test_request_reply.py)."""
 
 import uuid
 from typing import Any
-
-from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from assistant_messaging import headers as h
 from assistant_messaging.request_reply import Responder
@@ -51,37 +50,42 @@ REPLY_ADDRESS = {h.REPLY_TOPIC: "gateway.replies", h.REPLY_PARTITION: "5"}
 
 
 async def test_an_answer_goes_to_the_partition_the_requester_named() -> None:
-    broker, producer = KafkaBroker(), RecordingProducer()
-    Responder("ingestion", producer).subscribe(broker, "search.query", answer)
+    producer = RecordingProducer()
     asked = query("pgvector")
 
-    async with TestKafkaBroker(broker) as test_broker:
-        await test_broker.publish(
-            asked.to_json(),
-            "search.query",
-            headers={**REPLY_ADDRESS, h.EVENT_ID: str(asked.event_id)},
-        )
+    outcome = await Responder("ingestion", producer).answer(
+        asked.to_json(), {**REPLY_ADDRESS, h.EVENT_ID: str(asked.event_id)}, answer
+    )
 
     [(topic, sent)] = producer.sent
+    assert outcome == "answered"
     assert (topic, sent["partition"]) == ("gateway.replies", 5)
     assert h.to_dict(sent["headers"])[h.IN_REPLY_TO] == str(asked.event_id)
     assert isinstance(decode_event(sent["value"]), SearchResultV1)
 
 
 async def test_a_failing_handler_and_a_malformed_query_still_get_answers() -> None:
-    broker, producer = KafkaBroker(), RecordingProducer()
-    Responder("ingestion", producer).subscribe(broker, "search.query", answer)
+    producer = RecordingProducer()
+    responder = Responder("ingestion", producer)
 
-    async with TestKafkaBroker(broker) as test_broker:
-        await test_broker.publish(query("fail").to_json(), "search.query", headers=REPLY_ADDRESS)
-        await test_broker.publish(
-            b'{"type": "search.query"}',
-            "search.query",
-            headers={**REPLY_ADDRESS, h.EVENT_ID: "abc"},
-        )
+    outcomes = [
+        await responder.answer(query("fail").to_json(), REPLY_ADDRESS, answer),
+        await responder.answer(
+            b'{"type": "search.query"}', {**REPLY_ADDRESS, h.EVENT_ID: "abc"}, answer
+        ),
+    ]
 
     failures = [decode_event(sent["value"]) for _, sent in producer.sent]
+    assert outcomes == ["failed", "malformed"]
     assert all(isinstance(f, QueryFailedV1) for f in failures)
     assert [f.payload.status for f in failures] == [500, 400]
     assert "index missing" in failures[0].payload.reason
     assert h.to_dict(producer.sent[1][1]["headers"])[h.IN_REPLY_TO] == "abc"
+
+
+async def test_an_answer_without_a_reply_address_is_dropped() -> None:
+    producer = RecordingProducer()
+
+    await Responder("ingestion", producer).answer(query("pgvector").to_json(), {}, answer)
+
+    assert producer.sent == []

@@ -29,7 +29,6 @@ from typing import Any
 import structlog
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter
@@ -57,8 +56,13 @@ DUPLICATES = Counter(
 )
 
 
-async def _no_decoding(_message: StreamMessage[Any]) -> None:
-    """FastStream would JSON-decode every record; `process` decodes against the contract."""
+async def _records(message: StreamMessage[Any]) -> Any:
+    """The record (or a batch's tuple of records) as it came, as the handler's argument.
+
+    FastStream would JSON-decode every record, where `process` decodes against the contract.
+    And the usual parameter, `KafkaMessage`, is a `Context` dependency that fast-depends
+    resolves in a worker thread (its `use` is synchronous): a thread round trip per batch."""
+    return message.raw_message
 
 
 Accepted = tuple[ConsumerRecord[bytes, bytes], Origin, Envelope[Any], Handler]
@@ -99,9 +103,8 @@ class EventConsumer:
         if not topics:
             return
 
-        async def consume_events(message: KafkaMessage) -> None:
-            raw = message.raw_message
-            await self.process(list(raw) if isinstance(raw, tuple) else [raw])
+        async def consume_events(records: Any) -> None:  # Any: nothing validates it
+            await self.process(list(records) if isinstance(records, tuple) else [records])
 
         for _ in range(consumers):
             broker.subscriber(
@@ -112,7 +115,7 @@ class EventConsumer:
                 batch_timeout_ms=10,  # FastStream sleeps this long again after an empty poll
                 auto_offset_reset="earliest",
                 ack_policy=AckPolicy.NACK_ON_ERROR,
-                decoder=_no_decoding,
+                decoder=_records,
                 title=f"{self.service}.events",
             )(consume_events)
 
@@ -121,12 +124,10 @@ class EventConsumer:
             group_id=f"{self.service}.retry",
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
-            decoder=_no_decoding,
+            decoder=_records,
             title=f"{self.service}.retry",
         )
-        async def consume_retry(message: KafkaMessage) -> None:
-            record = message.raw_message
-            assert not isinstance(record, tuple)
+        async def consume_retry(record: Any) -> None:
             origin = Origin.of(record)
             if origin.topic not in topics:
                 return  # a retry of the service's job consumer, which reads it too

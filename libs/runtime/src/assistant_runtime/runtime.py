@@ -106,9 +106,11 @@ class ServiceRuntime:
         self.consumer.subscribe(
             self.broker, max_records=settings.consumer_batch_size, consumers=settings.consumers
         )
-        self.responder = Responder(definition.name, self.producer)
+        self.responder = Responder(
+            definition.name, self.producer, bootstrap_servers=settings.kafka_bootstrap_servers
+        )
         for topic, handler in definition.queries.items():
-            self.responder.subscribe(self.broker, topic, handler)
+            self.responder.serve(topic, handler)
         self.relay = OutboxRelay(
             database_url=settings.database_url,
             schema=definition.schema,
@@ -130,6 +132,8 @@ class ServiceRuntime:
         await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", self.broker.start)
         for component in self.components:
             await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", component.start)
+        # Last: the answers may need the components (search needs its index).
+        await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", self.responder.start)
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self._tasks.append(asyncio.create_task(self.inbox_pruner.run(), name="inbox-pruner"))
         tune_garbage_collection(self.settings.gc_thresholds)
@@ -181,6 +185,8 @@ class ServiceRuntime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        with contextlib.suppress(Exception):
+            await self.responder.stop(self.settings.shutdown_grace_s)
         for component in reversed(self.components):
             with contextlib.suppress(Exception):
                 await component.stop()

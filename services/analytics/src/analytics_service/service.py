@@ -18,11 +18,8 @@ definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migra
 def create_app(settings: AnalyticsSettings) -> FastAPI:
     app = build_app(definition, settings)
     runtime: ServiceRuntime = app.state.runtime
-    runtime.responder.subscribe(
-        runtime.broker, "usage.report.query", UsageReports(runtime.sessions)
-    )
-    runtime.responder.subscribe(
-        runtime.broker,
+    runtime.responder.serve("usage.report.query", UsageReports(runtime.sessions))
+    runtime.responder.serve(
         "budget.limits.query",
         BudgetLimitQueries(runtime.sessions, runtime.outbox),
     )

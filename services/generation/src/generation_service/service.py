@@ -28,12 +28,8 @@ def create_app(settings: GenerationSettings) -> FastAPI:
     app = build_app(definition, settings)
     runtime: ServiceRuntime = app.state.runtime
     catalog = CatalogCache(runtime.sessions)
-    runtime.responder.subscribe(
-        runtime.broker, "conversations.query", ConversationQueries(runtime.sessions)
-    )
-    runtime.responder.subscribe(
-        runtime.broker, "catalog.query", CatalogQueries(runtime.sessions, catalog)
-    )
+    runtime.responder.serve("conversations.query", ConversationQueries(runtime.sessions))
+    runtime.responder.serve("catalog.query", CatalogQueries(runtime.sessions, catalog))
     answerer = Answerer(
         settings,
         ProviderClients(settings),

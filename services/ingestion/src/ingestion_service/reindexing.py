@@ -28,6 +28,8 @@ from ingestion_service.store import vector_literal
 
 log = structlog.get_logger(__name__)
 
+KNOWN_WITHIN_S = 15.0  # how long a start waits to know the index before search starts anyway
+
 Embed = Callable[[list[str]], Awaitable[list[list[float]]]]
 
 
@@ -108,13 +110,19 @@ class ModelIndex:
         self.index: EmbeddingIndex | None = None  # set once made or found
         self.problem: str | None = None  # why it cannot serve, when it cannot
         self._task: asyncio.Task[None] | None = None
+        self._known = asyncio.Event()  # set once `index` or `problem` is
 
     @property
     def model(self) -> str:
         return self._embeddings.embedder.name
 
     async def start(self) -> None:
+        """Keeps the index up from now on, and returns once it is known (found or made, maybe
+        not filled yet), so that search, started next, serves from it at once. Within a bound:
+        while the database or the model is away, search answers that the index is not ready."""
         self._task = asyncio.create_task(self._keep_up(), name="model-index")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._known.wait(), KNOWN_WITHIN_S)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -136,6 +144,7 @@ class ModelIndex:
                 await self._build()
             except IndexMismatch as mismatch:
                 self.problem = str(mismatch)
+                self._known.set()
                 log.error("the embedding index cannot serve", reason=self.problem)
                 return
             except Exception as error:  # the database or the model is away: try again
@@ -161,6 +170,7 @@ class ModelIndex:
         embedder = self._embeddings.embedder
         dimensions = await asyncio.to_thread(embedder.dimensions)
         self.index = await made(self._engine, embedder.name, dimensions)
+        self._known.set()
         if self.index.state == "ready":
             return
         log.info("building the embedding index", model=self.model)

@@ -32,10 +32,8 @@ def create_app(settings: IngestionSettings) -> FastAPI:
         runtime.engine, embeddings, settings.index_catch_up_s, settings.embedding_batch_size
     )
     queries = QueryEmbeddings(query_embedder_for(embedders, settings.model_cache_dir))
-    runtime.responder.subscribe(
-        runtime.broker, "search.query", SearchQueries(runtime.engine, queries, index)
-    )
-    runtime.responder.subscribe(runtime.broker, "documents.query", DocumentQueries(runtime.engine))
+    runtime.responder.serve("search.query", SearchQueries(runtime.engine, queries, index))
+    runtime.responder.serve("documents.query", DocumentQueries(runtime.engine))
     ingester = DocumentIngester(
         settings=settings,
         engine=runtime.engine,

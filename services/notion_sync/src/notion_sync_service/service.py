@@ -25,8 +25,7 @@ def create_app(settings: NotionSyncSettings) -> FastAPI:
     keys = settings.credentials_keys
     cipher = CredentialCipher(keys.get_secret_value()) if keys else None
     pacer = Pacer(settings.rate_per_s)  # one per process: every call of a token shares it
-    runtime.responder.subscribe(
-        runtime.broker,
+    runtime.responder.serve(
         "notion.connection.query",
         ConnectionQueries(runtime.sessions, cipher, settings, pacer),
     )
