@@ -35,7 +35,6 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.contextvars import bind_contextvars, reset_contextvars
 
-from assistant_messaging import headers as h
 from assistant_messaging.failures import (
     Failure,
     FailureRouter,
@@ -201,7 +200,6 @@ class EventConsumer:
                     session=session,
                     outbox=self.outbox,
                     topic=origin.topic,
-                    headers=h.to_dict(record.headers),
                     attempt=origin.attempts + 1,
                 )
                 if batch_handler is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -26,7 +26,6 @@ class MessageContext:
     session: AsyncSession
     outbox: Outbox
     topic: str
-    headers: Mapping[str, str]
     attempt: int
 
 
