@@ -5,6 +5,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import REGISTRY
 
 from assistant_messaging.producer import DurableProducer
 from assistant_messaging.request_reply import ReplyTimeout, Requester, Responder
@@ -126,6 +127,23 @@ async def test_a_failing_handler_answers_with_a_failure_instead_of_silence(
     assert isinstance(reply, QueryFailedV1)
     assert reply.payload.status == 500
     assert "cannot search for that" in reply.payload.reason
+    service = responders[0].responder.service
+    assert await counted(service, "failed") == 1  # and on /metrics, by outcome
+    assert answered_count(service, "answered") == 0
+
+
+def answered_count(service: str, outcome: str) -> float:
+    labels = {"service": service, "topic": "search.query", "outcome": outcome}
+    return REGISTRY.get_sample_value("queries_answered_total", labels) or 0.0
+
+
+async def counted(service: str, outcome: str) -> float:
+    """The count once it is there: a reply can arrive before its sender has counted it."""
+    for _ in range(100):
+        if count := answered_count(service, outcome):
+            return count
+        await asyncio.sleep(0.05)
+    return 0.0
 
 
 async def test_a_stopping_responder_sends_the_answers_in_flight_first(
