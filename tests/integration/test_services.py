@@ -1,5 +1,6 @@
 """Every service migrates, starts, reports health and metrics; misconfiguration is clear."""
 
+import asyncio
 import importlib
 import os
 import signal
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from analytics_support import publish, usage
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -231,3 +233,34 @@ def alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat").read_text()
     return stat.split(") ")[1][0] != "Z"  # a zombie has exited
+
+
+def handled_total(port: int) -> float:
+    """`events_handled_total` of analytics' usage events, as one scrape of /metrics says."""
+    scrape = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in scrape.splitlines()
+        if line.startswith("events_handled_total{") and 'topic="usage.recorded"' in line
+    )
+
+
+async def test_metrics_add_up_every_workers_values(bootstrap: str) -> None:
+    process = two_workers()
+    try:
+        process.wait_ready(timeout=60)
+        await asyncio.sleep(3)  # both workers hold partitions of usage.recorded
+        await publish(bootstrap, [usage(uuid.uuid4()) for _ in range(40)])
+        # Each scrape on a new connection, which the kernel gives to either worker: with each
+        # worker showing only its own values, consecutive scrapes would disagree.
+        deadline = time.monotonic() + 30
+        scrapes: list[float] = []
+        while time.monotonic() < deadline:
+            scrapes = [handled_total(process.port) for _ in range(10)]
+            if len(set(scrapes)) == 1 and scrapes[0] >= 40:
+                break
+            await asyncio.sleep(0.5)
+        assert len(set(scrapes)) == 1, f"workers disagree: {scrapes}"
+        assert scrapes[0] >= 40
+    finally:
+        process.stop()

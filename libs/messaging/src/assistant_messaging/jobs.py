@@ -43,7 +43,12 @@ from assistant_schemas.topics import retry_topic
 
 log = structlog.get_logger(__name__)
 
-IN_FLIGHT = Gauge("jobs_in_flight", "Long-running jobs being handled", ["service"])
+IN_FLIGHT = Gauge(
+    "jobs_in_flight",
+    "Long-running jobs being handled",
+    ["service"],
+    multiprocess_mode="livesum",  # with several workers: all of theirs
+)
 
 JobHandler = Callable[[Envelope[Any], Mapping[str, str]], Awaitable[None]]
 Record: TypeAlias = ConsumerRecord[bytes, bytes]

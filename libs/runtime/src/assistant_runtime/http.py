@@ -1,5 +1,6 @@
 """The HTTP face every service has: /healthz, /readyz, /metrics, and a request id per call."""
 
+import os
 import re
 import time
 import uuid
@@ -9,7 +10,13 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    generate_latest,
+    multiprocess,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant_runtime.runtime import ServiceRuntime
@@ -17,6 +24,8 @@ from assistant_runtime.runtime import ServiceRuntime
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_HEADER_BYTES = REQUEST_ID_HEADER.lower().encode()
 REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
+# Set when a service runs several worker processes: where each keeps its metric values.
+SHARED_METRICS = "PROMETHEUS_MULTIPROC_DIR"
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes would drown the log
 
 log = structlog.get_logger(__name__)
@@ -104,8 +113,20 @@ def create_service_app(runtime: ServiceRuntime, **fastapi_options: object) -> Fa
         }
         return JSONResponse(body, status_code=200 if state.ready else 503)
 
+    registry = metrics_registry()
+
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def metrics_registry() -> CollectorRegistry:
+    """What /metrics shows: this process's metrics, or with several workers all of theirs
+    added up (per metric, as its `multiprocess_mode` says for gauges)."""
+    if SHARED_METRICS not in os.environ:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry

@@ -14,19 +14,23 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
 
+from assistant_runtime.http import SHARED_METRICS
 from assistant_runtime.logging import configure_logging
 from assistant_runtime.settings import ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+OWN_METRICS_DIR = "assistant-metrics-"
 
 
 def serve(name: str, create_app: Callable[[SettingsT], FastAPI], settings: SettingsT) -> None:
@@ -34,6 +38,9 @@ def serve(name: str, create_app: Callable[[SettingsT], FastAPI], settings: Setti
     if settings.http_workers == 1:
         _run(create_app(settings), settings, sockets=None)
         return
+    if SHARED_METRICS not in os.environ:
+        _restart_with_shared_metrics()
+    _clear_shared_metrics()
     # Forked before any event loop, thread or connection exists; each worker builds its own app.
     context = multiprocessing.get_context("fork")
     workers = [
@@ -60,7 +67,30 @@ def serve(name: str, create_app: Callable[[SettingsT], FastAPI], settings: Setti
     stop(signal.SIGTERM, None)
     for worker in workers:
         worker.join()
+    _remove_shared_metrics()
     sys.exit(1 if any(worker.exitcode for worker in workers) else 0)
+
+
+def _restart_with_shared_metrics() -> NoReturn:
+    """Starts this process again with a directory for the workers' metric values, so that
+    /metrics, whichever worker answers it, adds up all of theirs: prometheus-client decides
+    where values live when it is first imported, long before this point."""
+    os.environ[SHARED_METRICS] = tempfile.mkdtemp(prefix=OWN_METRICS_DIR)
+    os.execv(sys.executable, sys.orig_argv)  # noqa: S606 - this very command, again
+
+
+def _clear_shared_metrics() -> None:
+    """Values left by an earlier run would be added to this one's."""
+    for leftover in Path(os.environ[SHARED_METRICS]).glob("*.db"):
+        leftover.unlink()
+
+
+def _remove_shared_metrics() -> None:
+    """On the way out: the values, and the directory if this process made it."""
+    _clear_shared_metrics()
+    directory = Path(os.environ[SHARED_METRICS])
+    if directory.name.startswith(OWN_METRICS_DIR):
+        directory.rmdir()
 
 
 def _worker(

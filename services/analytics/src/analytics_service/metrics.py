@@ -24,7 +24,9 @@ LATENCY = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
 LAG = Gauge(
-    "usage_ingest_lag_seconds", "Age of the newest usage event of the last batch when recorded"
+    "usage_ingest_lag_seconds",
+    "Age of the newest usage event of the last batch when recorded",
+    multiprocess_mode="livemax",  # with several workers: the one furthest behind
 )
 TOKEN_KINDS = ("input", "output", "cached", "reasoning", "embedding")
 
