@@ -154,6 +154,7 @@ class Requester:
 
 
 QueryHandler = Callable[[Any], Awaitable[Envelope[Any]]]
+JOIN_WITHIN_S = 30.0
 Outcome = Literal["answered", "failed", "malformed", "unsent"]
 
 ANSWERED = Counter(
@@ -217,11 +218,22 @@ class Responder:
                 )
                 self._consumers.append(consumer)
                 await consumer.start()
-                reader = self._read(consumer, topic, handler)
+                joined = asyncio.Event()
+                reader = self._read(consumer, topic, handler, joined)
                 self._readers.append(asyncio.create_task(reader, name=f"queries:{topic}"))
+                await self._until_joined(topic, joined)
         except BaseException:
             await self.stop(grace_s=0)
             raise
+
+    async def _until_joined(self, topic: str, joined: asyncio.Event) -> None:
+        """Until partitions are assigned and positioned: a new group starts at the end of the
+        topic, so a query sent before that would never be read. Bounded, as a join waits for
+        every member of the group to rejoin."""
+        try:
+            await asyncio.wait_for(joined.wait(), JOIN_WITHIN_S)
+        except TimeoutError:
+            log.warning("no partitions of a query topic yet; serving anyway", topic=topic)
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Stops reading, lets the answers in flight finish (for up to `grace_s`), leaves."""
@@ -236,11 +248,21 @@ class Responder:
         self._readers.clear()
         self._consumers.clear()
 
-    async def _read(self, consumer: AIOKafkaConsumer, topic: str, handler: QueryHandler) -> None:
+    async def _read(
+        self,
+        consumer: AIOKafkaConsumer,
+        topic: str,
+        handler: QueryHandler,
+        joined: asyncio.Event,
+    ) -> None:
         slots = asyncio.Semaphore(self._concurrency)
         while True:
             try:
-                batches = await consumer.getmany(timeout_ms=1000)
+                batches = await consumer.getmany(timeout_ms=100 if not joined.is_set() else 1000)
+                if not joined.is_set() and consumer.assignment():
+                    for partition in consumer.assignment():
+                        await consumer.position(partition)
+                    joined.set()
             except KafkaError as error:
                 log.warning("cannot read queries; retrying", topic=topic, error=str(error))
                 await asyncio.sleep(1)

@@ -122,6 +122,7 @@ class ServiceRuntime:
         self._head = head_revision(definition.migrations_dir)
         self._tasks: list[asyncio.Task[None]] = []
         self._cached: tuple[float, Readiness] | None = None
+        self._connected = False
 
     async def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._connect(), name="connect"))
@@ -137,6 +138,7 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         self._tasks.append(asyncio.create_task(self.inbox_pruner.run(), name="inbox-pruner"))
         tune_garbage_collection(self.settings.gc_thresholds)
+        self._connected = True
         log.info("service started", topics=self.definition.router.topics())
 
     async def _until_ok(self, setting: str, attempt: Callable[[], Awaitable[object]]) -> None:
@@ -171,7 +173,8 @@ class ServiceRuntime:
                     detail["migrations"] = f"at {revision}, head is {self._head}: run make migrate"
         except Exception as error:
             detail.setdefault("database", _one_line(error) or "timed out")
-        kafka = await self.broker.ping(CHECK_TIMEOUT_S) if self.broker.running else False
+        # Connected: the broker, the components and the query consumers have all started.
+        kafka = await self.broker.ping(CHECK_TIMEOUT_S) if self._connected else False
         if not kafka:
             detail["kafka"] = "broker unreachable or not connected yet"
         result = Readiness(database=database, kafka=kafka, migrations=migrations, detail=detail)
