@@ -159,7 +159,7 @@ Outcome = Literal["answered", "failed", "malformed", "unsent"]
 
 ANSWERED = Counter(
     "queries_answered_total",
-    "Queries answered, by outcome (answered, failed: the handler raised, malformed)",
+    "Queries answered, by outcome (answered; failed: the handler raised; malformed; unsent)",
     ["service", "topic", "outcome"],
 )
 ANSWER_SECONDS = Histogram(
@@ -208,6 +208,7 @@ class Responder:
         """Joins the group on every query topic; on failure leaves none joined (so that a
         caller may simply try again)."""
         try:
+            joins: list[asyncio.Event] = []
             for topic, handler in self._handlers.items():
                 consumer = AIOKafkaConsumer(
                     topic,
@@ -218,22 +219,22 @@ class Responder:
                 )
                 self._consumers.append(consumer)
                 await consumer.start()
-                joined = asyncio.Event()
-                reader = self._read(consumer, topic, handler, joined)
+                joins.append(asyncio.Event())
+                reader = self._read(consumer, topic, handler, joins[-1])
                 self._readers.append(asyncio.create_task(reader, name=f"queries:{topic}"))
-                await self._until_joined(topic, joined)
+            await self._until_joined(joins)
         except BaseException:
             await self.stop(grace_s=0)
             raise
 
-    async def _until_joined(self, topic: str, joined: asyncio.Event) -> None:
-        """Until partitions are assigned and positioned: a new group starts at the end of the
-        topic, so a query sent before that would never be read. Bounded, as a join waits for
-        every member of the group to rejoin."""
+    async def _until_joined(self, joins: list[asyncio.Event]) -> None:
+        """Until every topic's partitions are assigned and positioned: a new group starts at
+        the end of a topic, so a query sent before that would never be read. Bounded, as a
+        join waits for every member of the group to rejoin."""
         try:
-            await asyncio.wait_for(joined.wait(), JOIN_WITHIN_S)
+            await asyncio.wait_for(asyncio.gather(*(j.wait() for j in joins)), JOIN_WITHIN_S)
         except TimeoutError:
-            log.warning("no partitions of a query topic yet; serving anyway", topic=topic)
+            log.warning("query topics without partitions yet; serving anyway")
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Stops reading, lets the answers in flight finish (for up to `grace_s`), leaves."""
