@@ -104,7 +104,7 @@ async def start_probe(
             probe_settings(**settings),
         )
         await runtime.start()
-        await wait_until(lambda: _ready(runtime), timeout=30, what="probe ready")
+        await wait_until(lambda: is_ready(runtime), timeout=30, what="probe ready")
         started.append(runtime)
         return runtime
 
@@ -113,7 +113,7 @@ async def start_probe(
         await runtime.stop()
 
 
-async def _ready(runtime: ServiceRuntime) -> bool:
+async def is_ready(runtime: ServiceRuntime) -> bool:
     return (await runtime.readiness()).ready
 
 

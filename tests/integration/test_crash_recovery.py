@@ -6,9 +6,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from structlog.testing import capture_logs
 
+from assistant_runtime.runtime import STOP_MARGIN_S, ServiceRuntime
 from assistant_schemas.topics import Topic
-from conftest import applied_counts, wait_until, write_to_outbox
+from conftest import applied_counts, is_ready, probe_settings, wait_until, write_to_outbox
 from messaging_probe import probe
 from service_process import ServiceProcess, free_port
 
@@ -93,3 +95,32 @@ async def test_sigterm_finishes_the_in_flight_handler_and_commits_it(
 
     await wait_until(marker_applied, timeout=30, what="a later event on the same partition")
     assert (await applied_counts(engine, [slow.event_id]))[slow.event_id] == 1
+
+
+class NeverStops:
+    """A part whose stop waits forever, as a client blocked on an unanswering peer would."""
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_part_that_never_stops_does_not_keep_the_service_from_stopping(
+    service_name: str, probe_topic: Topic
+) -> None:
+    runtime = ServiceRuntime(
+        probe.definition(service_name, probe_topic), probe_settings(shutdown_grace_s=1)
+    )
+    runtime.components.append(NeverStops())
+    await runtime.start()
+    await wait_until(lambda: is_ready(runtime), timeout=30, what="probe ready")
+    started = asyncio.get_running_loop().time()
+    with capture_logs() as logs:
+        await asyncio.wait_for(runtime.stop(), timeout=20)
+    took = asyncio.get_running_loop().time() - started
+    assert 1 + STOP_MARGIN_S <= took < 1 + STOP_MARGIN_S + 8  # waited its budget, then went on
+    [late] = [entry for entry in logs if entry["log_level"] == "error"]
+    assert late["part"] == "NeverStops"
+    assert logs[-1]["event"] == "service stopped"  # the parts after it were stopped all the same

@@ -129,6 +129,23 @@ def test_asynchronous_generation_answers_202_and_finishes_later(
     assert status["detail"]["provider"] == "mock"
 
 
+def test_an_idempotency_key_replays_the_acceptance_and_starts_one_generation(
+    http: httpx.Client, user: User, bootstrap: str
+) -> None:
+    headers = {**user.headers, "Idempotency-Key": f"retry-{uuid.uuid4().hex[:8]}"}
+    first = http.post("/v1/generations", json={"prompt": "once"}, headers=headers)
+    again = http.post("/v1/generations", json={"prompt": "once"}, headers=headers)
+    other = http.post("/v1/generations", json={"prompt": "twice"}, headers=headers)
+    assert (first.status_code, again.status_code, other.status_code) == (202, 202, 409)
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    request_id = first.json()["request_id"]
+    assert final_status(http, user, request_id)["status"] == "succeeded"
+    accepted = http.get("/v1/requests", headers=user.headers).json()["items"]
+    assert [item["id"] for item in accepted] == [request_id]
+    assert len(usage_records(bootstrap, request_id)) == 1  # generated and billed once
+
+
 def test_openai_sdk_works_unchanged_against_chat_completions(
     stack: GenerationStack, http: httpx.Client, user: User
 ) -> None:

@@ -4,7 +4,7 @@ Gateway tests run the app in-process against the real PostgreSQL of the test sta
 runs inside one transaction that is rolled back (the root conftest's `connection`), so tests
 never see each other's rows."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db import driver_connection
-from gateway_service.http.dependencies import database_connection, database_session
+from gateway_service.http.dependencies import database_connection, session_maker
 from gateway_service.service import create_app
 from gateway_service.settings import GatewaySettings
 from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, PASSWORD, Register
@@ -32,17 +32,19 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
     """A gateway app built from `settings`, whose sessions join `connection`."""
     app = create_app(settings)
 
-    async def rolled_back_session() -> AsyncIterator[AsyncSession]:
-        async with AsyncSession(
+    def rolled_back_session() -> AsyncSession:
+        return AsyncSession(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        ) as session:
-            yield session
+        )
+
+    async def rolled_back_sessions() -> Callable[[], AsyncSession]:
+        return rolled_back_session
 
     async def test_connection() -> asyncpg.Connection:
         # Outside the session's savepoint, as the hot path's statements run in autocommit.
         return await driver_connection(connection)
 
-    app.dependency_overrides[database_session] = rolled_back_session
+    app.dependency_overrides[session_maker] = rolled_back_sessions
     app.dependency_overrides[database_connection] = test_connection
     return app
 

@@ -24,7 +24,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from assistant_db import create_engine, session_factory
+from assistant_db import DriverPool, create_engine, session_factory
 from assistant_db.migrations import current_revision, head_revision
 from assistant_messaging.consumer import EventConsumer
 from assistant_messaging.failures import FailureRouter, RetryPolicy
@@ -40,6 +40,7 @@ from assistant_runtime.settings import ServiceSettings
 log = structlog.get_logger(__name__)
 
 CHECK_TIMEOUT_S = 2.0
+STOP_MARGIN_S = 5.0
 
 
 class Component(Protocol):
@@ -73,6 +74,8 @@ class ServiceRuntime:
             settings.database_url, pool_size=settings.db_pool_size, max_overflow=0
         )
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
+        # For hot paths of constant statements: no connection opens until one is used.
+        self.driver_pool = DriverPool(settings.database_url, settings.db_pool_size)
         self.outbox = Outbox(definition.tables.outbox)
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
@@ -183,23 +186,36 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         self.consumer.stopping.set()
+        await self._stopped("background tasks", self._cancel_tasks())
+        await self._stopped("query answers", self.responder.stop(self.settings.shutdown_grace_s))
+        for component in reversed(self.components):
+            await self._stopped(type(component).__name__, component.stop())
+        # Waits for in-flight handlers, which commit their offsets, then closes consumers.
+        await self._stopped("event consumers", self.broker.stop())
+        await self._stopped("producer", self.producer.stop())
+        await self._stopped("driver pool", self.driver_pool.close())
+        await self.engine.dispose()
+        log.info("service stopped")
+
+    async def _cancel_tasks(self) -> None:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        with contextlib.suppress(Exception):
-            await self.responder.stop(self.settings.shutdown_grace_s)
-        for component in reversed(self.components):
-            with contextlib.suppress(Exception):
-                await component.stop()
-        # Waits for in-flight handlers, which commit their offsets, then closes consumers.
-        with contextlib.suppress(Exception):
-            await self.broker.stop()
-        with contextlib.suppress(Exception):
-            await self.producer.stop()
-        await self.engine.dispose()
-        log.info("service stopped")
+
+    async def _stopped(self, part: str, stopping: Awaitable[object]) -> None:
+        """Stops one part, within the grace period and a little more: a part that cannot stop
+        (a client waiting on a broker that no longer answers, say) must not keep the process
+        from exiting, which its supervisor would end with a kill and nothing logged."""
+        budget = self.settings.shutdown_grace_s + STOP_MARGIN_S
+        try:
+            async with asyncio.timeout(budget):
+                await stopping
+        except TimeoutError:
+            log.error("a part did not stop in time; stopping without it", part=part, after_s=budget)
+        except Exception as error:
+            log.warning("a part failed to stop cleanly", part=part, error=_one_line(error))
 
 
 def tune_garbage_collection(thresholds: tuple[int, int, int]) -> None:

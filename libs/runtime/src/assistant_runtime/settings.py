@@ -50,9 +50,11 @@ class ServiceSettings(BaseSettings):
         default=20,
         ge=1,
         le=500,
-        description="Database connections this process keeps open; when all are busy, work "
-        "waits for one. None is opened beyond them: a connection opened per transaction "
-        "costs more CPU to set up than the work of a request or a streamed generation.",
+        description="Database connections this process keeps open in each of its pools (the "
+        "SQLAlchemy pool, and the plain driver pool of hot paths where a service uses one); "
+        "when all are busy, work waits for one. None is opened beyond them: a connection "
+        "opened per transaction costs more CPU to set up than the work of a request or a "
+        "streamed generation.",
     )
     # Retry and dead letter for consumed events.
     retry_max_attempts: int = Field(default=4, ge=1, le=20)

@@ -11,8 +11,7 @@ accepting a generation.
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import asyncpg
-
+from assistant_db import Statements
 from gateway_service.admission.budgets import current_period
 from gateway_service.admission.rate_limits import WINDOW, Decision, RateLimiter, window_of
 from gateway_service.auth.callers import CALLER_COLUMNS, Caller, Credential
@@ -61,7 +60,7 @@ class Gate:
 
     async def admit(
         self,
-        connection: asyncpg.Connection,
+        database: Statements,
         credential: Credential,
         *,
         family: str,
@@ -73,7 +72,7 @@ class Gate:
         now = now or datetime.now(UTC)
         window = window_of(now)
         statement, first = credential.statement(ADMIT)
-        row = await connection.fetchrow(
+        row = await database.fetchrow(
             statement,
             first,
             current_period(now),
@@ -92,8 +91,8 @@ class Gate:
                 caller.plan_tier, family, row["current_count"], row["previous_count"] or 0, now
             )
             if not decision.allowed:
-                await self.limiter.uncount(connection, caller.user_id, family, now)
-            await self.limiter.clean_up_now_and_then(connection, now)
+                await self.limiter.uncount(database, caller.user_id, family, now)
+            await self.limiter.clean_up_now_and_then(database, now)
         return Admission(
             caller=caller,
             is_active=row["is_active"],

@@ -13,8 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import asyncpg
-
+from assistant_db import Statements
 from gateway_service.models import SCHEMA
 
 WINDOW = timedelta(minutes=1)
@@ -94,15 +93,13 @@ class RateLimiter:
         return max(1, min(seconds, reset_s))
 
     @staticmethod
-    async def uncount(
-        connection: asyncpg.Connection, user_id: uuid.UUID, family: str, now: datetime
-    ) -> None:
+    async def uncount(database: Statements, user_id: uuid.UUID, family: str, now: datetime) -> None:
         """Takes back a refused request's count: it must not consume the budget it did not
         get."""
-        await connection.execute(UNCOUNT, user_id, family, window_of(now))
+        await database.execute(UNCOUNT, user_id, family, window_of(now))
 
     @staticmethod
-    async def clean_up_now_and_then(connection: asyncpg.Connection, now: datetime) -> None:
+    async def clean_up_now_and_then(database: Statements, now: datetime) -> None:
         """Once in a while, drops windows too old to weigh on any decision."""
         if random.random() < CLEANUP_PROBABILITY:  # noqa: S311 - not security relevant
-            await connection.execute(CLEAN_UP, window_of(now) - WINDOW)
+            await database.execute(CLEAN_UP, window_of(now) - WINDOW)

@@ -16,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from assistant_db import Statements
 from gateway_service.models import SCHEMA
 
 KEY_PREFIX = "na_"
@@ -95,8 +96,8 @@ def _with_caller(caller: str, rest: str) -> str:
 IDENTIFY = f" SELECT {CALLER_COLUMNS} FROM caller c"  # noqa: S608 - constant columns
 
 
-async def identify(connection: asyncpg.Connection, credential: Credential) -> asyncpg.Record | None:
+async def identify(database: Statements, credential: Credential) -> asyncpg.Record | None:
     """The caller's row (`is_active` included: the caller decides what an inactive one gets)."""
     statement, first = credential.statement(IDENTIFY)
-    row: asyncpg.Record | None = await connection.fetchrow(statement, first)
+    row: asyncpg.Record | None = await database.fetchrow(statement, first)
     return row

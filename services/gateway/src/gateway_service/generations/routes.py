@@ -10,7 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from assistant_messaging.request_reply import ReplyStream, ReplyTimeout
+from assistant_db import Statements, driver_connection
+from assistant_messaging.request_reply import ReplyStream, ReplyTimeout, Requester
 from assistant_schemas.generation import (
     GenerationChunkV1,
     GenerationCompletedV1,
@@ -31,7 +32,8 @@ from gateway_service.generations.outcomes import (
 from gateway_service.generations.schemas import Accepted, GenerationIn, GenerationOut
 from gateway_service.generations.sse import SSE_HEADERS, sse
 from gateway_service.generations.submission import Draft, checked, commit, publish
-from gateway_service.http.dependencies import Database, Session
+from gateway_service.http.dependencies import Database, SessionMaker
+from gateway_service.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.queries import Replies
 from gateway_service.notion.saves import resolved_target
@@ -90,24 +92,54 @@ def draft_of(body: GenerationIn, save_to_notion: NotionTarget | None) -> Draft:
 async def create_generation(
     body: GenerationIn,
     caller: GenerationCaller,
-    session: Session,
     request: Request,
     database: Database,
+    sessions: SessionMaker,
     reply_reader: Replies,
 ) -> Response:
     wait = requested_wait(request)
-    waiting = body.stream or wait is not None
-    claim = None
-    if not waiting:  # a stream or a wait cannot be replayed; an acceptance can
-        found = await claim_or_replay(session, caller, request)
-        if isinstance(found, JSONResponse):
-            return found
-        claim = found
-    save_to_notion = None
-    if body.save_to_notion is not None:
-        save_to_notion = await resolved_target(
-            session, caller, body.save_to_notion, "save_to_notion"
+    # A stream or a wait cannot be replayed; an acceptance can.
+    replayable = not body.stream and wait is None and IDEMPOTENCY_HEADER in request.headers
+    if not replayable and body.save_to_notion is None:
+        # The common case needs no session: its one write is a single statement.
+        accepted, stream = await submitted(
+            body, None, caller, request, database, reply_reader, wait
         )
+        return await answered(body, accepted, stream, wait, caller, request)
+    async with sessions() as session:
+        claim = None
+        if replayable:
+            found = await claim_or_replay(session, caller, request)
+            if isinstance(found, JSONResponse):
+                return found
+            claim = found
+        save_to_notion = None
+        if body.save_to_notion is not None:
+            save_to_notion = await resolved_target(
+                session, caller, body.save_to_notion, "save_to_notion"
+            )
+        # The session's own connection: the acceptance joins the claim's transaction.
+        connection = await driver_connection(session)
+        accepted, stream = await submitted(
+            body, save_to_notion, caller, request, connection, reply_reader, wait
+        )
+        if claim is not None:
+            await remember(session, claim, 202, accepted.model_dump(mode="json"))
+        await commit(session, stream)
+    return await answered(body, accepted, stream, wait, caller, request)
+
+
+async def submitted(
+    body: GenerationIn,
+    save_to_notion: NotionTarget | None,
+    caller: Caller,
+    request: Request,
+    database: Statements,
+    reply_reader: Requester,
+    wait: int | None,
+) -> tuple[Accepted, ReplyStream | None]:
+    """Checks and accepts the generation; the stream of its outcome if the client waits."""
+    waiting = body.stream or wait is not None
     catalog = await catalog_view(request).current(reply_reader)
     payload = await checked(draft_of(body, save_to_notion), catalog, reply_reader, caller, request)
     accepted = Accepted(
@@ -117,9 +149,18 @@ async def create_generation(
         notion_request_id=save_request_id(payload.request_id) if save_to_notion else None,
     )
     _, stream = await publish(database, caller, request, payload, reply_reader if waiting else None)
-    if claim is not None:
-        await remember(session, claim, 202, accepted.model_dump(mode="json"))
-    await commit(session, stream)
+    return accepted, stream
+
+
+async def answered(
+    body: GenerationIn,
+    accepted: Accepted,
+    stream: ReplyStream | None,
+    wait: int | None,
+    caller: Caller,
+    request: Request,
+) -> Response:
+    """202 with the status URL, the outcome within the wait, or the stream of it."""
     headers = {"Location": accepted.status_url}
     if stream is None:
         return JSONResponse(accepted.model_dump(mode="json"), status_code=202, headers=headers)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import asyncpg
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from assistant_db import Statements
 from assistant_messaging.outbox import outbox_row
 from assistant_messaging.request_reply import ReplyStream, Requester
 from assistant_schemas.catalog import CatalogResultPayload
@@ -96,7 +96,7 @@ async def checked(
 
 
 async def publish(
-    database: asyncpg.Connection,
+    database: Statements,
     caller: Caller,
     request: Request,
     payload: GenerationRequestedPayload,

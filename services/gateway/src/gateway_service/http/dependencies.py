@@ -1,4 +1,5 @@
-"""FastAPI dependencies: a database session per request, token services, the caller.
+"""FastAPI dependencies: the request's database connection and sessions, token services, the
+caller.
 
 All of them are `async def`: FastAPI runs a plain `def` dependency in a thread pool, a thread
 hop per request that cost a quarter of the gateway's time."""
@@ -6,21 +7,29 @@ hop per request that cost a quarter of the gateway's time."""
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-import asyncpg
 import structlog
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assistant_db import driver_connection
+from assistant_db import Statements
 from assistant_messaging.outbox import Outbox
 from gateway_service.auth.callers import Caller, Credential, identify, key_hash, looks_like_api_key
 from gateway_service.auth.tokens import AccessTokens, InvalidToken
 from gateway_service.http.problems import Problem
 
 
-async def database_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.runtime.sessions() as session:
+async def session_maker(request: Request) -> Callable[[], AsyncSession]:
+    """Opens the request's sessions (tests make them join their rolled-back transaction)."""
+    sessions: Callable[[], AsyncSession] = request.app.state.runtime.sessions
+    return sessions
+
+
+SessionMaker = Annotated[Callable[[], AsyncSession], Depends(session_maker)]
+
+
+async def database_session(sessions: SessionMaker) -> AsyncIterator[AsyncSession]:
+    async with sessions() as session:
         yield session
 
 
@@ -29,13 +38,14 @@ async def database_session(request: Request) -> AsyncIterator[AsyncSession]:
 Session = Annotated[AsyncSession, Depends(database_session, scope="function")]
 
 
-async def database_connection(session: Session) -> asyncpg.Connection:
-    """The request's connection at the driver level, for the hot path's constant statements
-    (it is the session's: they join its transaction once one has begun)."""
-    return await driver_connection(session)
+async def database_connection(request: Request) -> Statements:
+    """Where the hot path's constant statements go (the caller, the admission, the
+    acceptance): the driver pool, each statement committed on its own, no session opened."""
+    pool: Statements = await request.app.state.runtime.driver_pool.pool()
+    return pool
 
 
-Database = Annotated[asyncpg.Connection, Depends(database_connection)]
+Database = Annotated[Statements, Depends(database_connection)]
 
 
 async def access_tokens(request: Request) -> AccessTokens:

@@ -10,8 +10,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
-
+from assistant_db import Statements
 from assistant_messaging.outbox import Outbox
 from gateway_service.models import SCHEMA, messaging
 from gateway_service.requests.repository import Kind
@@ -24,7 +23,7 @@ ACCEPT = f"""
 
 
 async def accept(
-    database: asyncpg.Connection,
+    database: Statements,
     user_id: uuid.UUID,
     requests: Sequence[tuple[uuid.UUID, Kind]],
     events: Sequence[dict[str, Any]],

@@ -1,0 +1,48 @@
+"""A pool of plain asyncpg connections, for hot paths that send constant statements only.
+
+Measured on the gateway's accepting path (two constant statements per request): checking a
+connection out through a SQLAlchemy session and closing the session again cost about 0.35 ms
+of CPU per request, more than the statements themselves. Each statement sent to the pool
+borrows a connection for itself alone and commits on its own.
+"""
+
+import asyncio
+
+import asyncpg
+
+from assistant_db.engine import asyncpg_dsn
+
+# What runs a single statement: a pool (borrowing a connection for it) or a connection (in
+# whatever transaction it is in).
+Statements = asyncpg.Pool | asyncpg.Connection
+
+
+class DriverPool:
+    """Opens no connection until one is first asked for, then keeps up to `size` open."""
+
+    def __init__(self, database_url: str, size: int) -> None:
+        self._dsn = asyncpg_dsn(database_url)
+        self._size = size
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def pool(self) -> asyncpg.Pool:
+        return self._pool or await self._opened()
+
+    async def _opened(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn, min_size=0, max_size=self._size, reset=_nothing_to_reset
+                )
+            return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
+    """asyncpg's default reset is a round trip per release (unlisten, reset settings, close
+    cursors, unlock advisory locks), for session state single statements never create."""
