@@ -27,7 +27,9 @@ class DriverPool:
         self._opening = asyncio.Lock()
 
     async def pool(self) -> asyncpg.Pool:
-        return self._pool or await self._opened()
+        if self._pool is not None:
+            return self._pool
+        return await self._opened()
 
     async def _opened(self) -> asyncpg.Pool:
         async with self._opening:

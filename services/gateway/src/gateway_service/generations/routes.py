@@ -105,27 +105,27 @@ async def create_generation(
         accepted, stream = await submitted(
             body, None, caller, request, database, reply_reader, wait
         )
-        return await answered(body, accepted, stream, wait, caller, request)
-    async with sessions() as session:
-        claim = None
-        if replayable:
-            found = await claim_or_replay(session, caller, request)
-            if isinstance(found, JSONResponse):
-                return found
-            claim = found
-        save_to_notion = None
-        if body.save_to_notion is not None:
-            save_to_notion = await resolved_target(
-                session, caller, body.save_to_notion, "save_to_notion"
+    else:
+        async with sessions() as session:
+            claim = None
+            if replayable:
+                found = await claim_or_replay(session, caller, request)
+                if isinstance(found, JSONResponse):
+                    return found
+                claim = found
+            save_to_notion = None
+            if body.save_to_notion is not None:
+                save_to_notion = await resolved_target(
+                    session, caller, body.save_to_notion, "save_to_notion"
+                )
+            # The session's own connection: the acceptance joins the claim's transaction.
+            connection = await driver_connection(session)
+            accepted, stream = await submitted(
+                body, save_to_notion, caller, request, connection, reply_reader, wait
             )
-        # The session's own connection: the acceptance joins the claim's transaction.
-        connection = await driver_connection(session)
-        accepted, stream = await submitted(
-            body, save_to_notion, caller, request, connection, reply_reader, wait
-        )
-        if claim is not None:
-            await remember(session, claim, 202, accepted.model_dump(mode="json"))
-        await commit(session, stream)
+            if claim is not None:
+                await remember(session, claim, 202, accepted.model_dump(mode="json"))
+            await commit(session, stream)
     return await answered(body, accepted, stream, wait, caller, request)
 
 
