@@ -20,6 +20,7 @@ from prometheus_client import Counter
 
 from assistant_db.engine import asyncpg_dsn
 from assistant_db.metadata import quoted_schema
+from assistant_messaging.batch_publish import Record, publish_all
 from assistant_messaging.headers import to_kafka
 from assistant_messaging.producer import DurableProducer
 from assistant_messaging.tables import notify_channel
@@ -112,17 +113,14 @@ class OutboxRelay:
                 return 0
             rows = sorted(rows, key=lambda row: row["id"])
             client = await self._producer.connected()
-            deliveries = [
-                await client.send(
-                    row["topic"],
-                    value=row["payload"],
-                    key=row["key"],
-                    headers=to_kafka(json.loads(row["headers"])),
+            records = (
+                Record(
+                    row["topic"], row["key"], row["payload"], to_kafka(json.loads(row["headers"]))
                 )
                 for row in rows
-            ]
+            )
             try:
-                await asyncio.gather(*deliveries)
+                await publish_all(client, records)
             except KafkaError:
                 await self._reset_producer(client)
                 raise
