@@ -51,6 +51,7 @@ from bench.harness import (
     fresh_schema,
     fresh_topic,
     messaging_tables,
+    remove_scratch,
     summary,
     usage_event,
 )
@@ -105,6 +106,7 @@ async def raw_aiokafka_rate(events: int) -> float:
     elapsed = time.perf_counter() - started
     await producer.stop()
     await consumer.stop()
+    await remove_scratch(topic=topic.name, service="bench_raw")
     return events / elapsed
 
 
@@ -137,6 +139,7 @@ async def raw_aiokafka_latency(events: int, rate: float) -> list[float]:
     await asyncio.gather(consume(), produce())
     await producer.stop()
     await consumer.stop()
+    await remove_scratch(topic=topic.name, service="bench_raw")
     return latencies
 
 
@@ -173,6 +176,7 @@ async def relay_alone_rate(events: int) -> float:
     elapsed = time.perf_counter() - started
     await connection.close()
     await producer.stop()
+    await remove_scratch(schema=schema, topic=topic.name, service=f"{schema}_consumer")
     return published / elapsed
 
 
@@ -341,6 +345,7 @@ async def measure(events: int, rate: float | None) -> Run:
     await broker.stop()
     await producer.stop()
     await engine.dispose()
+    await remove_scratch(schema=schema, topic=topic.name, service=service)
     return Run(written=written, handled=consumer.committed_at)
 
 
