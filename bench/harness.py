@@ -6,11 +6,13 @@ import statistics
 import subprocess
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assistant_db import create_engine, service_metadata
 from assistant_messaging.admin import ensure_topics
@@ -56,15 +58,28 @@ async def fresh_schema(schema: str) -> MessagingTables:
     """Drops and recreates `schema` with an outbox and an inbox (as migration 0001 makes)."""
     tables = messaging_tables(schema)
     metadata = tables.outbox.metadata
-    engine = create_engine(DATABASE_URL, pool_size=1)
-    async with engine.begin() as connection:
-        await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    async with _transaction() as connection:
+        await connection.execute(_drop_schema(schema))
         await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         await connection.run_sync(metadata.create_all)
         for statement in create_notify_trigger_sql(schema):
             await connection.execute(text(statement))
-    await engine.dispose()
     return tables
+
+
+@asynccontextmanager
+async def _transaction() -> AsyncIterator[AsyncConnection]:
+    """A transaction on the bench database, over a connection of its own."""
+    engine = create_engine(DATABASE_URL, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            yield connection
+    finally:
+        await engine.dispose()
+
+
+def _drop_schema(schema: str) -> TextClause:
+    return text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 async def fresh_topic(name: str, service: str, partitions: int = 6) -> Topic:
@@ -92,10 +107,8 @@ async def remove_scratch(*, schema: str | None = None, topic: str, service: str)
     finally:
         await admin.close()
     if schema is not None:
-        engine = create_engine(DATABASE_URL, pool_size=1)
-        async with engine.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        await engine.dispose()
+        async with _transaction() as connection:
+            await connection.execute(_drop_schema(schema))
 
 
 def percentile(values: Sequence[float], p: float) -> float:

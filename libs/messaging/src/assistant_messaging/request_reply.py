@@ -22,9 +22,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel
-from structlog.contextvars import bind_contextvars
 
 from assistant_messaging import headers as h
+from assistant_messaging.log_context import HANDLED_EVENT
 from assistant_messaging.outbox import envelope_headers
 from assistant_messaging.producer import DurableProducer, Publisher
 from assistant_messaging.tail_reader import tail_consumer
@@ -316,12 +316,8 @@ class Responder:
             request_id = headers.get(h.EVENT_ID, "")
             await self.reply(headers, request_id, self._failure(None, 400, error.reason))
             return "malformed"
-        # Each query runs in a task of its own, whose copy of the context this binds.
-        bind_contextvars(
-            event_id=str(query.event_id),
-            correlation_id=query.correlation_id,
-            user_id=str(query.user_id) if query.user_id else None,
-        )
+        # Each query runs in a task of its own, whose copy of the context this sets.
+        HANDLED_EVENT.set(query)
         outcome: Outcome = "answered"
         try:
             response = await handler(query)
