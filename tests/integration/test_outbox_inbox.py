@@ -1,6 +1,9 @@
 """Outbox → Kafka → inbox, against the real broker and database."""
 
-from aiokafka import AIOKafkaProducer
+import asyncio
+import time
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -71,3 +74,36 @@ async def test_two_consumers_in_one_group_and_two_relays_apply_each_event_once(
     await wait_until(all_applied, timeout=60, what="300 events applied")
     counts = await applied_counts(engine, ids)
     assert set(counts.values()) == {1}
+
+
+async def test_events_committed_within_the_linger_are_published_in_one_cycle(
+    engine: AsyncEngine, bootstrap: str, probe_topic: Topic, start_probe: StartProbe
+) -> None:
+    await start_probe(outbox_linger_ms=400)
+    first, second = probe.usage_event(), probe.usage_event()
+
+    committed_at = time.time()
+    await write_to_outbox(engine, [first], probe_topic)
+    await asyncio.sleep(0.1)
+    await write_to_outbox(engine, [second], probe_topic)
+
+    # Kafka stamps a record when the relay appends it to a batch: one cycle, one moment.
+    stamped = await record_timestamps(bootstrap, probe_topic.name, 2)
+    assert min(stamped) - committed_at >= 0.35, "the relay waits out its linger first"
+    assert max(stamped) - min(stamped) < 0.05, "both went out in the same cycle"
+
+
+async def record_timestamps(bootstrap: str, topic: str, count: int) -> list[float]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    stamped: list[float] = []
+    try:
+        while len(stamped) < count:
+            batches = await consumer.getmany(timeout_ms=10_000)
+            assert batches, f"only {len(stamped)} of {count} records arrived"
+            stamped += [r.timestamp / 1000 for records in batches.values() for r in records]
+    finally:
+        await consumer.stop()
+    return stamped

@@ -16,7 +16,11 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db import driver_connection
-from gateway_service.http.dependencies import database_connection, session_maker
+from gateway_service.http.dependencies import (
+    counting_connection,
+    database_connection,
+    session_maker,
+)
 from gateway_service.service import create_app
 from gateway_service.settings import GatewaySettings
 from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, PASSWORD, Register
@@ -46,6 +50,7 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
 
     app.dependency_overrides[session_maker] = rolled_back_sessions
     app.dependency_overrides[database_connection] = test_connection
+    app.dependency_overrides[counting_connection] = test_connection
     return app
 
 

@@ -76,6 +76,11 @@ class ServiceRuntime:
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         # For hot paths of constant statements: no connection opens until one is used.
         self.driver_pool = DriverPool(settings.database_url, settings.db_pool_size)
+        # For counters (rate limits): a crash may lose their last counts, so their commits do
+        # not wait for the disk; under load that flush was a fifth of the database's work.
+        self.counting_pool = DriverPool(
+            settings.database_url, settings.db_pool_size, durable_commits=False
+        )
         self.outbox = Outbox(definition.tables.outbox)
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
@@ -118,7 +123,9 @@ class ServiceRuntime:
             database_url=settings.database_url,
             schema=definition.schema,
             producer=self.producer,
-            settings=RelaySettings(batch_size=settings.outbox_batch_size),
+            settings=RelaySettings(
+                batch_size=settings.outbox_batch_size, linger_s=settings.outbox_linger_ms / 1000
+            ),
         )
         # Started once Kafka is reachable, stopped before it is let go.
         self.components: list[Component] = []
@@ -194,6 +201,7 @@ class ServiceRuntime:
         await self._stopped("event consumers", self.broker.stop())
         await self._stopped("producer", self.producer.stop())
         await self._stopped("driver pool", self.driver_pool.close())
+        await self._stopped("counting pool", self.counting_pool.close())
         await self.engine.dispose()
         log.info("service stopped")
 

@@ -69,6 +69,13 @@ class ServiceSettings(BaseSettings):
         "own partitions, so batches of different partitions are handled at once.",
     )
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_linger_ms: float = Field(
+        default=5.0,
+        ge=0,
+        le=1000,
+        description="How long the outbox relay, woken by a commit, waits for more before it "
+        "publishes: events that gather in that time go out in one batch.",
+    )
     shutdown_grace_s: float = Field(default=15.0, ge=0)
     gc_thresholds: tuple[int, int, int] = Field(
         default=(700, 10, 10),

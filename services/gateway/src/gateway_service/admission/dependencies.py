@@ -12,7 +12,7 @@ from fastapi import Request, Response
 from gateway_service.admission.gate import Gate
 from gateway_service.auth.callers import Caller
 from gateway_service.http.dependencies import (
-    Database,
+    CountingDatabase,
     RequestCredential,
     authenticated,
     insufficient_scope,
@@ -22,7 +22,10 @@ from gateway_service.http.problems import Problem
 
 def admitted(family: str, *, scope: str, budget: bool = False) -> Callable[..., Awaitable[Caller]]:
     async def admit(
-        credential: RequestCredential, database: Database, request: Request, response: Response
+        credential: RequestCredential,
+        database: CountingDatabase,
+        request: Request,
+        response: Response,
     ) -> Caller:
         gate: Gate = request.app.state.gate
         admission = await gate.admit(

@@ -48,6 +48,16 @@ async def database_connection(request: Request) -> Statements:
 Database = Annotated[Statements, Depends(database_connection)]
 
 
+async def counting_connection(request: Request) -> Statements:
+    """Where admission counts requests: commits that need not survive a server crash (a lost
+    count only lets a caller a few requests more), so they do not wait for the disk."""
+    pool: Statements = await request.app.state.runtime.counting_pool.pool()
+    return pool
+
+
+CountingDatabase = Annotated[Statements, Depends(counting_connection)]
+
+
 async def access_tokens(request: Request) -> AccessTokens:
     tokens: AccessTokens = request.app.state.access_tokens
     return tokens
