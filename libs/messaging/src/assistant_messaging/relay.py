@@ -4,7 +4,8 @@ Each cycle claims a batch with `FOR UPDATE SKIP LOCKED` (so several relays never
 rows), publishes it with acks=all, and deletes the rows in the same transaction. If publishing
 fails the transaction rolls back and the rows wait for the next cycle: nothing committed to the
 outbox is lost. A crash after publishing but before commit re-publishes the batch; consumers'
-inboxes absorb that duplicate. The relay sleeps on LISTEN/NOTIFY and polls as a fallback.
+inboxes absorb that duplicate. The relay sleeps on LISTEN/NOTIFY and polls as a fallback;
+woken from idle, it lingers a few milliseconds so that a cycle takes more than one commit.
 """
 
 import asyncio

@@ -73,8 +73,9 @@ class ServiceSettings(BaseSettings):
         default=5.0,
         ge=0,
         le=1000,
-        description="How long the outbox relay, woken by a commit, waits for more before it "
-        "publishes: events that gather in that time go out in one batch.",
+        description="How long the outbox relay, woken from idle by a commit, waits for more "
+        "before it publishes: events committed in that time go out in the same cycle. A relay "
+        "that was busy publishing when the next commit came does not wait.",
     )
     shutdown_grace_s: float = Field(default=15.0, ge=0)
     gc_thresholds: tuple[int, int, int] = Field(
