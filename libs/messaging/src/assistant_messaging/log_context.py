@@ -1,10 +1,10 @@
 """The event being handled, as the context of every line logged while it is handled.
 
 The consumer (and a responder, for a query) sets one context variable to the event. Binding
-its three ids as structlog
-context variables instead cost 3.9 µs an event (two UUIDs turned into text, three variables
-set and reset), against 0.2 µs: the ids are now rendered only for the lines actually written,
-by `add_handled_event`, which the services' logging configuration runs on every line.
+its three ids as structlog context variables instead cost 3.9 µs an event (two UUIDs turned
+into text, three variables set and reset), against 0.2 µs: the ids are now rendered only for
+the lines actually written, by `add_handled_event`, which the services' logging configuration
+runs on every line.
 """
 
 from collections.abc import MutableMapping
