@@ -2,12 +2,16 @@
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from assistant_messaging.producer import DurableProducer
+from assistant_messaging.relay import OutboxRelay
 from assistant_schemas.topics import Topic
+from assistant_schemas.usage import UsageRecordedV1
 from conftest import StartProbe, applied_counts, wait_until, write_to_outbox
 from messaging_probe import probe
 
@@ -76,21 +80,69 @@ async def test_two_consumers_in_one_group_and_two_relays_apply_each_event_once(
     assert set(counts.values()) == {1}
 
 
-async def test_events_committed_within_the_linger_are_published_in_one_cycle(
+async def test_one_relay_per_schema_publishes_and_another_takes_over_when_it_stops(
+    engine: AsyncEngine,
+    database_url: str,
+    bootstrap: str,
+    probe_schema: str,
+    probe_topic: Topic,
+    start_probe: StartProbe,
+) -> None:
+    producer = DurableProducer(bootstrap, client_id="first-relay")
+    first = OutboxRelay(database_url=database_url, schema=probe_schema, producer=producer)
+    running = asyncio.create_task(first.run())
+    try:
+        await wait_until(_as_check(lambda: first.leading), timeout=10, what="the first relay")
+        instance = await start_probe()  # its consumer applies; its relay stands by
+        before = [probe.usage_event() for _ in range(5)]
+        await write_to_outbox(engine, before, probe_topic)
+        await wait_until(_applied(engine, before), timeout=30, what="events the first relayed")
+        assert not instance.relay.leading
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await producer.stop()
+
+    after = [probe.usage_event() for _ in range(5)]
+    await write_to_outbox(engine, after, probe_topic)
+    await wait_until(_applied(engine, after), timeout=30, what="events after the takeover")
+    assert instance.relay.leading
+
+
+def _as_check(condition: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return condition()
+
+    return check
+
+
+def _applied(engine: AsyncEngine, events: list[UsageRecordedV1]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        counts = await applied_counts(engine, [event.event_id for event in events])
+        return all(n == 1 for n in counts.values())
+
+    return check
+
+
+async def test_the_relay_claims_at_once_after_a_quiet_spell_then_at_most_once_per_cycle(
     engine: AsyncEngine, bootstrap: str, probe_topic: Topic, start_probe: StartProbe
 ) -> None:
-    await start_probe(outbox_linger_ms=400)
-    first, second = probe.usage_event(), probe.usage_event()
+    instance = await start_probe(outbox_min_cycle_ms=400)
+    await wait_until(_as_check(lambda: instance.relay.leading), timeout=10, what="its relay")
+    first, second, third = (probe.usage_event() for _ in range(3))
 
     committed_at = time.time()
     await write_to_outbox(engine, [first], probe_topic)
     await asyncio.sleep(0.1)
     await write_to_outbox(engine, [second], probe_topic)
+    await asyncio.sleep(0.1)
+    await write_to_outbox(engine, [third], probe_topic)
 
     # Kafka stamps a record when the relay appends it to a batch: one cycle, one moment.
-    stamped = await record_timestamps(bootstrap, probe_topic.name, 2)
-    assert min(stamped) - committed_at >= 0.35, "the relay waits out its linger first"
-    assert max(stamped) - min(stamped) < 0.05, "both went out in the same cycle"
+    at_once, *together = sorted(await record_timestamps(bootstrap, probe_topic.name, 3))
+    assert at_once - committed_at < 0.2, "after a quiet spell the first event goes out at once"
+    assert together[0] - at_once >= 0.35, "the next cycle waits out the least cycle time"
+    assert together[1] - together[0] < 0.05, "what was committed meanwhile went out together"
 
 
 async def record_timestamps(bootstrap: str, topic: str, count: int) -> list[float]:

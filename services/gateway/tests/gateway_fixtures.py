@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db import driver_connection
 from gateway_service.http.dependencies import (
+    coalesced_acceptances,
     counting_connection,
     database_connection,
     session_maker,
 )
+from gateway_service.requests.acceptance import Coalesced
 from gateway_service.service import create_app
 from gateway_service.settings import GatewaySettings
 from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, PASSWORD, Register
@@ -51,6 +53,12 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
     app.dependency_overrides[session_maker] = rolled_back_sessions
     app.dependency_overrides[database_connection] = test_connection
     app.dependency_overrides[counting_connection] = test_connection
+    acceptances = Coalesced(test_connection)  # one write at a time: one connection is enough
+
+    async def test_acceptances() -> Coalesced:
+        return acceptances
+
+    app.dependency_overrides[coalesced_acceptances] = test_acceptances
     return app
 
 

@@ -125,7 +125,8 @@ class ServiceRuntime:
             schema=definition.schema,
             producer=self.producer,
             settings=RelaySettings(
-                batch_size=settings.outbox_batch_size, linger_s=settings.outbox_linger_ms / 1000
+                batch_size=settings.outbox_batch_size,
+                min_cycle_s=settings.outbox_min_cycle_ms / 1000,
             ),
         )
         # Started once Kafka is reachable, stopped before it is let go.

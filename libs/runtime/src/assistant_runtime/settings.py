@@ -69,13 +69,13 @@ class ServiceSettings(BaseSettings):
         "own partitions, so batches of different partitions are handled at once.",
     )
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
-    outbox_linger_ms: float = Field(
+    outbox_min_cycle_ms: float = Field(
         default=5.0,
         ge=0,
         le=1000,
-        description="How long the outbox relay, woken from idle by a commit, waits for more "
-        "before it publishes: events committed in that time go out in the same cycle. A relay "
-        "that was busy publishing when the next commit came does not wait.",
+        description="The least time between two claims of the outbox relay: events committed "
+        "meanwhile wait and go out together in the next cycle. After a quieter spell a commit "
+        "goes out at once; a full batch is followed by the next without waiting.",
     )
     shutdown_grace_s: float = Field(default=15.0, ge=0)
     gc_thresholds: tuple[int, int, int] = Field(

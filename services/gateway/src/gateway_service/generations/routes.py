@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from assistant_db import Statements, driver_connection
+from assistant_db import driver_connection
 from assistant_messaging.request_reply import ReplyStream, ReplyTimeout, Requester
 from assistant_schemas.generation import (
     GenerationChunkV1,
@@ -32,11 +32,12 @@ from gateway_service.generations.outcomes import (
 from gateway_service.generations.schemas import Accepted, GenerationIn, GenerationOut
 from gateway_service.generations.sse import SSE_HEADERS, sse
 from gateway_service.generations.submission import Draft, checked, commit, publish
-from gateway_service.http.dependencies import Database, SessionMaker
+from gateway_service.http.dependencies import Acceptances, SessionMaker
 from gateway_service.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.queries import Replies
 from gateway_service.notion.saves import resolved_target
+from gateway_service.requests.acceptance import Acceptor, InTransaction
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
 
@@ -93,7 +94,7 @@ async def create_generation(
     body: GenerationIn,
     caller: GenerationCaller,
     request: Request,
-    database: Database,
+    acceptances: Acceptances,
     sessions: SessionMaker,
     reply_reader: Replies,
 ) -> Response:
@@ -103,7 +104,7 @@ async def create_generation(
     if not replayable and body.save_to_notion is None:
         # The common case needs no session: its one write is a single statement.
         accepted, stream = await submitted(
-            body, None, caller, request, database, reply_reader, wait
+            body, None, caller, request, acceptances, reply_reader, wait
         )
     else:
         async with sessions() as session:
@@ -119,9 +120,9 @@ async def create_generation(
                     session, caller, body.save_to_notion, "save_to_notion"
                 )
             # The session's own connection: the acceptance joins the claim's transaction.
-            connection = await driver_connection(session)
+            acceptor = InTransaction(await driver_connection(session))
             accepted, stream = await submitted(
-                body, save_to_notion, caller, request, connection, reply_reader, wait
+                body, save_to_notion, caller, request, acceptor, reply_reader, wait
             )
             if claim is not None:
                 await remember(session, claim, 202, accepted.model_dump(mode="json"))
@@ -134,7 +135,7 @@ async def submitted(
     save_to_notion: NotionTarget | None,
     caller: Caller,
     request: Request,
-    database: Statements,
+    acceptor: Acceptor,
     reply_reader: Requester,
     wait: int | None,
 ) -> tuple[Accepted, ReplyStream | None]:
@@ -148,7 +149,7 @@ async def submitted(
         status_url=f"/v1/requests/{payload.request_id}",
         notion_request_id=save_request_id(payload.request_id) if save_to_notion else None,
     )
-    _, stream = await publish(database, caller, request, payload, reply_reader if waiting else None)
+    _, stream = await publish(acceptor, caller, request, payload, reply_reader if waiting else None)
     return accepted, stream
 
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assistant_db import Statements
 from assistant_messaging.outbox import outbox_row
 from assistant_messaging.request_reply import ReplyStream, Requester
 from assistant_schemas.catalog import CatalogResultPayload
@@ -37,7 +36,7 @@ from gateway_service.auth.callers import Caller
 from gateway_service.generations import validation
 from gateway_service.http.events import caller_event
 from gateway_service.http.queries import ask
-from gateway_service.requests import acceptance
+from gateway_service.requests.acceptance import Acceptance, Acceptor
 from gateway_service.requests.repository import Kind
 
 
@@ -96,15 +95,15 @@ async def checked(
 
 
 async def publish(
-    database: Statements,
+    acceptor: Acceptor,
     caller: Caller,
     request: Request,
     payload: GenerationRequestedPayload,
     replies: Requester | None,
 ) -> tuple[GenerationRequestedV1, ReplyStream | None]:
-    """Writes the status row(s) and stages the event, in one statement that joins the request's
-    transaction if it has one (commit it then). With `replies`, the outcome comes back to this
-    instance on the returned stream."""
+    """Writes the status row(s) and stages the event through `acceptor` (in one statement,
+    which an `InTransaction` acceptor leaves to be committed). With `replies`, the outcome comes
+    back to this instance on the returned stream."""
     event = caller_event(GenerationRequestedV1, payload, caller, request)
     stream = replies.open(str(event.event_id)) if replies else None
     accepted: list[tuple[uuid.UUID, Kind]] = [(payload.request_id, "generation")]
@@ -112,7 +111,7 @@ async def publish(
         accepted.append((save_request_id(payload.request_id), "notion_save"))
     row = outbox_row(event, extra_headers=replies.reply_headers if replies else None)
     try:
-        await acceptance.accept(database, caller.user_id, accepted, [row])
+        await acceptor.accept(Acceptance(caller.user_id, accepted, [row]))
     except BaseException:
         if stream is not None:
             stream.close()

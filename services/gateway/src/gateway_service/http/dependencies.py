@@ -17,6 +17,7 @@ from assistant_messaging.outbox import Outbox
 from gateway_service.auth.callers import Caller, Credential, identify, key_hash, looks_like_api_key
 from gateway_service.auth.tokens import AccessTokens, InvalidToken
 from gateway_service.http.problems import Problem
+from gateway_service.requests.acceptance import Acceptor
 
 
 async def session_maker(request: Request) -> Callable[[], AsyncSession]:
@@ -56,6 +57,16 @@ async def counting_connection(request: Request) -> Statements:
 
 
 CountingDatabase = Annotated[Statements, Depends(counting_connection)]
+
+
+async def coalesced_acceptances(request: Request) -> Acceptor:
+    """Where work is accepted outside a transaction: one statement for the concurrent requests
+    of this process (`requests.acceptance`)."""
+    acceptor: Acceptor = request.app.state.acceptances
+    return acceptor
+
+
+Acceptances = Annotated[Acceptor, Depends(coalesced_acceptances)]
 
 
 async def access_tokens(request: Request) -> AccessTokens:
