@@ -18,6 +18,15 @@ class GatewaySettings(ServiceSettings):
         "worker spread the same work over more server processes for an eighth more of the "
         "database's CPU and twice the p99.",
     )
+    outbox_min_cycle_ms: float = Field(
+        default=20.0,
+        ge=0,
+        le=1000,
+        description="The least time between two claims of the gateway's outbox relay. Its "
+        "events start work that takes seconds (a generation, a document, a Notion save), so "
+        "they can wait up to 20 ms to go out together: at 300 requests a second, against 5 ms, "
+        "the workers used a fifth less CPU and PostgreSQL a third less.",
+    )
     jwt_secret: SecretStr | None = Field(
         default=None,
         description="Signs access tokens; at least 32 characters, the same on every gateway "
