@@ -1,9 +1,10 @@
 """Serving a service's app: one process, or several listening on one port.
 
 Each worker process is a whole instance of the service — its own consumers in the group, its
-own outbox relay, its own reply partition — so a worker is what a second container would be,
-without a second port. One Python process uses one core; the gateway's request handling is
-CPU-bound, so on a machine with cores to spare several workers serve more requests.
+own outbox relay (active, or standing by), its own reply partition — so a worker is what a
+second container would be, without a second port. One Python process uses one core; the
+gateway's request handling is CPU-bound, so on a machine with cores to spare several workers
+serve more requests.
 """
 
 import ctypes
