@@ -14,17 +14,18 @@ class Writes:
         self.hold = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def write(self, items: list[int]) -> None:
+    async def write(self, items: list[int]) -> list[int]:
         if self.hold.is_set():
             await self.release.wait()
         if self.bad in items:
             raise ValueError(f"{self.bad} breaks a constraint")
         self.batches.append(items)
+        return [item * 10 for item in items]
 
 
 async def test_a_lone_submission_is_written_at_once_and_alone() -> None:
     writes = Writes()
-    await Coalescer(writes.write, max_items=10).submit(1)
+    assert await Coalescer(writes.write, max_items=10).submit(1) == 10
     assert writes.batches == [[1]]
 
 
@@ -40,7 +41,7 @@ async def test_submissions_arriving_during_a_write_go_together_in_the_next() -> 
     assert not first.done()
 
     writes.release.set()
-    await asyncio.gather(first, *rest)
+    assert await asyncio.gather(first, *rest) == [10, 20, 30, 40]  # each its own result
     assert writes.batches == [[1], [2, 3, 4]]
 
 
@@ -64,7 +65,9 @@ async def test_one_bad_item_fails_alone_and_its_neighbours_are_written() -> None
     writes.release.set()
     outcomes = await asyncio.gather(*submitted, return_exceptions=True)
 
-    assert [isinstance(outcome, ValueError) for outcome in outcomes] == [0, 0, 1, 0]
+    assert outcomes[:2] == [10, 20]
+    assert isinstance(outcomes[2], ValueError)
+    assert outcomes[3] == 40
     assert writes.batches == [[1], [2], [4]]  # all four failed together, then each alone
 
 

@@ -16,13 +16,15 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db import driver_connection
+from gateway_service.admission.gate import CoalescedAdmissions
 from gateway_service.http.dependencies import (
     coalesced_acceptances,
+    coalesced_admissions,
     counting_connection,
     database_connection,
     session_maker,
 )
-from gateway_service.requests.acceptance import Coalesced
+from gateway_service.requests.acceptance import CoalescedAcceptances
 from gateway_service.service import create_app
 from gateway_service.settings import GatewaySettings
 from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, PASSWORD, Register
@@ -53,12 +55,20 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
     app.dependency_overrides[session_maker] = rolled_back_sessions
     app.dependency_overrides[database_connection] = test_connection
     app.dependency_overrides[counting_connection] = test_connection
-    acceptances = Coalesced(test_connection)  # one write at a time: one connection is enough
+    acceptances = CoalescedAcceptances(
+        test_connection
+    )  # one write at a time: one connection is enough
 
-    async def test_acceptances() -> Coalesced:
+    async def test_acceptances() -> CoalescedAcceptances:
         return acceptances
 
     app.dependency_overrides[coalesced_acceptances] = test_acceptances
+    admissions = CoalescedAdmissions(test_connection)
+
+    async def test_admissions() -> CoalescedAdmissions:
+        return admissions
+
+    app.dependency_overrides[coalesced_admissions] = test_admissions
     return app
 
 

@@ -27,7 +27,12 @@ class DriverPool:
     def __init__(self, database_url: str, size: int, *, durable_commits: bool = True) -> None:
         self._dsn = asyncpg_dsn(database_url)
         self._size = size
-        self._server_settings = {} if durable_commits else {"synchronous_commit": "off"}
+        # Planned once per connection: the constant statements sent here find rows by their
+        # keys, so no plan depends on the values, and PostgreSQL's default (re-planning each
+        # execution while it judges a generic plan dearer) cost more than running them.
+        self._server_settings = {"plan_cache_mode": "force_generic_plan"}
+        if not durable_commits:
+            self._server_settings["synchronous_commit"] = "off"
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
 

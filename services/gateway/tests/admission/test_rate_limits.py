@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assistant_db import create_engine, driver_connection
 from gateway_service.admission.dependencies import admitted
-from gateway_service.admission.gate import Gate
-from gateway_service.admission.rate_limits import Decision, RateLimiter
+from gateway_service.admission.gate import Gate, Query, found
+from gateway_service.admission.rate_limits import Decision, RateLimiter, window_of
 from gateway_service.auth.callers import Credential
 from gateway_service.models import rate_limit_windows, users
 from gateway_test_support import Register, bearer, solo_user
@@ -126,3 +126,49 @@ async def test_a_refused_request_answers_429_with_the_headers(
     assert int(refused.headers["retry-after"]) >= 1
     assert refused.json()["type"].endswith("/rate-limited")
     assert "solo plan allows 10 requests a minute" in refused.json()["detail"]
+
+
+async def test_requests_admitted_in_one_statement_each_get_their_own_count(
+    connection: AsyncConnection,
+) -> None:
+    """What coalesced admissions rely on: a user's requests counted together, in order."""
+    active, inactive = uuid.uuid4(), uuid.uuid4()
+    await connection.execute(insert(users).values(**solo_user(active)))
+    await connection.execute(insert(users).values(**solo_user(inactive), is_active=False))
+    moment = datetime.now(UTC).replace(second=30)
+    await connection.execute(
+        insert(rate_limit_windows).values(
+            user_id=active, family="generation", window_start=window_of(moment), count=98
+        )
+    )
+    database = await driver_connection(connection)
+
+    def asking(credential: Credential, family: str = "generation") -> Query:
+        return Query(credential, family, scope="generate", check_budget=True)
+
+    queries = [
+        *(asking(Credential(user_id=active)) for _ in range(4)),
+        asking(Credential(user_id=active), family="upload"),
+        asking(Credential(api_key_hash="0" * 64)),  # no such key
+        asking(Credential(user_id=inactive)),
+    ]
+    results = await found(database, queries, moment)
+
+    rows = [row for row, _ in results]
+    assert [row["current_count"] for row in rows[:5] if row] == [99, 100, 101, 102, 1]
+    assert rows[5] is None
+    assert rows[6] is not None
+    assert rows[6]["current_count"] is None  # inactive: not counted
+    gate, allowed = Gate(RateLimiter()), []
+    for query, (row, at) in zip(queries[:4], results[:4], strict=True):
+        admission = await gate.decided(database, query, row, at)
+        assert admission is not None
+        assert admission.decision is not None
+        allowed.append(admission.decision.allowed)
+    assert allowed == [True, True, False, False]  # 99 and 100 fit the solo limit of 100
+    left = await connection.scalar(
+        select(rate_limit_windows.c.count).where(
+            rate_limit_windows.c.user_id == active, rate_limit_windows.c.family == "generation"
+        )
+    )
+    assert left == SOLO_GENERATION  # the refused two were taken back

@@ -3,15 +3,16 @@
 `Depends(admitted("generation", scope="generate", budget=True))` is the endpoint's caller: it
 answers 401 for an unknown credential, 403 for a key without the scope, 402 for a user over a
 hard budget, and 429 (with the headers that say when to come back) past the rate limit — all
-decided by one statement (`admission.gate`)."""
+decided by one statement (`admission.gate`), shared with the requests arriving meanwhile."""
 
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 
-from gateway_service.admission.gate import Gate
+from gateway_service.admission.gate import Gate, Query
 from gateway_service.auth.callers import Caller
 from gateway_service.http.dependencies import (
+    Admissions,
     CountingDatabase,
     RequestCredential,
     authenticated,
@@ -23,14 +24,15 @@ from gateway_service.http.problems import Problem
 def admitted(family: str, *, scope: str, budget: bool = False) -> Callable[..., Awaitable[Caller]]:
     async def admit(
         credential: RequestCredential,
+        admissions: Admissions,
         database: CountingDatabase,
         request: Request,
         response: Response,
     ) -> Caller:
         gate: Gate = request.app.state.gate
-        admission = await gate.admit(
-            database, credential, family=family, scope=scope, check_budget=budget
-        )
+        query = Query(credential, family, scope, check_budget=budget)
+        row, now = await admissions.find(query)
+        admission = await gate.decided(database, query, row, now)
         if admission is None:
             return authenticated(credential, None, False)
         caller = authenticated(credential, admission.caller, admission.is_active)

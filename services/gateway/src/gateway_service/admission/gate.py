@@ -5,45 +5,108 @@ The statement counts the request only for an active caller whose credential carr
 and, where the budget is checked, whose month is not over a hard limit; it runs outside any
 transaction, so the count commits at once, whatever the endpoint does next. This is the
 gateway's hottest path: as several statements through SQLAlchemy it was most of the cost of
-accepting a generation.
+accepting a generation. It takes many requests at once: the endpoints' admissions are
+coalesced (`CoalescedAdmissions`), one statement for those arriving while one is in flight.
 """
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import asyncpg
+
 from assistant_db import Statements
+from assistant_db.coalescing import Coalescer
 from gateway_service.admission.budgets import current_period
 from gateway_service.admission.rate_limits import WINDOW, Decision, RateLimiter, window_of
 from gateway_service.auth.callers import CALLER_COLUMNS, Caller, Credential
 from gateway_service.models import SCHEMA
 
-# After the caller CTE. $2 period, $3 scope, $4 whether the budget is checked, $5 family,
-# $6 this window, $7 the previous one.
-ADMIT = f""",
+# Many requests at once ($1…$5: one element each), or one. $6 the period, $7 this window, $8
+# the previous one. The caller as `auth.callers` finds it: a live API key by its hash, or the
+# user of a verified token. A user's admitted requests of one family are counted together; each
+# request's count is the window's new total less that user's requests after it in the batch.
+ADMIT = f"""
+    WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bool[], $5::text[])
+            WITH ORDINALITY AS i(key_hash, token_user, scope, check_budget, family, n)
+    ),
+    caller AS (
+        SELECT i.n, i.scope, i.check_budget, i.family,
+               u.id AS user_id, u.is_active, u.is_admin, u.plan_tier, k.scopes, k.id AS key_id,
+               k.last_used_at IS NULL
+               OR k.last_used_at < now() - interval '1 minute' AS stale_use
+        FROM input i
+        LEFT JOIN {SCHEMA}.access_keys k
+            ON k.key_hash = i.key_hash AND k.revoked_at IS NULL
+           AND (k.expires_at IS NULL OR k.expires_at > now())
+        JOIN {SCHEMA}.users u ON u.id = coalesce(k.user_id, i.token_user)
+    ),
+    used AS (
+        UPDATE {SCHEMA}.access_keys SET last_used_at = now()
+        WHERE id IN (SELECT key_id FROM caller WHERE stale_use)
+    ),
     budget AS (
-        SELECT b.state FROM {SCHEMA}.budget_projection b
-        WHERE b.user_id = (SELECT user_id FROM caller) AND b.period = $2
+        SELECT b.user_id, b.state FROM {SCHEMA}.budget_projection b
+        WHERE b.user_id IN (SELECT user_id FROM caller) AND b.period = $6
     ),
     admitted AS (
-        SELECT c.user_id FROM caller c
+        SELECT c.n, c.user_id, c.family,
+               count(*) OVER (PARTITION BY c.user_id, c.family ORDER BY c.n DESC) - 1 AS later
+        FROM caller c
         WHERE c.is_active
-          AND (c.scopes IS NULL OR cardinality(c.scopes) = 0 OR $3 = ANY(c.scopes))
-          AND NOT ($4 AND EXISTS (SELECT FROM budget WHERE state = 'hard_exceeded'))
+          AND (c.scopes IS NULL OR cardinality(c.scopes) = 0 OR c.scope = ANY(c.scopes))
+          AND NOT (c.check_budget AND EXISTS (
+              SELECT FROM budget b WHERE b.user_id = c.user_id AND b.state = 'hard_exceeded'))
     ),
     counted AS (
         INSERT INTO {SCHEMA}.rate_limit_windows AS w (user_id, family, window_start, count)
-        SELECT user_id, $5, $6, 1 FROM admitted
-        ON CONFLICT (user_id, family, window_start) DO UPDATE SET count = w.count + 1
-        RETURNING w.count
+        SELECT user_id, family, $7, count(*) FROM admitted GROUP BY user_id, family
+        ON CONFLICT (user_id, family, window_start) DO UPDATE SET count = w.count + excluded.count
+        RETURNING w.user_id, w.family, w.count
     )
-    SELECT {CALLER_COLUMNS},
-           (SELECT state FROM budget) AS budget_state,
-           (SELECT count FROM counted) AS current_count,
-           (SELECT w.count FROM {SCHEMA}.rate_limit_windows w
-            WHERE w.user_id = c.user_id AND w.family = $5 AND w.window_start = $7
-           ) AS previous_count
+    SELECT {CALLER_COLUMNS}, c.n, b.state AS budget_state,
+           k.count - a.later AS current_count, p.count AS previous_count
     FROM caller c
+    LEFT JOIN budget b ON b.user_id = c.user_id
+    LEFT JOIN admitted a ON a.n = c.n
+    LEFT JOIN counted k ON k.user_id = a.user_id AND k.family = a.family
+    LEFT JOIN {SCHEMA}.rate_limit_windows p
+        ON p.user_id = c.user_id AND p.family = c.family AND p.window_start = $8
 """  # noqa: S608 - the schema is a constant identifier; values are parameters
+# A coalesced statement's most requests: far more than arrive during one.
+MAX_COALESCED = 200
+
+
+@dataclass(frozen=True)
+class Query:
+    """What one request asks of admission."""
+
+    credential: Credential
+    family: str
+    scope: str
+    check_budget: bool
+
+
+Found = tuple[asyncpg.Record | None, datetime]  # the caller's row (None: nobody), and when
+
+
+async def found(database: Statements, queries: Sequence[Query], now: datetime) -> list[Found]:
+    """Each query's row (counted if admissible), in one statement."""
+    window = window_of(now)
+    rows = await database.fetch(
+        ADMIT,
+        [query.credential.api_key_hash for query in queries],
+        [query.credential.user_id for query in queries],
+        [query.scope for query in queries],
+        [query.check_budget for query in queries],
+        [query.family for query in queries],
+        current_period(now),
+        window,
+        window - WINDOW,
+    )
+    by_position = {row["n"]: row for row in rows}
+    return [(by_position.get(n), now) for n in range(1, len(queries) + 1)]
 
 
 @dataclass(frozen=True)
@@ -69,33 +132,49 @@ class Gate:
         now: datetime | None = None,
     ) -> Admission | None:
         """Counts the request and decides; None when the credential names no caller."""
-        now = now or datetime.now(UTC)
-        window = window_of(now)
-        statement, first = credential.statement(ADMIT)
-        row = await database.fetchrow(
-            statement,
-            first,
-            current_period(now),
-            scope,
-            check_budget,
-            family,
-            window,
-            window - WINDOW,
-        )
+        query = Query(credential, family, scope, check_budget)
+        [(row, at)] = await found(database, [query], now or datetime.now(UTC))
+        return await self.decided(database, query, row, at)
+
+    async def decided(
+        self, database: Statements, query: Query, row: asyncpg.Record | None, now: datetime
+    ) -> Admission | None:
+        """The admission of a request from its row; a refused request's count is taken back
+        (through `database`)."""
         if row is None:
             return None
         caller = Caller.of(row)
         decision = None
         if row["current_count"] is not None:
             decision = self.limiter.decide(
-                caller.plan_tier, family, row["current_count"], row["previous_count"] or 0, now
+                caller.plan_tier,
+                query.family,
+                row["current_count"],
+                row["previous_count"] or 0,
+                now,
             )
             if not decision.allowed:
-                await self.limiter.uncount(database, caller.user_id, family, now)
+                await self.limiter.uncount(database, caller.user_id, query.family, now)
             await self.limiter.clean_up_now_and_then(database, now)
         return Admission(
             caller=caller,
             is_active=row["is_active"],
-            over_budget=check_budget and row["budget_state"] == "hard_exceeded",
+            over_budget=query.check_budget and row["budget_state"] == "hard_exceeded",
             decision=decision,
         )
+
+
+class CoalescedAdmissions:
+    """Admission queries of concurrent requests, sent as one statement
+    (`assistant_db.coalescing`): one round trip and one commit for all that arrive while one
+    is in flight."""
+
+    def __init__(self, database: Callable[[], Awaitable[Statements]]) -> None:
+        self._database = database
+        self._coalescer: Coalescer[Query, Found] = Coalescer(self._write, MAX_COALESCED)
+
+    async def find(self, query: Query) -> Found:
+        return await self._coalescer.submit(query)
+
+    async def _write(self, queries: list[Query]) -> list[Found]:
+        return await found(await self._database(), queries, datetime.now(UTC))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_db import Statements
 from assistant_messaging.outbox import Outbox
+from gateway_service.admission.gate import CoalescedAdmissions
 from gateway_service.auth.callers import Caller, Credential, identify, key_hash, looks_like_api_key
 from gateway_service.auth.tokens import AccessTokens, InvalidToken
 from gateway_service.http.problems import Problem
@@ -67,6 +68,16 @@ async def coalesced_acceptances(request: Request) -> Acceptor:
 
 
 Acceptances = Annotated[Acceptor, Depends(coalesced_acceptances)]
+
+
+async def coalesced_admissions(request: Request) -> CoalescedAdmissions:
+    """Where admission queries go: one statement for the concurrent requests of this process,
+    on the counting pool (`admission.gate`)."""
+    admissions: CoalescedAdmissions = request.app.state.admissions
+    return admissions
+
+
+Admissions = Annotated[CoalescedAdmissions, Depends(coalesced_admissions)]
 
 
 async def access_tokens(request: Request) -> AccessTokens:

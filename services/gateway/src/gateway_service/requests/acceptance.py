@@ -69,15 +69,16 @@ class InTransaction:
         await accept_all(self.connection, [acceptance])
 
 
-class Coalesced:
+class CoalescedAcceptances:
     """Accepts on its own commit, together with whatever other requests are accepting."""
 
     def __init__(self, database: Callable[[], Awaitable[Statements]]) -> None:
         self._database = database
-        self._coalescer = Coalescer(self._write, MAX_COALESCED)
+        self._coalescer: Coalescer[Acceptance, None] = Coalescer(self._write, MAX_COALESCED)
 
     async def accept(self, acceptance: Acceptance) -> None:
         await self._coalescer.submit(acceptance)
 
-    async def _write(self, acceptances: list[Acceptance]) -> None:
+    async def _write(self, acceptances: list[Acceptance]) -> list[None]:
         await accept_all(await self._database(), acceptances)
+        return [None] * len(acceptances)
