@@ -2,9 +2,13 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from assistant_db import Statements
 from assistant_runtime.credentials_cipher import CredentialCipher
+from gateway_service.admission.gate import Admission, Gate, Query, found
+from gateway_service.auth.callers import Credential
 
 JWT_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "Correct-Horse-42"
@@ -26,3 +30,19 @@ def solo_user(user_id: uuid.UUID) -> dict[str, Any]:
         "username": name,
         "password_hash": "not-a-hash",
     }
+
+
+async def admit_once(
+    gate: Gate,
+    database: Statements,
+    credential: Credential,
+    *,
+    family: str,
+    scope: str,
+    check_budget: bool,
+    now: datetime | None = None,
+) -> Admission | None:
+    """One request through admission, alone in its statement; None when nobody is calling."""
+    query = Query(credential, family, scope, check_budget)
+    [(row, at)] = await found(database, [query], now or datetime.now(UTC))
+    return await gate.decided(database, query, row, at)

@@ -15,12 +15,13 @@ from gateway_service.admission.gate import Gate
 from gateway_service.admission.rate_limits import RateLimiter
 from gateway_service.auth.callers import Credential
 from gateway_service.models import budget_projection, rate_limit_windows, users
-from gateway_test_support import Register, bearer, solo_user
+from gateway_test_support import Register, admit_once, bearer, solo_user
 
 
 async def over_budget(connection: AsyncConnection, user: uuid.UUID) -> bool:
     """What admission says of the user's budget (and whether it counted the request)."""
-    admission = await Gate(RateLimiter()).admit(
+    admission = await admit_once(
+        Gate(RateLimiter()),
         await driver_connection(connection),
         Credential(user_id=user),
         family="generation",

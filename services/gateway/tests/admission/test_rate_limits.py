@@ -18,7 +18,7 @@ from gateway_service.admission.gate import Gate, Query, found
 from gateway_service.admission.rate_limits import Decision, RateLimiter, window_of
 from gateway_service.auth.callers import Credential
 from gateway_service.models import rate_limit_windows, users
-from gateway_test_support import Register, bearer, solo_user
+from gateway_test_support import Register, admit_once, bearer, solo_user
 
 SOLO_GENERATION = 100
 
@@ -40,7 +40,8 @@ async def test_two_instances_racing_admit_exactly_the_limit(engine: AsyncEngine)
 
     async def one_request(gate: Gate) -> bool:
         async with engine.connect() as connection:
-            admission = await gate.admit(
+            admission = await admit_once(
+                gate,
                 await driver_connection(connection),
                 Credential(user_id=user),
                 family="generation",
@@ -72,7 +73,8 @@ async def test_the_previous_minute_weighs_on_the_next_and_retry_after_says_when(
     minute = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
     async def upload(at: timedelta) -> Decision:
-        admission = await gate.admit(
+        admission = await admit_once(
+            gate,
             database,
             Credential(user_id=user),
             family="upload",

@@ -19,7 +19,7 @@ from assistant_db import Statements
 from assistant_db.coalescing import Coalescer
 from gateway_service.admission.budgets import current_period
 from gateway_service.admission.rate_limits import WINDOW, Decision, RateLimiter, window_of
-from gateway_service.auth.callers import CALLER_COLUMNS, Caller, Credential
+from gateway_service.auth.callers import CALLER_COLUMNS, LIVE_KEY, STALE_USE, Caller, Credential
 from gateway_service.models import SCHEMA
 
 # Many requests at once ($1…$5: one element each), or one. $6 the period, $7 this window, $8
@@ -34,12 +34,9 @@ ADMIT = f"""
     caller AS (
         SELECT i.n, i.scope, i.check_budget, i.family,
                u.id AS user_id, u.is_active, u.is_admin, u.plan_tier, k.scopes, k.id AS key_id,
-               k.last_used_at IS NULL
-               OR k.last_used_at < now() - interval '1 minute' AS stale_use
+               {STALE_USE} AS stale_use
         FROM input i
-        LEFT JOIN {SCHEMA}.access_keys k
-            ON k.key_hash = i.key_hash AND k.revoked_at IS NULL
-           AND (k.expires_at IS NULL OR k.expires_at > now())
+        LEFT JOIN {SCHEMA}.access_keys k ON k.key_hash = i.key_hash AND {LIVE_KEY}
         JOIN {SCHEMA}.users u ON u.id = coalesce(k.user_id, i.token_user)
     ),
     used AS (
@@ -120,21 +117,6 @@ class Admission:
 @dataclass(frozen=True)
 class Gate:
     limiter: RateLimiter
-
-    async def admit(
-        self,
-        database: Statements,
-        credential: Credential,
-        *,
-        family: str,
-        scope: str,
-        check_budget: bool,
-        now: datetime | None = None,
-    ) -> Admission | None:
-        """Counts the request and decides; None when the credential names no caller."""
-        query = Query(credential, family, scope, check_budget)
-        [(row, at)] = await found(database, [query], now or datetime.now(UTC))
-        return await self.decided(database, query, row, at)
 
     async def decided(
         self, database: Statements, query: Query, row: asyncpg.Record | None, now: datetime

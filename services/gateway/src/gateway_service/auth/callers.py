@@ -21,16 +21,18 @@ from gateway_service.models import SCHEMA
 
 KEY_PREFIX = "na_"
 
+# Of an API key `k`: whether it still admits anyone, and whether its last use is worth recording.
+LIVE_KEY = "k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())"
+STALE_USE = "k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute'"
+
 # The caller CTE: one row (user_id, is_active, is_admin, plan_tier, scopes, key_id, stale_use)
 # or none. `scopes` is NULL for an access token: a login session may do everything.
 CALLER_BY_KEY = f"""
     caller AS (
         SELECT u.id AS user_id, u.is_active, u.is_admin, u.plan_tier, k.scopes, k.id AS key_id,
-               k.last_used_at IS NULL
-               OR k.last_used_at < now() - interval '1 minute' AS stale_use
+               {STALE_USE} AS stale_use
         FROM {SCHEMA}.access_keys k JOIN {SCHEMA}.users u ON u.id = k.user_id
-        WHERE k.key_hash = $1 AND k.revoked_at IS NULL
-          AND (k.expires_at IS NULL OR k.expires_at > now())
+        WHERE k.key_hash = $1 AND {LIVE_KEY}
     ),
     used AS (
         UPDATE {SCHEMA}.access_keys SET last_used_at = now()
