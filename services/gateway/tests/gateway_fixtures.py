@@ -16,11 +16,10 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db import driver_connection
-from gateway_service.admission.gate import CoalescedAdmissions
+from gateway_service.admission.gate import CoalescedAdmissions, Gate
+from gateway_service.admission.rate_limits import RateLimiter
 from gateway_service.http.dependencies import (
     coalesced_acceptances,
-    coalesced_admissions,
-    counting_connection,
     database_connection,
     session_maker,
 )
@@ -54,7 +53,6 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
 
     app.dependency_overrides[session_maker] = rolled_back_sessions
     app.dependency_overrides[database_connection] = test_connection
-    app.dependency_overrides[counting_connection] = test_connection
     acceptances = CoalescedAcceptances(
         test_connection
     )  # one write at a time: one connection is enough
@@ -63,12 +61,7 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
         return acceptances
 
     app.dependency_overrides[coalesced_acceptances] = test_acceptances
-    admissions = CoalescedAdmissions(test_connection)
-
-    async def test_admissions() -> CoalescedAdmissions:
-        return admissions
-
-    app.dependency_overrides[coalesced_admissions] = test_admissions
+    app.state.admissions = CoalescedAdmissions(test_connection, Gate(RateLimiter()))
     return app
 
 

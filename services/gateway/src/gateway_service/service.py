@@ -62,8 +62,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         secret = secrets.token_urlsafe(48)
     app.state.access_tokens = AccessTokens(secret, timedelta(minutes=settings.access_token_minutes))
     app.state.refresh_lifetime = timedelta(days=settings.refresh_token_days)
-    app.state.gate = Gate(RateLimiter())
-    app.state.admissions = CoalescedAdmissions(runtime.counting_pool.pool)
+    app.state.admissions = CoalescedAdmissions(runtime.counting_pool.pool, Gate(RateLimiter()))
     app.state.acceptances = CoalescedAcceptances(runtime.driver_pool.pool)
     admin_email = settings.bootstrap_admin_email
     app.state.bootstrap_admin = admin_email.lower() if admin_email else None
@@ -90,14 +89,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
                 "RateLimit-Reset",
             ],
         )
+    # The hot paths first: a request is matched against the routes in order, and each route
+    # it passes costs a few microseconds (from the end of the list, about 40 µs).
+    app.include_router(generations_router)
+    app.include_router(openai_router)
     app.include_router(auth_router)
     app.include_router(accounts_router)
     app.include_router(api_keys_router)
     app.include_router(credentials_router)
     app.include_router(admin_router)
     app.include_router(requests_router)
-    app.include_router(generations_router)
-    app.include_router(openai_router)
     app.include_router(conversations_router)
     app.include_router(catalog_router)
     app.include_router(usage_router)

@@ -9,30 +9,25 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 
-from gateway_service.admission.gate import Gate, Query
+from gateway_service.admission.gate import CoalescedAdmissions, Query
 from gateway_service.auth.callers import Caller
 from gateway_service.http.dependencies import (
-    Admissions,
-    CountingDatabase,
-    RequestCredential,
+    Bearer,
     authenticated,
+    credential_of,
     insufficient_scope,
 )
 from gateway_service.http.problems import Problem
 
 
 def admitted(family: str, *, scope: str, budget: bool = False) -> Callable[..., Awaitable[Caller]]:
-    async def admit(
-        credential: RequestCredential,
-        admissions: Admissions,
-        database: CountingDatabase,
-        request: Request,
-        response: Response,
-    ) -> Caller:
-        gate: Gate = request.app.state.gate
-        query = Query(credential, family, scope, check_budget=budget)
-        row, now = await admissions.find(query)
-        admission = await gate.decided(database, query, row, now)
+    # The app's services come from its state, not from dependencies of their own: each
+    # dependency FastAPI resolves costs a third of what a bare endpoint does.
+    async def admit(bearer: Bearer, request: Request, response: Response) -> Caller:
+        state = request.app.state
+        credential = credential_of(state.access_tokens, bearer)
+        admissions: CoalescedAdmissions = state.admissions
+        admission = await admissions.admission(Query(credential, family, scope, budget))
         if admission is None:
             return authenticated(credential, None, False)
         caller = authenticated(credential, admission.caller, admission.is_active)

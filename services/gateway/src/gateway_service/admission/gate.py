@@ -26,50 +26,48 @@ from gateway_service.models import SCHEMA
 # the previous one. The caller as `auth.callers` finds it: a live API key by its hash, or the
 # user of a verified token. A user's admitted requests of one family are counted together; each
 # request's count is the window's new total less that user's requests after it in the batch.
+# Each request's rows are looked up by key (LATERAL … LIMIT 1): planned for the batch as a
+# whole, PostgreSQL would hash-join whole tables, which costs more the more users there are.
 ADMIT = f"""
-    WITH input AS (
-        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bool[], $5::text[])
+    WITH caller AS (
+        SELECT i.n, i.family, u.id AS user_id, u.is_active, u.is_admin, u.plan_tier, k.scopes,
+               k.id AS key_id, {STALE_USE} AS stale_use, b.state AS budget_state,
+               u.is_active
+               AND (k.scopes IS NULL OR cardinality(k.scopes) = 0 OR i.scope = ANY(k.scopes))
+               AND NOT (i.check_budget AND b.state IS NOT DISTINCT FROM 'hard_exceeded')
+                   AS admissible
+        FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bool[], $5::text[])
             WITH ORDINALITY AS i(key_hash, token_user, scope, check_budget, family, n)
-    ),
-    caller AS (
-        SELECT i.n, i.scope, i.check_budget, i.family,
-               u.id AS user_id, u.is_active, u.is_admin, u.plan_tier, k.scopes, k.id AS key_id,
-               {STALE_USE} AS stale_use
-        FROM input i
-        LEFT JOIN {SCHEMA}.access_keys k ON k.key_hash = i.key_hash AND {LIVE_KEY}
-        JOIN {SCHEMA}.users u ON u.id = coalesce(k.user_id, i.token_user)
+        LEFT JOIN LATERAL (
+            SELECT * FROM {SCHEMA}.access_keys k WHERE k.key_hash = i.key_hash AND {LIVE_KEY}
+            LIMIT 1
+        ) k ON true
+        JOIN LATERAL (
+            SELECT * FROM {SCHEMA}.users u WHERE u.id = coalesce(k.user_id, i.token_user) LIMIT 1
+        ) u ON true
+        LEFT JOIN LATERAL (
+            SELECT b.state FROM {SCHEMA}.budget_projection b
+            WHERE b.user_id = u.id AND b.period = $6 LIMIT 1
+        ) b ON true
     ),
     used AS (
         UPDATE {SCHEMA}.access_keys SET last_used_at = now()
         WHERE id IN (SELECT key_id FROM caller WHERE stale_use)
     ),
-    budget AS (
-        SELECT b.user_id, b.state FROM {SCHEMA}.budget_projection b
-        WHERE b.user_id IN (SELECT user_id FROM caller) AND b.period = $6
-    ),
-    admitted AS (
-        SELECT c.n, c.user_id, c.family,
-               count(*) OVER (PARTITION BY c.user_id, c.family ORDER BY c.n DESC) - 1 AS later
-        FROM caller c
-        WHERE c.is_active
-          AND (c.scopes IS NULL OR cardinality(c.scopes) = 0 OR c.scope = ANY(c.scopes))
-          AND NOT (c.check_budget AND EXISTS (
-              SELECT FROM budget b WHERE b.user_id = c.user_id AND b.state = 'hard_exceeded'))
-    ),
     counted AS (
         INSERT INTO {SCHEMA}.rate_limit_windows AS w (user_id, family, window_start, count)
-        SELECT user_id, family, $7, count(*) FROM admitted GROUP BY user_id, family
+        SELECT user_id, family, $7, count(*) FROM caller WHERE admissible GROUP BY user_id, family
         ON CONFLICT (user_id, family, window_start) DO UPDATE SET count = w.count + excluded.count
         RETURNING w.user_id, w.family, w.count
     )
-    SELECT {CALLER_COLUMNS}, c.n, b.state AS budget_state,
-           k.count - a.later AS current_count, p.count AS previous_count
-    FROM caller c
-    LEFT JOIN budget b ON b.user_id = c.user_id
-    LEFT JOIN admitted a ON a.n = c.n
-    LEFT JOIN counted k ON k.user_id = a.user_id AND k.family = a.family
-    LEFT JOIN {SCHEMA}.rate_limit_windows p
-        ON p.user_id = c.user_id AND p.family = c.family AND p.window_start = $8
+    SELECT {CALLER_COLUMNS}, c.n, c.budget_state,
+           CASE WHEN c.admissible THEN k.count + 1 - count(*) FILTER (WHERE c.admissible)
+               OVER (PARTITION BY c.user_id, c.family ORDER BY c.n DESC)
+           END AS current_count,
+           (SELECT p.count FROM {SCHEMA}.rate_limit_windows p
+            WHERE p.user_id = c.user_id AND p.family = c.family AND p.window_start = $8
+           ) AS previous_count
+    FROM caller c LEFT JOIN counted k ON k.user_id = c.user_id AND k.family = c.family
 """  # noqa: S608 - the schema is a constant identifier; values are parameters
 # A coalesced statement's most requests: far more than arrive during one.
 MAX_COALESCED = 200
@@ -149,14 +147,17 @@ class Gate:
 class CoalescedAdmissions:
     """Admission queries of concurrent requests, sent as one statement
     (`assistant_db.coalescing`): one round trip and one commit for all that arrive while one
-    is in flight."""
+    is in flight; each request's answer then decided by `gate`."""
 
-    def __init__(self, database: Callable[[], Awaitable[Statements]]) -> None:
+    def __init__(self, database: Callable[[], Awaitable[Statements]], gate: Gate) -> None:
         self._database = database
+        self._gate = gate
         self._coalescer: Coalescer[Query, Found] = Coalescer(self._write, MAX_COALESCED)
 
-    async def find(self, query: Query) -> Found:
-        return await self._coalescer.submit(query)
+    async def admission(self, query: Query) -> Admission | None:
+        """The request's admission; None when its credential admits nobody."""
+        row, now = await self._coalescer.submit(query)
+        return await self._gate.decided(await self._database(), query, row, now)
 
     async def _write(self, queries: list[Query]) -> list[Found]:
         return await found(await self._database(), queries, datetime.now(UTC))

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_db import Statements
 from assistant_messaging.outbox import Outbox
-from gateway_service.admission.gate import CoalescedAdmissions
 from gateway_service.auth.callers import Caller, Credential, identify, key_hash, looks_like_api_key
 from gateway_service.auth.tokens import AccessTokens, InvalidToken
 from gateway_service.http.problems import Problem
@@ -50,16 +49,6 @@ async def database_connection(request: Request) -> Statements:
 Database = Annotated[Statements, Depends(database_connection)]
 
 
-async def counting_connection(request: Request) -> Statements:
-    """Where admission counts requests: commits that need not survive a server crash (a lost
-    count only lets a caller a few requests more), so they do not wait for the disk."""
-    pool: Statements = await request.app.state.runtime.counting_pool.pool()
-    return pool
-
-
-CountingDatabase = Annotated[Statements, Depends(counting_connection)]
-
-
 async def coalesced_acceptances(request: Request) -> Acceptor:
     """Where work is accepted outside a transaction: one statement for the concurrent requests
     of this process (`requests.acceptance`)."""
@@ -68,16 +57,6 @@ async def coalesced_acceptances(request: Request) -> Acceptor:
 
 
 Acceptances = Annotated[Acceptor, Depends(coalesced_acceptances)]
-
-
-async def coalesced_admissions(request: Request) -> CoalescedAdmissions:
-    """Where admission queries go: one statement for the concurrent requests of this process,
-    on the counting pool (`admission.gate`)."""
-    admissions: CoalescedAdmissions = request.app.state.admissions
-    return admissions
-
-
-Admissions = Annotated[CoalescedAdmissions, Depends(coalesced_admissions)]
 
 
 async def access_tokens(request: Request) -> AccessTokens:
@@ -92,21 +71,25 @@ def unauthorized(detail: str) -> Problem:
 
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /v1/auth/login.")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def credential_of(tokens: AccessTokens, bearer: HTTPAuthorizationCredentials | None) -> Credential:
+    """What the request proves (an API key, or a verified access token), not yet looked up."""
+    if bearer is None:
+        raise unauthorized("send `Authorization: Bearer <access token or API key>`")
+    if looks_like_api_key(bearer.credentials):
+        return Credential(api_key_hash=key_hash(bearer.credentials))
+    try:
+        return Credential(user_id=tokens.verify(bearer.credentials).user_id)
+    except InvalidToken:
+        raise unauthorized("the access token is invalid or expired; refresh or log in") from None
 
 
 async def request_credential(
-    tokens: Annotated[AccessTokens, Depends(access_tokens)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    tokens: Annotated[AccessTokens, Depends(access_tokens)], bearer: Bearer
 ) -> Credential:
-    """What the request proves (an API key, or a verified access token), not yet looked up."""
-    if credentials is None:
-        raise unauthorized("send `Authorization: Bearer <access token or API key>`")
-    if looks_like_api_key(credentials.credentials):
-        return Credential(api_key_hash=key_hash(credentials.credentials))
-    try:
-        return Credential(user_id=tokens.verify(credentials.credentials).user_id)
-    except InvalidToken:
-        raise unauthorized("the access token is invalid or expired; refresh or log in") from None
+    return credential_of(tokens, bearer)
 
 
 RequestCredential = Annotated[Credential, Depends(request_credential)]
