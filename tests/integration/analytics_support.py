@@ -129,7 +129,11 @@ async def budget_totals(engine: AsyncEngine, users: Sequence[uuid.UUID]) -> Tota
 
 
 async def wait_for_rows(
-    engine: AsyncEngine, users: Sequence[uuid.UUID], count: int, timeout: float = 60
+    engine: AsyncEngine,
+    users: Sequence[uuid.UUID],
+    count: int,
+    timeout: float = 60,
+    poll_s: float = 0.2,
 ) -> Totals:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -138,7 +142,7 @@ async def wait_for_rows(
             return totals
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{totals.rows} of {count} usage rows recorded in {timeout}s")
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(poll_s)
 
 
 def start_analytics(env: dict[str, str] | None = None) -> ServiceProcess:

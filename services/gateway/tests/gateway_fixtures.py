@@ -19,7 +19,6 @@ from assistant_db import driver_connection
 from gateway_service.admission.gate import CoalescedAdmissions, Gate
 from gateway_service.admission.rate_limits import RateLimiter
 from gateway_service.http.dependencies import (
-    coalesced_acceptances,
     database_connection,
     session_maker,
 )
@@ -53,14 +52,8 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
 
     app.dependency_overrides[session_maker] = rolled_back_sessions
     app.dependency_overrides[database_connection] = test_connection
-    acceptances = CoalescedAcceptances(
-        test_connection
-    )  # one write at a time: one connection is enough
-
-    async def test_acceptances() -> CoalescedAcceptances:
-        return acceptances
-
-    app.dependency_overrides[coalesced_acceptances] = test_acceptances
+    # One write at a time: one connection is enough.
+    app.state.acceptances = CoalescedAcceptances(test_connection)
     app.state.admissions = CoalescedAdmissions(test_connection, Gate(RateLimiter()))
     return app
 

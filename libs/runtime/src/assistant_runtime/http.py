@@ -87,7 +87,13 @@ def create_service_app(runtime: ServiceRuntime, **fastapi_options: object) -> Fa
         finally:
             await runtime.stop()
 
-    app = FastAPI(lifespan=lifespan, **fastapi_options)  # type: ignore[arg-type]
+    app = FastAPI(
+        lifespan=lifespan,
+        # The services export Prometheus metrics and JSON logs, not OpenTelemetry: left on,
+        # FastAPI would look for an OpenTelemetry provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+        **fastapi_options,  # type: ignore[arg-type]
+    )
     app.state.runtime = runtime
 
     app.add_middleware(RequestContextMiddleware)

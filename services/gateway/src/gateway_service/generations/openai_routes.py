@@ -37,9 +37,9 @@ from gateway_service.generations.routes import MAX_WAIT_S, GenerationCaller, cat
 from gateway_service.generations.sse import SSE_HEADERS, sse
 from gateway_service.generations.submission import Draft, checked, publish
 from gateway_service.generations.validation import invalid
-from gateway_service.http.dependencies import Acceptances, CurrentCaller
+from gateway_service.http.dependencies import CurrentCaller, acceptances
 from gateway_service.http.problems import Problem, openai_error
-from gateway_service.http.queries import Replies
+from gateway_service.http.queries import Replies, requester_of
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -118,9 +118,8 @@ async def chat_completions(
     body: ChatCompletionIn,
     caller: GenerationCaller,
     request: Request,
-    acceptances: Acceptances,
-    reply_reader: Replies,
 ) -> Response:
+    reply_reader = requester_of(request)
     catalog = await catalog_view(request).current(reply_reader)
     resolved = resolve_name(catalog, body.model)
     if resolved is None:
@@ -131,7 +130,7 @@ async def chat_completions(
             f"The model `{body.model}` does not exist; GET /v1/models lists them",
         )
     payload = await checked(draft_of(body, *resolved), catalog, reply_reader, caller, request)
-    _, stream = await publish(acceptances, caller, request, payload, reply_reader)
+    _, stream = await publish(acceptances(request), caller, request, payload, reply_reader)
     assert stream is not None  # committed: the statement was the request's only write
     completion_id = f"chatcmpl-{payload.request_id.hex}"
     if body.stream:

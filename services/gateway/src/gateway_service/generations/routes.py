@@ -32,10 +32,10 @@ from gateway_service.generations.outcomes import (
 from gateway_service.generations.schemas import Accepted, GenerationIn, GenerationOut
 from gateway_service.generations.sse import SSE_HEADERS, sse
 from gateway_service.generations.submission import Draft, checked, commit, publish
-from gateway_service.http.dependencies import Acceptances, SessionMaker
+from gateway_service.http.dependencies import SessionMaker, acceptances
 from gateway_service.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway_service.http.idempotency import claim_or_replay, remember
-from gateway_service.http.queries import Replies
+from gateway_service.http.queries import requester_of
 from gateway_service.notion.saves import resolved_target
 from gateway_service.requests.acceptance import Acceptor, InTransaction
 
@@ -94,17 +94,16 @@ async def create_generation(
     body: GenerationIn,
     caller: GenerationCaller,
     request: Request,
-    acceptances: Acceptances,
     sessions: SessionMaker,
-    reply_reader: Replies,
 ) -> Response:
     wait = requested_wait(request)
+    reply_reader = requester_of(request)
     # A stream or a wait cannot be replayed; an acceptance can.
     replayable = not body.stream and wait is None and IDEMPOTENCY_HEADER in request.headers
     if not replayable and body.save_to_notion is None:
         # The common case needs no session: its one write is a single statement.
         accepted, stream = await submitted(
-            body, None, caller, request, acceptances, reply_reader, wait
+            body, None, caller, request, acceptances(request), reply_reader, wait
         )
     else:
         async with sessions() as session:

@@ -49,14 +49,12 @@ async def database_connection(request: Request) -> Statements:
 Database = Annotated[Statements, Depends(database_connection)]
 
 
-async def coalesced_acceptances(request: Request) -> Acceptor:
+def acceptances(request: Request) -> Acceptor:
     """Where work is accepted outside a transaction: one statement for the concurrent requests
-    of this process (`requests.acceptance`)."""
+    of this process (`requests.acceptance`). The hot endpoints read it, and the requester, from
+    the app's state themselves, as `admission.dependencies` explains."""
     acceptor: Acceptor = request.app.state.acceptances
     return acceptor
-
-
-Acceptances = Annotated[Acceptor, Depends(coalesced_acceptances)]
 
 
 async def access_tokens(request: Request) -> AccessTokens:

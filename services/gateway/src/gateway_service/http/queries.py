@@ -14,9 +14,13 @@ AnswerT = TypeVar("AnswerT", bound=Envelope[Any])
 QUERY_TIMEOUT_S = 10.0
 
 
-async def requester(request: Request) -> Requester:
+def requester_of(request: Request) -> Requester:
     found: Requester = request.app.state.requester
     return found
+
+
+async def requester(request: Request) -> Requester:
+    return requester_of(request)
 
 
 Replies = Annotated[Requester, Depends(requester)]
