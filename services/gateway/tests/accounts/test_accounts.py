@@ -102,6 +102,9 @@ async def test_each_user_reads_and_changes_only_their_own_profile_and_settings(
     changed = await client.patch("/v1/me", json=patch, headers=bearer(ada["access_token"]))
     assert changed.status_code == 200
     assert changed.json()["settings"]["default_provider"] == "anthropic"
+    adas = (await client.get("/v1/me", headers=bearer(ada["access_token"]))).json()
+    assert adas["full_name"] == "Ada L."
+    assert adas["settings"]["ui_preferences"] == {"theme": "dark"}
 
     bobs = (await client.get("/v1/me", headers=bearer(bob["access_token"]))).json()
     assert bobs["username"] == "bob"

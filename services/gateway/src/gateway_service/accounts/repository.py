@@ -80,22 +80,6 @@ class Users:
             await self.session.execute(select(users).where(users.c.id == user_id))
         ).one_or_none()
 
-    async def profile(self, user_id: uuid.UUID) -> Row[Any]:
-        """The user's row and settings columns together, in one query."""
-        statement = (
-            select(
-                users,
-                user_settings.c.default_provider,
-                user_settings.c.default_model,
-                user_settings.c.notion_config,
-                user_settings.c.ui_preferences,
-            )
-            .join(user_settings, user_settings.c.user_id == users.c.id)
-            .where(users.c.id == user_id)
-        )
-        row: Row[Any] = (await self.session.execute(statement)).one()
-        return row
-
     async def update_profile(self, user_id: uuid.UUID, values: dict[str, Any]) -> None:
         if values:
             await self.session.execute(

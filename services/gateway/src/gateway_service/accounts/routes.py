@@ -1,6 +1,5 @@
 """GET/PATCH /v1/me, POST /v1/me/password, POST /v1/me/deactivate."""
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -9,41 +8,21 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant_schemas.accounts import AccountDeletedPayload, AccountDeletedV1
 from gateway_service.accounts import passwords
+from gateway_service.accounts.profile import profile
 from gateway_service.accounts.repository import Users
 from gateway_service.accounts.schemas import (
     AccountDeletion,
     PasswordChange,
     ProfilePatch,
-    Settings,
     User,
 )
 from gateway_service.auth.callers import Caller
 from gateway_service.auth.refresh_tokens import revoke_all_sessions
-from gateway_service.http.dependencies import AccountCaller, EventOutbox, Session
+from gateway_service.http.dependencies import AccountCaller, Database, EventOutbox, Session
 from gateway_service.http.events import caller_event
 from gateway_service.http.problems import Problem
 
 router = APIRouter(prefix="/v1/me", tags=["accounts"])
-
-
-async def user_view(users: Users, user_id: uuid.UUID) -> User:
-    user = await users.profile(user_id)
-    return User(
-        id=user.id,
-        email=user.email,
-        username=user.username,
-        full_name=user.full_name,
-        plan_tier=user.plan_tier,
-        is_admin=user.is_admin,
-        is_active=user.is_active,
-        created_at=user.created_at,
-        settings=Settings(
-            default_provider=user.default_provider,
-            default_model=user.default_model,
-            notion_config=user.notion_config,
-            ui_preferences=user.ui_preferences,
-        ),
-    )
 
 
 async def confirmed_user(users: Users, caller: Caller, password: str, field: str) -> Row[Any]:
@@ -62,15 +41,17 @@ def username_taken() -> Problem:
 
 
 @router.get("", summary="The caller's profile and settings")
-async def me(caller: AccountCaller, session: Session) -> User:
-    return await user_view(Users(session), caller.user_id)
+async def me(caller: AccountCaller, database: Database) -> User:
+    return await profile(database, caller.user_id)
 
 
 @router.patch("", summary="Change the caller's profile or settings")
-async def update_me(body: ProfilePatch, caller: AccountCaller, session: Session) -> User:
+async def update_me(
+    body: ProfilePatch, caller: AccountCaller, session: Session, database: Database
+) -> User:
     users = Users(session)
-    profile = body.model_dump(exclude_unset=True, exclude={"settings"})
-    username = profile.get("username", "")
+    changes = body.model_dump(exclude_unset=True, exclude={"settings"})
+    username = changes.get("username", "")
     if username is None:
         raise Problem(
             422,
@@ -81,14 +62,14 @@ async def update_me(body: ProfilePatch, caller: AccountCaller, session: Session)
         )
     if username and await users.username_taken_by_another(username, caller.user_id):
         raise username_taken()
-    await users.update_profile(caller.user_id, profile)
+    await users.update_profile(caller.user_id, changes)
     if body.settings is not None:
         await users.update_settings(caller.user_id, body.settings.model_dump(exclude_unset=True))
     try:
         await session.commit()
     except IntegrityError:  # a concurrent rename won the race
         raise username_taken() from None
-    return await user_view(users, caller.user_id)
+    return await profile(database, caller.user_id)
 
 
 @router.post("/password", status_code=204, summary="Change the password; logs out everywhere")

@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway_service.accounts import passwords
 from gateway_service.accounts.plan_events import announce_plan
+from gateway_service.accounts.profile import profile
 from gateway_service.accounts.repository import Users
-from gateway_service.accounts.routes import user_view
 from gateway_service.accounts.schemas import (
     LoginRequest,
     RefreshRequest,
@@ -21,6 +21,7 @@ from gateway_service.accounts.schemas import (
 from gateway_service.auth.refresh_tokens import RefreshRejected, RefreshTokens
 from gateway_service.auth.tokens import AccessTokens
 from gateway_service.http.dependencies import (
+    Database,
     EventOutbox,
     Session,
     access_tokens,
@@ -53,7 +54,11 @@ def conflict(fields: list[str]) -> Problem:
 
 @router.post("/register", status_code=201, summary="Create an account")
 async def register(
-    body: RegisterRequest, session: Session, events: EventOutbox, request: Request
+    body: RegisterRequest,
+    session: Session,
+    database: Database,
+    events: EventOutbox,
+    request: Request,
 ) -> User:
     users = Users(session)
     taken = await users.taken(email=body.email, username=body.username)
@@ -71,7 +76,7 @@ async def register(
         await session.commit()
     except IntegrityError:  # a concurrent registration won the race
         raise conflict(["email or username"]) from None
-    return await user_view(users, user_id)
+    return await profile(database, user_id)
 
 
 @router.post("/login", summary="Exchange credentials for an access and a refresh token")

@@ -84,15 +84,6 @@ def credential_of(tokens: AccessTokens, bearer: HTTPAuthorizationCredentials | N
         raise unauthorized("the access token is invalid or expired; refresh or log in") from None
 
 
-async def request_credential(
-    tokens: Annotated[AccessTokens, Depends(access_tokens)], bearer: Bearer
-) -> Credential:
-    return credential_of(tokens, bearer)
-
-
-RequestCredential = Annotated[Credential, Depends(request_credential)]
-
-
 def authenticated(credential: Credential, caller: Caller | None, is_active: bool) -> Caller:
     """The caller, or 401 saying why the credential admits nobody."""
     if caller is None and credential.api_key_hash is not None:
@@ -103,7 +94,10 @@ def authenticated(credential: Credential, caller: Caller | None, is_active: bool
     return caller
 
 
-async def current_caller(database: Database, credential: RequestCredential) -> Caller:
+async def current_caller(database: Database, bearer: Bearer, request: Request) -> Caller:
+    # The token service from the app's state: a dependency of its own costs every
+    # authenticated request 15-20 µs (see `admission.dependencies`).
+    credential = credential_of(request.app.state.access_tokens, bearer)
     row = await identify(database, credential)
     if row is None:
         return authenticated(credential, None, False)
