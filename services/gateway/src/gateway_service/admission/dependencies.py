@@ -24,9 +24,8 @@ def admitted(family: str, *, scope: str, budget: bool = False) -> Callable[..., 
     # The app's services come from its state, not from dependencies of their own: each
     # dependency FastAPI resolves costs a third of what a bare endpoint does.
     async def admit(bearer: Bearer, request: Request, response: Response) -> Caller:
-        state = request.app.state
-        credential = credential_of(state.access_tokens, bearer)
-        admissions: CoalescedAdmissions = state.admissions
+        credential = credential_of(request, bearer)
+        admissions: CoalescedAdmissions = request.app.state.admissions
         admission = await admissions.admission(Query(credential, family, scope, budget))
         if admission is None:
             return authenticated(credential, None, False)

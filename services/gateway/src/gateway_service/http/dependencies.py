@@ -72,8 +72,11 @@ _bearer = HTTPBearer(auto_error=False, description="An access token from /v1/aut
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def credential_of(tokens: AccessTokens, bearer: HTTPAuthorizationCredentials | None) -> Credential:
-    """What the request proves (an API key, or a verified access token), not yet looked up."""
+def credential_of(request: Request, bearer: HTTPAuthorizationCredentials | None) -> Credential:
+    """What the request proves (an API key, or a verified access token), not yet looked up.
+    The token service comes from the app's state: as a dependency of its own it would cost
+    every authenticated request 15-20 µs (see `admission.dependencies`)."""
+    tokens: AccessTokens = request.app.state.access_tokens
     if bearer is None:
         raise unauthorized("send `Authorization: Bearer <access token or API key>`")
     if looks_like_api_key(bearer.credentials):
@@ -95,9 +98,7 @@ def authenticated(credential: Credential, caller: Caller | None, is_active: bool
 
 
 async def current_caller(database: Database, bearer: Bearer, request: Request) -> Caller:
-    # The token service from the app's state: a dependency of its own costs every
-    # authenticated request 15-20 µs (see `admission.dependencies`).
-    credential = credential_of(request.app.state.access_tokens, bearer)
+    credential = credential_of(request, bearer)
     row = await identify(database, credential)
     if row is None:
         return authenticated(credential, None, False)
