@@ -11,10 +11,10 @@ FastAPI app as one uvicorn process. Two kinds of load, each against its same-run
 
 Measured: `GET /v1/me` with a JWT (signature check, the caller's row, their settings) and with
 an API key (hash lookup), and the publishing path: an asynchronous `POST /v1/generations`
-signed by API keys of 40 users (caller, scope, budget and rate limit decided in one statement,
-body validated against the model catalogue, request status and outbox rows written in one
-statement, 202), followed by how long the outbox relay takes to put the last accepted request
-on Kafka.
+signed by API keys of 40 users (body validated against the model catalogue; caller, scope,
+budget and rate limit decided, and the request's status and outbox rows written, in one
+statement once the worker has seen the key; 202), followed by how long the outbox relay takes
+to put the last accepted request on Kafka.
 
 A generation process answers every gateway worker's catalogue query first, then stops, so it
 does not share the machine's two cores with the gateway while it is measured; the requests it

@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service_process import ServiceProcess, free_port
 
@@ -26,7 +28,9 @@ def wait_for_a_fresh_minute() -> None:
         time.sleep(61 - second)
 
 
-async def test_two_gateway_processes_share_one_users_generation_budget() -> None:
+async def test_two_gateway_processes_share_one_users_generation_budget(
+    engine: AsyncEngine,
+) -> None:
     env = {"GATEWAY_JWT_SECRET": "r" * 40}  # a token from one instance is valid at the other
     gateways = [start("gateway_service", env), start("gateway_service", env)]
     generation = start("generation_service", env)  # answers the catalogue admission checks
@@ -55,6 +59,7 @@ async def test_two_gateway_processes_share_one_users_generation_budget() -> None
                 )
 
             responses = await asyncio.gather(*(generate(i) for i in range(130)))
+            user_id = (await http.get(f"{bases[0]}/v1/me", headers=headers)).json()["id"]
     finally:
         for process in (*gateways, generation):
             process.terminate()
@@ -70,3 +75,10 @@ async def test_two_gateway_processes_share_one_users_generation_budget() -> None
     assert refused.headers["RateLimit-Remaining"] == "0"
     admitted_by = {response.url.port for response in responses if response.status_code == 202}
     assert admitted_by == {gateway.port for gateway in gateways}
+    # A refused request leaves nothing behind: a status row for each accepted one only.
+    async with engine.connect() as connection:
+        accepted = await connection.scalar(
+            text("SELECT count(*) FROM gateway.requests WHERE user_id = :user"),
+            {"user": uuid.UUID(user_id)},
+        )
+    assert accepted == SOLO_GENERATIONS_PER_MINUTE

@@ -54,7 +54,9 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
     app.dependency_overrides[database_connection] = test_connection
     # One write at a time: one connection is enough.
     app.state.acceptances = CoalescedAcceptances(test_connection)
-    app.state.admissions = CoalescedAdmissions(test_connection, Gate(RateLimiter()))
+    app.state.admissions = CoalescedAdmissions(
+        test_connection, Gate(RateLimiter()), test_connection
+    )
     return app
 
 

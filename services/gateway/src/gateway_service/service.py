@@ -62,7 +62,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         secret = secrets.token_urlsafe(48)
     app.state.access_tokens = AccessTokens(secret, timedelta(minutes=settings.access_token_minutes))
     app.state.refresh_lifetime = timedelta(days=settings.refresh_token_days)
-    app.state.admissions = CoalescedAdmissions(runtime.counting_pool.pool, Gate(RateLimiter()))
+    app.state.admissions = CoalescedAdmissions(
+        runtime.counting_pool.pool, Gate(RateLimiter()), runtime.driver_pool.pool
+    )
     app.state.acceptances = CoalescedAcceptances(runtime.driver_pool.pool)
     admin_email = settings.bootstrap_admin_email
     app.state.bootstrap_admin = admin_email.lower() if admin_email else None

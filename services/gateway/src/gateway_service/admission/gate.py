@@ -7,20 +7,35 @@ transaction, so the count commits at once, whatever the endpoint does next. This
 gateway's hottest path: as several statements through SQLAlchemy it was most of the cost of
 accepting a generation. It takes many requests at once: the endpoints' admissions are
 coalesced (`CoalescedAdmissions`), one statement for those arriving while one is in flight.
+
+A generation whose user is known before its admission (a verified token's, or an API key's
+that this process has admitted before) is admitted and accepted by one statement
+(`ADMIT_AND_ACCEPT`): its status row and its event are written if and only if it is admitted
+within its rate limit, which that statement decides as `RateLimiter.decide` does.
 """
 
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 
 from assistant_db import Statements
 from assistant_db.coalescing import Coalescer
+from assistant_messaging.outbox import Outbox
 from gateway_service.admission.budgets import current_period
-from gateway_service.admission.rate_limits import WINDOW, Decision, RateLimiter, window_of
+from gateway_service.admission.rate_limits import (
+    WINDOW,
+    Decision,
+    RateLimiter,
+    elapsed_of,
+    window_of,
+)
 from gateway_service.auth.callers import CALLER_COLUMNS, LIVE_KEY, STALE_USE, Caller, Credential
-from gateway_service.models import SCHEMA
+from gateway_service.models import SCHEMA, messaging
+from gateway_service.requests.acceptance import Acceptance
 
 # Many requests at once ($1…$5: one element each), or one. $6 the period, $7 this window, $8
 # the previous one. The caller as `auth.callers` finds it: a live API key by its hash, or the
@@ -28,7 +43,7 @@ from gateway_service.models import SCHEMA
 # request's count is the window's new total less that user's requests after it in the batch.
 # Each request's rows are looked up by key (LATERAL … LIMIT 1): planned for the batch as a
 # whole, PostgreSQL would hash-join whole tables, which costs more the more users there are.
-ADMIT = f"""
+COUNTED = f"""
     WITH caller AS (
         SELECT i.n, i.family, u.id AS user_id, u.is_active, u.is_admin, u.plan_tier, k.scopes,
                k.id AS key_id, {STALE_USE} AS stale_use, b.state AS budget_state,
@@ -59,18 +74,48 @@ ADMIT = f"""
         SELECT user_id, family, $7, count(*) FROM caller WHERE admissible GROUP BY user_id, family
         ON CONFLICT (user_id, family, window_start) DO UPDATE SET count = w.count + excluded.count
         RETURNING w.user_id, w.family, w.count
-    )
-    SELECT {CALLER_COLUMNS}, c.n, c.budget_state,
-           CASE WHEN c.admissible THEN k.count + 1 - count(*) FILTER (WHERE c.admissible)
-               OVER (PARTITION BY c.user_id, c.family ORDER BY c.n DESC)
-           END AS current_count,
-           (SELECT p.count FROM {SCHEMA}.rate_limit_windows p
-            WHERE p.user_id = c.user_id AND p.family = c.family AND p.window_start = $8
-           ) AS previous_count
-    FROM caller c LEFT JOIN counted k ON k.user_id = c.user_id AND k.family = c.family
-"""  # noqa: S608 - the schema is a constant identifier; values are parameters
+    ),
+    decided AS (
+        SELECT c.*,
+               CASE WHEN c.admissible THEN k.count + 1 - count(*) FILTER (WHERE c.admissible)
+                   OVER (PARTITION BY c.user_id, c.family ORDER BY c.n DESC)
+               END AS current_count,
+               (SELECT p.count FROM {SCHEMA}.rate_limit_windows p
+                WHERE p.user_id = c.user_id AND p.family = c.family AND p.window_start = $8
+               ) AS previous_count
+        FROM caller c LEFT JOIN counted k ON k.user_id = c.user_id AND k.family = c.family
+    )"""  # noqa: S608 - the schema is a constant identifier; values are parameters
+DECIDED = f"""
+    SELECT {CALLER_COLUMNS}, c.n, c.budget_state, c.current_count, c.previous_count
+    FROM decided c"""  # noqa: S608 - constant columns
+ADMIT = COUNTED + DECIDED
+
+# The same, and for each request admitted within its rate limit, its status row and the event
+# that starts it (one of each per request), in the same statement: the hot path's one round
+# trip. $9 the limits per plan tier and family, $10 how much of this window has elapsed (the
+# estimate `rate_limits.RateLimiter.decide` makes, in the same floating-point steps), $11…$13
+# each request's expected user, id and kind, $14… its event (`Outbox.arrays`).
+STAGE_ACCEPTED = Outbox(messaging.outbox).insert_sql(first=14, positions="(SELECT n FROM accepted)")
+ADMIT_AND_ACCEPT = f"""{COUNTED},
+    accepted AS (
+        SELECT d.n, d.user_id FROM decided d
+        JOIN unnest($11::uuid[]) WITH ORDINALITY AS e(user_id, n) ON e.n = d.n
+        WHERE d.current_count IS NOT NULL AND d.user_id = e.user_id
+          AND d.current_count + coalesce(d.previous_count, 0) * (1 - $10::float8)
+              <= ($9::jsonb -> d.plan_tier ->> d.family)::float8
+    ),
+    recorded AS (
+        INSERT INTO {SCHEMA}.requests (id, user_id, kind, status)
+        SELECT r.id, a.user_id, r.kind, 'accepted'
+        FROM unnest($12::uuid[], $13::text[]) WITH ORDINALITY AS r(id, kind, n)
+        JOIN accepted a ON a.n = r.n
+    ),
+    staged AS ({STAGE_ACCEPTED})
+   {DECIDED}"""  # noqa: S608 - as above
 # A coalesced statement's most requests: far more than arrive during one.
 MAX_COALESCED = 200
+# API keys whose user a process remembers; past it, it starts again.
+MAX_KNOWN_KEYS = 100_000
 
 
 @dataclass(frozen=True)
@@ -88,9 +133,38 @@ Found = tuple[asyncpg.Record | None, datetime]  # the caller's row (None: nobody
 
 async def found(database: Statements, queries: Sequence[Query], now: datetime) -> list[Found]:
     """Each query's row (counted if admissible), in one statement."""
-    window = window_of(now)
+    rows = await database.fetch(ADMIT, *_admission_arguments(queries, now))
+    return _by_position(rows, len(queries), now)
+
+
+async def found_accepting(
+    database: Statements,
+    limiter: RateLimiter,
+    queries: Sequence[tuple[Query, Acceptance]],
+    now: datetime,
+) -> list[Found]:
+    """As `found`, and each acceptance written if its query is admitted within its limit."""
+    acceptances = [acceptance for _, acceptance in queries]
+    for acceptance in acceptances:
+        if len(acceptance.requests) != 1 or len(acceptance.events) != 1:
+            raise ValueError("an admitted acceptance is one request and its event")
     rows = await database.fetch(
-        ADMIT,
+        ADMIT_AND_ACCEPT,
+        *_admission_arguments([query for query, _ in queries], now),
+        limiter.limits_json,
+        elapsed_of(now),
+        [acceptance.user_id for acceptance in acceptances],
+        [acceptance.requests[0][0] for acceptance in acceptances],
+        [acceptance.requests[0][1] for acceptance in acceptances],
+        *Outbox.arrays([acceptance.events[0] for acceptance in acceptances]),
+    )
+    return _by_position(rows, len(queries), now)
+
+
+def _admission_arguments(queries: Sequence[Query], now: datetime) -> list[Any]:
+    """$1…$8 of the admission statements."""
+    window = window_of(now)
+    return [
         [query.credential.api_key_hash for query in queries],
         [query.credential.user_id for query in queries],
         [query.scope for query in queries],
@@ -99,9 +173,12 @@ async def found(database: Statements, queries: Sequence[Query], now: datetime) -
         current_period(now),
         window,
         window - WINDOW,
-    )
+    ]
+
+
+def _by_position(rows: Sequence[asyncpg.Record], count: int, now: datetime) -> list[Found]:
     by_position = {row["n"]: row for row in rows}
-    return [(by_position.get(n), now) for n in range(1, len(queries) + 1)]
+    return [(by_position.get(n), now) for n in range(1, count + 1)]
 
 
 @dataclass(frozen=True)
@@ -147,17 +224,63 @@ class Gate:
 class CoalescedAdmissions:
     """Admission queries of concurrent requests, sent as one statement
     (`assistant_db.coalescing`): one round trip and one commit for all that arrive while one
-    is in flight; each request's answer then decided by `gate`."""
+    is in flight; each request's answer then decided by `gate`.
 
-    def __init__(self, database: Callable[[], Awaitable[Statements]], gate: Gate) -> None:
-        self._database = database
+    Counts alone commit through `counting` (they may be lost in a crash); counts with the work
+    they admit commit durably through `accepting`. A request whose API key this process has
+    seen admitted can be accepted with its admission: the key's user is known (a key never
+    changes hands), so its event can be made before the statement that admits it."""
+
+    def __init__(
+        self,
+        counting: Callable[[], Awaitable[Statements]],
+        gate: Gate,
+        accepting: Callable[[], Awaitable[Statements]],
+    ) -> None:
+        self._counting = counting
+        self._accepting = accepting
         self._gate = gate
-        self._coalescer: Coalescer[Query, Found] = Coalescer(self._write, MAX_COALESCED)
+        self._owners: dict[str, uuid.UUID] = {}  # API key hash -> its user
+        self._admissions: Coalescer[Query, Found] = Coalescer(self._write, MAX_COALESCED)
+        self._with_work: Coalescer[tuple[Query, Acceptance], Found] = Coalescer(
+            self._write_accepting, MAX_COALESCED
+        )
+
+    def user_of(self, credential: Credential) -> uuid.UUID | None:
+        """The credential's user if known without a lookup (it may be refused all the same)."""
+        if credential.api_key_hash is None:
+            return credential.user_id
+        return self._owners.get(credential.api_key_hash)
 
     async def admission(self, query: Query) -> Admission | None:
         """The request's admission; None when its credential admits nobody."""
-        row, now = await self._coalescer.submit(query)
-        return await self._gate.decided(await self._database(), query, row, now)
+        row, now = await self._admissions.submit(query)
+        return await self._decided(self._counting, query, row, now)
+
+    async def admission_accepting(self, query: Query, acceptance: Acceptance) -> Admission | None:
+        """As `admission`; the acceptance is written (durably, in the same statement) if and
+        only if the request is admitted: active, in scope, within budget and rate limit."""
+        row, now = await self._with_work.submit((query, acceptance))
+        return await self._decided(self._accepting, query, row, now)
+
+    async def _decided(
+        self,
+        database: Callable[[], Awaitable[Statements]],
+        query: Query,
+        row: asyncpg.Record | None,
+        now: datetime,
+    ) -> Admission | None:
+        key = query.credential.api_key_hash
+        if row is not None and key is not None and key not in self._owners:
+            if len(self._owners) >= MAX_KNOWN_KEYS:
+                self._owners.clear()
+            self._owners[key] = row["user_id"]
+        return await self._gate.decided(await database(), query, row, now)
 
     async def _write(self, queries: list[Query]) -> list[Found]:
-        return await found(await self._database(), queries, datetime.now(UTC))
+        return await found(await self._counting(), queries, datetime.now(UTC))
+
+    async def _write_accepting(self, queries: list[tuple[Query, Acceptance]]) -> list[Found]:
+        return await found_accepting(
+            await self._accepting(), self._gate.limiter, queries, datetime.now(UTC)
+        )

@@ -7,6 +7,7 @@ the current window's count plus the previous window's, weighted by how much of i
 overlaps the last 60 seconds, which avoids admitting twice the limit across a window boundary.
 """
 
+import json
 import math
 import random
 import uuid
@@ -39,6 +40,11 @@ def window_of(now: datetime) -> datetime:
     return now.replace(second=0, microsecond=0)
 
 
+def elapsed_of(now: datetime) -> float:
+    """How much of its window `now` is into, from 0 to 1."""
+    return (now - window_of(now)) / WINDOW
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -62,6 +68,7 @@ class Decision:
 class RateLimiter:
     def __init__(self, limits: dict[str, dict[str, int]] | None = None) -> None:
         self.limits = limits or DEFAULT_LIMITS
+        self.limits_json = json.dumps(self.limits)  # for the statement that decides in SQL
 
     def decide(
         self, plan_tier: str, family: str, current: int, before: int, now: datetime
@@ -70,7 +77,7 @@ class RateLimiter:
         having been counted in the previous one."""
         limit = self.limits[plan_tier][family]
         window = window_of(now)
-        elapsed = (now - window) / WINDOW
+        elapsed = elapsed_of(now)
         estimate = current + before * (1 - elapsed)
         reset_s = max(1, math.ceil((window + WINDOW - now).total_seconds()))
         allowed = estimate <= limit

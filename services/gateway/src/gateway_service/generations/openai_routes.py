@@ -129,8 +129,10 @@ async def chat_completions(
             "Unknown model",
             f"The model `{body.model}` does not exist; GET /v1/models lists them",
         )
-    payload = await checked(draft_of(body, *resolved), catalog, reply_reader, caller, request)
-    _, stream = await publish(acceptances(request), caller, request, payload, reply_reader)
+    payload = await checked(
+        draft_of(body, *resolved), catalog, reply_reader, caller.user_id, request
+    )
+    _, stream = await publish(acceptances(request), caller.user_id, request, payload, reply_reader)
     assert stream is not None  # committed: the statement was the request's only write
     completion_id = f"chatcmpl-{payload.request_id.hex}"
     if body.stream:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -19,7 +20,13 @@ from assistant_schemas.generation import (
     NotionTarget,
 )
 from assistant_schemas.notion import save_request_id
-from gateway_service.admission.dependencies import admitted
+from gateway_service.admission.dependencies import (
+    AdmittingAcceptor,
+    admission_of,
+    admissions_of,
+    admitted,
+)
+from gateway_service.admission.gate import Query
 from gateway_service.auth.callers import Caller
 from gateway_service.generations.cancellation import cancel_in_background
 from gateway_service.generations.catalog import CatalogView
@@ -32,7 +39,7 @@ from gateway_service.generations.outcomes import (
 from gateway_service.generations.schemas import Accepted, GenerationIn, GenerationOut
 from gateway_service.generations.sse import SSE_HEADERS, sse
 from gateway_service.generations.submission import Draft, checked, commit, publish
-from gateway_service.http.dependencies import SessionMaker, acceptances
+from gateway_service.http.dependencies import RequestCredential, SessionMaker, acceptances
 from gateway_service.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.queries import requester_of
@@ -44,7 +51,8 @@ router = APIRouter(prefix="/v1/generations", tags=["generations"])
 MAX_WAIT_S = 300
 PREFER_WAIT = re.compile(r"(?:^|[;,\s])wait=(\d+|true)\b", re.IGNORECASE)
 
-GenerationCaller = Annotated[Caller, Depends(admitted("generation", scope="generate", budget=True))]
+FAMILY, SCOPE = "generation", "generate"
+GenerationCaller = Annotated[Caller, Depends(admitted(FAMILY, scope=SCOPE, budget=True))]
 
 
 def requested_wait(request: Request) -> int | None:
@@ -92,47 +100,58 @@ def draft_of(body: GenerationIn, save_to_notion: NotionTarget | None) -> Draft:
 )
 async def create_generation(
     body: GenerationIn,
-    caller: GenerationCaller,
+    credential: RequestCredential,
     request: Request,
+    response: Response,
     sessions: SessionMaker,
 ) -> Response:
     wait = requested_wait(request)
     reply_reader = requester_of(request)
+    query = Query(credential, FAMILY, SCOPE, check_budget=True)
     # A stream or a wait cannot be replayed; an acceptance can.
     replayable = not body.stream and wait is None and IDEMPOTENCY_HEADER in request.headers
     if not replayable and body.save_to_notion is None:
-        # The common case needs no session: its one write is a single statement.
+        # The common case needs no session: its one write is a single statement, which also
+        # admits the request when its user is known before it (`admission.gate`) and nothing
+        # is to be asked on the user's behalf first (a conversation of theirs).
+        user_id = admissions_of(request).user_of(credential)
+        if user_id is not None and not body.stream and wait is None and not body.conversation_id:
+            acceptor: Acceptor = AdmittingAcceptor(query, request, response)
+        else:
+            user_id = (await admission_of(query, request, response)).user_id
+            acceptor = acceptances(request)
         accepted, stream = await submitted(
-            body, None, caller, request, acceptances(request), reply_reader, wait
+            body, None, user_id, request, acceptor, reply_reader, wait
         )
-    else:
-        async with sessions() as session:
-            claim = None
-            if replayable:
-                found = await claim_or_replay(session, caller, request)
-                if isinstance(found, JSONResponse):
-                    return found
-                claim = found
-            save_to_notion = None
-            if body.save_to_notion is not None:
-                save_to_notion = await resolved_target(
-                    session, caller, body.save_to_notion, "save_to_notion"
-                )
-            # The session's own connection: the acceptance joins the claim's transaction.
-            acceptor = InTransaction(await driver_connection(session))
-            accepted, stream = await submitted(
-                body, save_to_notion, caller, request, acceptor, reply_reader, wait
+        return await answered(body, accepted, stream, wait, user_id, request)
+    caller = await admission_of(query, request, response)
+    async with sessions() as session:
+        claim = None
+        if replayable:
+            found = await claim_or_replay(session, caller, request)
+            if isinstance(found, JSONResponse):
+                return found
+            claim = found
+        save_to_notion = None
+        if body.save_to_notion is not None:
+            save_to_notion = await resolved_target(
+                session, caller, body.save_to_notion, "save_to_notion"
             )
-            if claim is not None:
-                await remember(session, claim, 202, accepted.model_dump(mode="json"))
-            await commit(session, stream)
-    return await answered(body, accepted, stream, wait, caller, request)
+        # The session's own connection: the acceptance joins the claim's transaction.
+        acceptor = InTransaction(await driver_connection(session))
+        accepted, stream = await submitted(
+            body, save_to_notion, caller.user_id, request, acceptor, reply_reader, wait
+        )
+        if claim is not None:
+            await remember(session, claim, 202, accepted.model_dump(mode="json"))
+        await commit(session, stream)
+    return await answered(body, accepted, stream, wait, caller.user_id, request)
 
 
 async def submitted(
     body: GenerationIn,
     save_to_notion: NotionTarget | None,
-    caller: Caller,
+    user_id: uuid.UUID,
     request: Request,
     acceptor: Acceptor,
     reply_reader: Requester,
@@ -141,14 +160,15 @@ async def submitted(
     """Checks and accepts the generation; the stream of its outcome if the client waits."""
     waiting = body.stream or wait is not None
     catalog = await catalog_view(request).current(reply_reader)
-    payload = await checked(draft_of(body, save_to_notion), catalog, reply_reader, caller, request)
+    payload = await checked(draft_of(body, save_to_notion), catalog, reply_reader, user_id, request)
     accepted = Accepted(
         request_id=payload.request_id,
         conversation_id=payload.conversation_id or payload.request_id,
         status_url=f"/v1/requests/{payload.request_id}",
         notion_request_id=save_request_id(payload.request_id) if save_to_notion else None,
     )
-    _, stream = await publish(acceptor, caller, request, payload, reply_reader if waiting else None)
+    replies = reply_reader if waiting else None
+    _, stream = await publish(acceptor, user_id, request, payload, replies)
     return accepted, stream
 
 
@@ -157,7 +177,7 @@ async def answered(
     accepted: Accepted,
     stream: ReplyStream | None,
     wait: int | None,
-    caller: Caller,
+    user_id: uuid.UUID,
     request: Request,
 ) -> Response:
     """202 with the status URL, the outcome within the wait, or the stream of it."""
@@ -166,7 +186,7 @@ async def answered(
         return JSONResponse(accepted.model_dump(mode="json"), status_code=202, headers=headers)
     if body.stream:
         return StreamingResponse(
-            streamed(stream, accepted, caller, request),
+            streamed(stream, accepted, user_id, request),
             media_type="text/event-stream",
             headers={**SSE_HEADERS, **headers},
         )
@@ -195,7 +215,7 @@ async def waited(
 
 
 async def streamed(
-    stream: ReplyStream, accepted: Accepted, caller: Caller, request: Request
+    stream: ReplyStream, accepted: Accepted, user_id: uuid.UUID, request: Request
 ) -> AsyncIterator[bytes]:
     finished = False
     try:
@@ -216,4 +236,4 @@ async def streamed(
     finally:
         stream.close()
         if not finished:  # the client left (or the stream broke): stop the provider call
-            cancel_in_background(request.app, caller.user_id, accepted.request_id)
+            cancel_in_background(request.app, user_id, accepted.request_id)

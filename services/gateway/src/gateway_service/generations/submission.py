@@ -32,9 +32,8 @@ from assistant_schemas.queries import (
     ConversationsQueryV1,
     ConversationsResultV1,
 )
-from gateway_service.auth.callers import Caller
 from gateway_service.generations import validation
-from gateway_service.http.events import caller_event
+from gateway_service.http.events import user_event
 from gateway_service.http.queries import ask
 from gateway_service.requests.acceptance import Acceptance, Acceptor
 from gateway_service.requests.repository import Kind
@@ -60,7 +59,7 @@ async def checked(
     draft: Draft,
     catalog: CatalogResultPayload,
     replies: Requester,
-    caller: Caller,
+    user_id: uuid.UUID,
     request: Request,
 ) -> GenerationRequestedPayload:
     """The event payload, once the model, limits and conversation are known to be fine."""
@@ -71,10 +70,10 @@ async def checked(
     if draft.conversation_id is not None:
         await ask(
             replies,
-            caller_event(
+            user_event(
                 ConversationsQueryV1,
                 ConversationsQueryPayload(action="check", conversation_id=draft.conversation_id),
-                caller,
+                user_id,
                 request,
             ),
             ConversationsResultV1,
@@ -96,7 +95,7 @@ async def checked(
 
 async def publish(
     acceptor: Acceptor,
-    caller: Caller,
+    user_id: uuid.UUID,
     request: Request,
     payload: GenerationRequestedPayload,
     replies: Requester | None,
@@ -104,14 +103,14 @@ async def publish(
     """Writes the status row(s) and stages the event through `acceptor` (in one statement,
     which an `InTransaction` acceptor leaves to be committed). With `replies`, the outcome comes
     back to this instance on the returned stream."""
-    event = caller_event(GenerationRequestedV1, payload, caller, request)
+    event = user_event(GenerationRequestedV1, payload, user_id, request)
     stream = replies.open(str(event.event_id)) if replies else None
     accepted: list[tuple[uuid.UUID, Kind]] = [(payload.request_id, "generation")]
     if payload.save_to_notion is not None:
         accepted.append((save_request_id(payload.request_id), "notion_save"))
     row = outbox_row(event, extra_headers=replies.reply_headers if replies else None)
     try:
-        await acceptor.accept(Acceptance(caller.user_id, accepted, [row]))
+        await acceptor.accept(Acceptance(user_id, accepted, [row]))
     except BaseException:
         if stream is not None:
             stream.close()

@@ -87,6 +87,14 @@ def credential_of(request: Request, bearer: HTTPAuthorizationCredentials | None)
         raise unauthorized("the access token is invalid or expired; refresh or log in") from None
 
 
+async def request_credential(bearer: Bearer, request: Request) -> Credential:
+    return credential_of(request, bearer)
+
+
+# Checked before the body is: a request without a valid credential is a 401 whatever it sends.
+RequestCredential = Annotated[Credential, Depends(request_credential)]
+
+
 def authenticated(credential: Credential, caller: Caller | None, is_active: bool) -> Caller:
     """The caller, or 401 saying why the credential admits nobody."""
     if caller is None and credential.api_key_hash is not None:
