@@ -174,3 +174,42 @@ async def test_requests_admitted_in_one_statement_each_get_their_own_count(
         )
     )
     assert left == SOLO_GENERATION  # the refused two were taken back
+
+
+async def test_windows_too_old_to_count_are_dropped_once_a_window(
+    connection: AsyncConnection,
+) -> None:
+    user = uuid.uuid4()
+    await connection.execute(insert(users).values(**solo_user(user)))
+    now = datetime.now(UTC).replace(second=10)
+    stale = window_of(now) - timedelta(minutes=2)
+
+    async def stale_rows() -> int:
+        found = await connection.scalar(
+            select(rate_limit_windows.c.count).where(
+                rate_limit_windows.c.user_id == user, rate_limit_windows.c.window_start == stale
+            )
+        )
+        return 0 if found is None else 1
+
+    async def admit(at: datetime) -> None:
+        await admit_once(
+            gate,
+            await driver_connection(connection),
+            Credential(user_id=user),
+            family="generation",
+            scope="generate",
+            check_budget=True,
+            now=at,
+        )
+
+    gate = Gate(RateLimiter())
+    stale_row = {"user_id": user, "family": "generation", "window_start": stale, "count": 5}
+    await connection.execute(insert(rate_limit_windows).values(**stale_row))
+    await admit(now)
+    assert await stale_rows() == 0
+    await connection.execute(insert(rate_limit_windows).values(**stale_row))
+    await admit(now + timedelta(seconds=5))  # the same window: cleaned up already
+    assert await stale_rows() == 1
+    await admit(now + timedelta(minutes=1))
+    assert await stale_rows() == 0

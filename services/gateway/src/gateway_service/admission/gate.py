@@ -212,7 +212,7 @@ class Gate:
             )
             if not decision.allowed:
                 await self.limiter.uncount(database, caller.user_id, query.family, now)
-            await self.limiter.clean_up_now_and_then(database, now)
+            await self.limiter.clean_up_once_a_window(database, now)
         return Admission(
             caller=caller,
             is_active=row["is_active"],

@@ -9,7 +9,6 @@ overlaps the last 60 seconds, which avoids admitting twice the limit across a wi
 
 import json
 import math
-import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +25,6 @@ DEFAULT_LIMITS: dict[str, dict[str, int]] = {
     "team": {"generation": 500, "upload": 50, "search": 500},
     "enterprise": {"generation": 2000, "upload": 200, "search": 2000},
 }
-CLEANUP_PROBABILITY = 0.01
 
 UNCOUNT = f"""
     UPDATE {SCHEMA}.rate_limit_windows SET count = count - 1
@@ -69,6 +67,7 @@ class RateLimiter:
     def __init__(self, limits: dict[str, dict[str, int]] | None = None) -> None:
         self.limits = limits or DEFAULT_LIMITS
         self.limits_json = json.dumps(self.limits)  # for the statement that decides in SQL
+        self._cleaned: datetime | None = None  # the last window this limiter cleaned up in
 
     def decide(
         self, plan_tier: str, family: str, current: int, before: int, now: datetime
@@ -105,8 +104,11 @@ class RateLimiter:
         get."""
         await database.execute(UNCOUNT, user_id, family, window_of(now))
 
-    @staticmethod
-    async def clean_up_now_and_then(database: Statements, now: datetime) -> None:
-        """Once in a while, drops windows too old to weigh on any decision."""
-        if random.random() < CLEANUP_PROBABILITY:  # noqa: S311 - not security relevant
-            await database.execute(CLEAN_UP, window_of(now) - WINDOW)
+    async def clean_up_once_a_window(self, database: Statements, now: datetime) -> None:
+        """Drops windows too old to weigh on any decision, once per window: however many
+        requests a minute brings, it leaves one minute's rows behind."""
+        window = window_of(now)
+        if self._cleaned == window:
+            return
+        self._cleaned = window
+        await database.execute(CLEAN_UP, window - WINDOW)
