@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 TOOLS := .local/tools
 UV := $(TOOLS)/bin/uv
 STACK := $(UV) run --frozen python -m assistant_stack
-PYTEST_ARGS ?= -q
+PYTEST_ARGS ?= -q --durations=15
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test check lint typecheck unit up down migrate logs status docs bench clean
