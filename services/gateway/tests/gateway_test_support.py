@@ -46,3 +46,18 @@ async def admit_once(
     query = Query(credential, family, scope, check_budget)
     [(row, at)] = await found(database, [query], now or datetime.now(UTC))
     return await gate.decided(database, query, row, at)
+
+
+async def admit_generation(
+    gate: Gate, database: Statements, user_id: uuid.UUID, now: datetime | None = None
+) -> Admission | None:
+    """A generation request of a token's user through admission, alone in its statement."""
+    return await admit_once(
+        gate,
+        database,
+        Credential(user_id=user_id),
+        family="generation",
+        scope="generate",
+        check_budget=True,
+        now=now,
+    )

@@ -18,7 +18,7 @@ from gateway_service.admission.gate import Gate, Query, found
 from gateway_service.admission.rate_limits import Decision, RateLimiter, window_of
 from gateway_service.auth.callers import Credential
 from gateway_service.models import rate_limit_windows, users
-from gateway_test_support import Register, admit_once, bearer, solo_user
+from gateway_test_support import Register, admit_generation, admit_once, bearer, solo_user
 
 SOLO_GENERATION = 100
 
@@ -40,14 +40,8 @@ async def test_two_instances_racing_admit_exactly_the_limit(engine: AsyncEngine)
 
     async def one_request(gate: Gate) -> bool:
         async with engine.connect() as connection:
-            admission = await admit_once(
-                gate,
-                await driver_connection(connection),
-                Credential(user_id=user),
-                family="generation",
-                scope="generate",
-                check_budget=True,
-                now=moment,
+            admission = await admit_generation(
+                gate, await driver_connection(connection), user, moment
             )
             assert admission is not None
             assert admission.decision is not None
@@ -193,15 +187,7 @@ async def test_windows_too_old_to_count_are_dropped_once_a_window(
         return 0 if found is None else 1
 
     async def admit(at: datetime) -> None:
-        await admit_once(
-            gate,
-            await driver_connection(connection),
-            Credential(user_id=user),
-            family="generation",
-            scope="generate",
-            check_budget=True,
-            now=at,
-        )
+        await admit_generation(gate, await driver_connection(connection), user, at)
 
     gate = Gate(RateLimiter())
     stale_row = {"user_id": user, "family": "generation", "window_start": stale, "count": 5}
