@@ -42,6 +42,7 @@ from assistant_messaging.failures import (
 )
 from assistant_messaging.inbox import Inbox
 from assistant_messaging.log_context import HANDLED_EVENT
+from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
 from assistant_messaging.outbox import Outbox
 from assistant_messaging.router import BatchHandler, EventRouter, Handler, MessageContext
 from assistant_schemas import ContractError, Envelope, decode_event
@@ -109,6 +110,7 @@ class EventConsumer:
             broker.subscriber(
                 *topics,
                 group_id=self.service,
+                heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
                 batch=True,
                 max_records=max_records,
                 batch_timeout_ms=10,  # FastStream sleeps this long again after an empty poll
@@ -121,6 +123,7 @@ class EventConsumer:
         @broker.subscriber(
             retry_topic(self.service),
             group_id=f"{self.service}.retry",
+            heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_records,

@@ -38,6 +38,7 @@ from assistant_messaging.failures import (
     PermanentFailure,
     RetryLater,
 )
+from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
 from assistant_schemas import ContractError, Envelope, decode_event
 from assistant_schemas.topics import retry_topic
 
@@ -126,6 +127,7 @@ class JobConsumer:
             bootstrap_servers=self._bootstrap,
             group_id=self.service,
             client_id=f"{self.service}-jobs",
+            heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )

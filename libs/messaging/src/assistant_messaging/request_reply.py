@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from assistant_messaging import headers as h
 from assistant_messaging.log_context import HANDLED_EVENT
+from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
 from assistant_messaging.outbox import envelope_headers
 from assistant_messaging.producer import DurableProducer, Publisher
 from assistant_messaging.tail_reader import tail_consumer
@@ -214,6 +215,7 @@ class Responder:
                     topic,
                     bootstrap_servers=self._bootstrap,
                     group_id=f"{self.service}.queries",
+                    heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
                     auto_offset_reset="latest",
                     enable_auto_commit=True,
                 )
