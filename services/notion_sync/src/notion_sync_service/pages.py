@@ -108,9 +108,17 @@ async def creating(connection: AsyncConnection, request_id: uuid.UUID) -> dateti
 
 
 async def created(
-    connection: AsyncConnection, request_id: uuid.UUID, page_id: str, url: str, api_calls: int
+    connection: AsyncConnection,
+    request_id: uuid.UUID,
+    page_id: str,
+    url: str,
+    appended: int,
+    api_calls: int,
 ) -> None:
-    await _set(connection, request_id, page_id=page_id, url=url, api_calls=api_calls)
+    """The page exists, holding the first `appended` appends (those it was created with)."""
+    await _set(
+        connection, request_id, page_id=page_id, url=url, appended=appended, api_calls=api_calls
+    )
 
 
 async def mapped(connection: AsyncConnection, page_ids: list[str]) -> set[str]:

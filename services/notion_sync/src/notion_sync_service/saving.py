@@ -3,10 +3,13 @@ limits, resumable at any point.
 
 A save holds its request's advisory lock for its whole run (see `pages`) and records each step
 before the next Notion call: the create about to be sent, the page once created, each append
-done. Resuming therefore never creates a second page or appends a block twice:
+done. The page is created with the document's first append as its children when they fit in
+the same request (a short document is then one call, not two, of the three a second Notion
+allows). Resuming never creates a second page or appends a block twice:
 - a page created by a writer that died before recording it is found again (Notion's search,
   same title and parent, created by this integration since the create was first sent, owned by
-  no other request) and adopted; it is still empty, since appends start only once it is recorded;
+  no other request) and adopted; it holds the first append or nothing (a create is whole or
+  not at all), which its child count tells;
 - an append that may have landed unrecorded is checked against its parent's child count.
 
 Notion's `429`/`529`/`5xx` and timeouts end the attempt with `RetryLater` (the job consumer puts
@@ -45,7 +48,7 @@ from assistant_schemas.notion import (
 from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
 from notion_sync_service import connections, metrics, pages, target
 from notion_sync_service.markdown.blocks import to_blocks
-from notion_sync_service.markdown.plan import Append, plan
+from notion_sync_service.markdown.plan import Append, fits_beside, plan
 from notion_sync_service.notion_api import PacedClient, SaveRefused, translated
 from notion_sync_service.pacing import Pacer
 from notion_sync_service.pages import PageRecord
@@ -177,12 +180,11 @@ class _Save:
 
     async def _write(self, record: PageRecord, document: Document) -> None:
         assert self.client is not None
-        page_id = record.page_id
+        page_id, done, in_doubt = record.page_id, record.appended, record.in_doubt
         if page_id is None:
-            page_id = await self._create(record)
+            page_id, done, in_doubt = await self._create(record, document.appends)
         writer = DocumentWriter(self.client, page_id)
-        done = record.appended
-        if record.in_doubt and record.page_id is not None:
+        if in_doubt:
             done = await writer.landed(document.appends, done)
 
         async def checkpoint(appended: int) -> None:
@@ -192,27 +194,31 @@ class _Save:
         await writer.write(document.appends, done, checkpoint)
         await self._succeed()
 
-    async def _create(self, record: PageRecord) -> str:
+    async def _create(self, record: PageRecord, appends: list[Append]) -> tuple[str, int, bool]:
+        """The page, how many appends it holds, and whether that is in doubt (a page adopted
+        from an earlier attempt: its child count tells)."""
         assert self.client is not None
         if record.creating_since is not None:
             orphan = await self._orphan(record, record.creating_since)
             if orphan is not None:
-                return await self._record_page(orphan)
+                return await self._record_page(orphan, appended=0), 0, True
         page_target = await target.resolve(
             self.client, self.payload, record.parent_id, record.title
         )
+        fields = {"parent": page_target.parent, "properties": page_target.properties}
+        first = appends[:1] if appends and fits_beside(appends[0], fields) else []
         async with self.connection.begin():
             await pages.creating(self.connection, self.request_id)
         try:
             page: Any = await self.client.pages.create(
-                parent=page_target.parent, properties=page_target.properties
+                **fields, **({"children": first[0].blocks} if first else {})
             )
         except APIResponseError as error:
             if error.code == APIErrorCode.ObjectNotFound:
                 kind = self.payload.parent_type or "page"
                 raise target.not_shared(kind, record.parent_id) from error
             raise
-        return await self._record_page(page)
+        return await self._record_page(page, appended=len(first)), len(first), False
 
     async def _orphan(self, record: PageRecord, since: datetime) -> dict[str, Any] | None:
         """The empty page an earlier attempt created but did not live to record, if any."""
@@ -239,11 +245,11 @@ class _Save:
             log.info("adopting a page an earlier attempt created", page_id=free[0]["id"])
         return free[0] if free else None
 
-    async def _record_page(self, page: dict[str, Any]) -> str:
+    async def _record_page(self, page: dict[str, Any], *, appended: int) -> str:
         try:
             async with self.connection.begin():
                 await pages.created(
-                    self.connection, self.request_id, page["id"], page["url"], self.calls
+                    self.connection, self.request_id, page["id"], page["url"], appended, self.calls
                 )
         except IntegrityError as error:  # another save adopted it in the meantime
             raise RetryLater("the page found was taken by another save", after_s=1.0) from error

@@ -12,6 +12,7 @@ from notion_sync_service.markdown.plan import (
     MAX_CHILDREN,
     MAX_ELEMENTS,
     Append,
+    fits_beside,
     plan,
 )
 
@@ -96,6 +97,21 @@ def test_the_byte_limit_holds_for_the_body_the_client_sends_in_any_script() -> N
     for append in appends:
         _, body = httpx_body({"children": append.blocks})
         assert len(body) <= MAX_BYTES
+
+
+def test_a_first_append_goes_with_the_create_only_if_the_whole_request_fits() -> None:
+    short = plan(to_blocks("# Title\n\nA short body."))
+    fields = {"parent": {"page_id": "p" * 32}, "properties": {"title": {"title": []}}}
+    assert fits_beside(short[0], fields)
+    _, body = httpx_body({**fields, "children": short[0].blocks})
+    assert len(body) <= MAX_BYTES
+
+    paragraph = ("ação não é fácil; 編集は難しい。 " * 190).strip()
+    [full, *_] = plan(to_blocks("\n\n".join(paragraph for _ in range(90))))
+    room = MAX_BYTES - len(httpx_body({"children": full.blocks})[1])
+    crowded = {**fields, "properties": {"title": {"title": [{"text": {"content": "x" * room}}]}}}
+    assert not fits_beside(full, crowded)
+    assert len(httpx_body({**crowded, "children": full.blocks})[1]) > MAX_BYTES
 
 
 def httpx_body(payload: Any) -> tuple[dict[str, str], bytes]:

@@ -69,6 +69,12 @@ def plan(blocks: list[Block]) -> list[Append]:
     return appends
 
 
+def fits_beside(append: Append, fields: dict[str, Any]) -> bool:
+    """Whether the append's blocks fit as the `children` of a request that also carries
+    `fields` (a page's parent and properties, when it is created with its first blocks)."""
+    return append.size + _size({**fields, "children": []}) <= MAX_BYTES
+
+
 def _one_request_deep(original: Block, path: Path) -> tuple[Block, list[_Pending], int]:
     """The block with as many of its children as one request takes (children without theirs),
     the rest to append later, and the block's size in the request."""
