@@ -43,6 +43,11 @@ from gateway_service.requests.acceptance import Acceptance
 # request's count is the window's new total less that user's requests after it in the batch.
 # Each request's rows are looked up by key (LATERAL … LIMIT 1): planned for the batch as a
 # whole, PostgreSQL would hash-join whole tables, which costs more the more users there are.
+# Two statements (two workers, two gateways) may count the same users at once: each locks its
+# users' counters in one order (user, then family), or the two could each hold a counter the
+# other waits for, until PostgreSQL's deadlock check a second later failed one of them (seen as
+# one-second stalls under load). A key's last use is written only if no other statement is
+# writing it: that one records the same use.
 COUNTED = f"""
     WITH caller AS (
         SELECT i.n, i.family, u.id AS user_id, u.is_active, u.is_admin, u.plan_tier, k.scopes,
@@ -67,11 +72,16 @@ COUNTED = f"""
     ),
     used AS (
         UPDATE {SCHEMA}.access_keys SET last_used_at = now()
-        WHERE id IN (SELECT key_id FROM caller WHERE stale_use)
+        WHERE id IN (
+            SELECT id FROM {SCHEMA}.access_keys
+            WHERE id IN (SELECT key_id FROM caller WHERE stale_use)
+            FOR UPDATE SKIP LOCKED
+        )
     ),
     counted AS (
         INSERT INTO {SCHEMA}.rate_limit_windows AS w (user_id, family, window_start, count)
-        SELECT user_id, family, $7, count(*) FROM caller WHERE admissible GROUP BY user_id, family
+        SELECT user_id, family, $7, count(*) FROM caller WHERE admissible
+        GROUP BY user_id, family ORDER BY user_id, family
         ON CONFLICT (user_id, family, window_start) DO UPDATE SET count = w.count + excluded.count
         RETURNING w.user_id, w.family, w.count
     ),
