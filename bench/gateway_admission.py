@@ -7,7 +7,8 @@ FastAPI app as one uvicorn process. Two kinds of load, each against its same-run
   which gives the most requests per second each can serve;
 - fixed rate: `vegeta` offers 500, then 1,000 requests a second over 200 connections whatever
   the answers' speed (an open loop: a slow answer does not slow the next request down), which
-  gives the latency a client sees at that rate.
+  gives the latency a client sees at that rate; three rounds of each, then all of a rate's
+  requests together.
 
 Measured: `GET /v1/me` with a JWT (signature check, the caller's row, their settings) and with
 an API key (hash lookup), and the publishing path: an asynchronous `POST /v1/generations`
@@ -21,7 +22,7 @@ does not share the machine's two cores with the gateway while it is measured; th
 would have answered are skipped afterwards.
 
     python -m bench.gateway_admission [--seconds 10] [--connections 50 200]
-        [--rates 500 1000] [--workers 2]
+        [--rates 500 1000] [--rounds 3] [--workers 2]
 """
 
 import argparse
@@ -36,6 +37,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -105,16 +107,17 @@ def wrk(
     }
 
 
-def vegeta(url: str, keys: list[str], rate: int, seconds: int) -> dict[str, float]:
+def vegeta(url: str, keys: list[str], rate: int, seconds: int) -> bytes:
     """`rate` POSTs a second for `seconds`, signed by `keys` in turn, over a fixed number of
-    connections; the latency of each counts from when it was due, not when it was sent."""
+    connections; the latency of each counts from when it was due, not when it was sent.
+    Returns vegeta's results, for `reported`."""
     with tempfile.NamedTemporaryFile("w", suffix=".targets", delete=False) as targets:
         for key in keys:
             targets.write(
                 f"POST {url}\nAuthorization: Bearer {key}\nContent-Type: application/json\n"
                 f"@{POST_BODY}\n\n"
             )
-    attack = subprocess.run(
+    return subprocess.run(
         [
             str(VEGETA),
             "attack",
@@ -128,18 +131,36 @@ def vegeta(url: str, keys: list[str], rate: int, seconds: int) -> dict[str, floa
         capture_output=True,
         check=True,
     ).stdout
-    report = json.loads(
-        subprocess.run(
-            [str(VEGETA), "report", "-type=json"], input=attack, capture_output=True, check=True
-        ).stdout
-    )
-    latencies = report["latencies"]
+
+
+def reported(*results: bytes) -> dict[str, float]:
+    """Rate, p50 and p99 of vegeta's results, of one run or of several taken together (every
+    request of every run counted once; the rate is the runs' mean)."""
+    whole = vegeta_report(*results)
+    latencies = whole["latencies"]
+    rates = [vegeta_report(result)["throughput"] for result in results]
     return {
-        "rate": report["throughput"],
+        "rate": sum(rates) / len(rates),
         "p50": latencies["50th"] / 1e6,
         "p99": latencies["99th"] / 1e6,
-        "errors": report["requests"] * (1 - report["success"]),
+        "errors": whole["requests"] * (1 - whole["success"]),
     }
+
+
+def vegeta_report(*results: bytes) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        files = []
+        for number, result in enumerate(results):
+            files.append(Path(folder) / f"{number}.bin")
+            files[-1].write_bytes(result)
+        report: dict[str, Any] = json.loads(
+            subprocess.run(
+                [str(VEGETA), "report", "-type=json", *map(str, files)],
+                capture_output=True,
+                check=True,
+            ).stdout
+        )
+    return report
 
 
 def line(name: str, figures: dict[str, float], baseline: dict[str, float] | None) -> str:
@@ -209,18 +230,27 @@ def print_runs(
 
 
 def print_rates(
-    rates: list[int], seconds: int, bare_port: int, base: str, users: list[str]
+    rates: list[int], rounds: int, seconds: int, bare_port: int, base: str, users: list[str]
 ) -> None:
+    """Each rate `rounds` times, the bare endpoint and the gateway in turn; with several
+    rounds, also all of a rate's requests together (this machine's speed varies from minute
+    to minute, and one run's p99 with it)."""
     for rate in rates:
-        bare = vegeta(f"http://127.0.0.1:{bare_port}/bare", users, rate, seconds)
-        published = vegeta(f"{base}/v1/generations", users, rate, seconds)
-        drain = asyncio.run(outbox_drained())
         print(f"  {rate} requests/s offered over {RATE_CONNECTIONS} connections (completed/s)")
-        print(line("bare FastAPI POST", bare, None))
-        print(line("POST /v1/generations 202", published, bare))
-        print(
-            f"    outbox relay: last accepted request on Kafka {drain * 1000:.0f} ms after the run"
-        )
+        bare_runs, gateway_runs = [], []
+        for number in range(1, rounds + 1):
+            bare_runs.append(vegeta(f"http://127.0.0.1:{bare_port}/bare", users, rate, seconds))
+            gateway_runs.append(vegeta(f"{base}/v1/generations", users, rate, seconds))
+            drain = asyncio.run(outbox_drained())
+            bare, published = reported(bare_runs[-1]), reported(gateway_runs[-1])
+            prefix = f"{number}: " if rounds > 1 else ""
+            print(line(f"{prefix}bare FastAPI POST", bare, None))
+            print(line(f"{prefix}POST /v1/generations 202", published, bare))
+            print(drained(drain))
+        if rounds > 1:
+            bare, published = reported(*bare_runs), reported(*gateway_runs)
+            print(line(f"all {rounds}: bare FastAPI POST", bare, None))
+            print(line(f"all {rounds}: POST /v1/generations", published, bare))
 
 
 def warm_every_worker(base: str, key: str, workers: int) -> None:
@@ -249,7 +279,7 @@ def accept_one(base: str, key: str, timeout: float) -> None:
     ).raise_for_status()
 
 
-def main(seconds: int, connections: list[int], rates: list[int], workers: int) -> None:
+def main(seconds: int, connections: list[int], rates: list[int], rounds: int, workers: int) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     if not VEGETA.exists():
@@ -299,7 +329,7 @@ def main(seconds: int, connections: list[int], rates: list[int], workers: int) -
         for count in connections:
             print_runs(count, seconds, bare_port, base, token, key, keys.name)
         print("Fixed rate: vegeta")
-        print_rates(rates, seconds, bare_port, base, users)
+        print_rates(rates, rounds, seconds, bare_port, base, users)
     finally:
         for process in processes:
             process.terminate()
@@ -313,6 +343,13 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--rates", type=int, nargs="+", default=[500, 1000])
+    parser.add_argument("--rounds", type=int, default=3, help="runs at each fixed rate")
     parser.add_argument("--workers", type=int, default=2)
     arguments = parser.parse_args()
-    main(arguments.seconds, arguments.connections, arguments.rates, arguments.workers)
+    main(
+        arguments.seconds,
+        arguments.connections,
+        arguments.rates,
+        arguments.rounds,
+        arguments.workers,
+    )
