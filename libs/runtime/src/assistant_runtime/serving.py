@@ -25,6 +25,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from assistant_runtime.http import SHARED_METRICS
+from assistant_runtime.http_protocol import OneSendHttpProtocol
 from assistant_runtime.logging import configure_logging
 from assistant_runtime.settings import ServiceSettings
 
@@ -140,6 +141,7 @@ def _run(app: FastAPI, settings: ServiceSettings, sockets: list[socket.socket] |
         app,
         host=settings.http_host,
         port=settings.http_port,
+        http=OneSendHttpProtocol,
         log_config=None,
         timeout_graceful_shutdown=int(settings.shutdown_grace_s) + 5,
     )
