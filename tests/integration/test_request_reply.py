@@ -11,6 +11,10 @@ from assistant_messaging.producer import DurableProducer
 from assistant_messaging.request_reply import ReplyTimeout, Requester, Responder
 from assistant_schemas import new_event
 from assistant_schemas.queries import (
+    DocumentsQueryPayload,
+    DocumentsQueryV1,
+    DocumentsResultPayload,
+    DocumentsResultV1,
     QueryFailedV1,
     SearchHit,
     SearchQueryPayload,
@@ -30,16 +34,39 @@ def search(text: str) -> SearchQueryV1:
     )
 
 
+def documents() -> DocumentsQueryV1:
+    return new_event(
+        DocumentsQueryV1,
+        DocumentsQueryPayload(action="list"),
+        correlation_id="documents",
+        producer="tests",
+        user_id=uuid.uuid4(),
+    )
+
+
 class EchoResponder:
-    """A worker instance answering search queries with the query text and its own name."""
+    """A worker instance answering search queries with the query text and its own name, and
+    document listings with nothing (counted)."""
 
     def __init__(self, name: str, bootstrap: str, group: str) -> None:
         self.name = name
         self.answered = 0
+        self.listed = 0
         self.answering = asyncio.Event()
         self.producer = DurableProducer(bootstrap, client_id=name, linger_ms=0)
         self.responder = Responder(group, self.producer, bootstrap_servers=bootstrap)
         self.responder.serve("search.query", self.answer)
+        self.responder.serve("documents.query", self.list_documents)
+
+    async def list_documents(self, query: DocumentsQueryV1) -> DocumentsResultV1:
+        self.listed += 1
+        return new_event(
+            DocumentsResultV1,
+            DocumentsResultPayload(documents=[]),
+            correlation_id=query.correlation_id,
+            producer=self.name,
+            user_id=query.user_id,
+        )
 
     async def answer(self, query: SearchQueryV1) -> SearchResultV1 | QueryFailedV1:
         self.answered += 1
@@ -114,6 +141,20 @@ async def test_every_reply_reaches_the_requester_that_asked(
         assert reply.payload.hits[0].text.startswith(f"{text} by worker-")
     assert sum(r.answered for r in responders) == len(asks), "each query answered once"
     assert all(r.answered > 0 for r in responders), "both worker instances served queries"
+
+
+async def test_instances_serving_two_query_topics_each_read_part_of_both(
+    bootstrap: str, responders: list[EchoResponder]
+) -> None:
+    requester = await started_requester(bootstrap, 5)
+    try:
+        listings = await asyncio.gather(
+            *(requester.ask(documents(), timeout=10) for _ in range(40))
+        )
+    finally:
+        await requester.stop()
+    assert all(isinstance(listing, DocumentsResultV1) for listing in listings)
+    assert all(r.listed > 0 for r in responders), "both worker instances listed documents"
 
 
 async def test_a_failing_handler_answers_with_a_failure_instead_of_silence(

@@ -172,9 +172,14 @@ ANSWER_SECONDS = Histogram(
 
 
 class Responder:
-    """Answers queries: reads each query topic in the service's consumer group, runs up to
-    `concurrency` handlers at once per topic, and publishes each reply to the partition the
-    requester named.
+    """Answers queries: reads the service's query topics in its consumer group, runs up to
+    `concurrency` handlers at once, and publishes each reply to the partition the requester
+    named.
+
+    One consumer reads all the topics. With a consumer per topic, the group's members
+    subscribed to different topics, and a leader that assigned partitions before it knew every
+    topic left some members without any (seen: both workers of analytics with none of one
+    query topic, after the 30 s they waited to start, until a metadata refresh minutes later).
 
     Queries are not durable work: one lost in a crash is a requester's timeout, so offsets are
     committed automatically on receipt and answers may go out of order. The topics are read by
@@ -195,69 +200,61 @@ class Responder:
         self._bootstrap = bootstrap_servers
         self._concurrency = concurrency
         self._handlers: dict[str, QueryHandler] = {}
-        self._consumers: list[AIOKafkaConsumer] = []
-        self._readers: list[asyncio.Task[None]] = []
+        self._consumer: AIOKafkaConsumer | None = None
+        self._reader: asyncio.Task[None] | None = None
         self._answering: set[asyncio.Task[None]] = set()
 
     def serve(self, topic: str, handler: QueryHandler) -> None:
         """Answers `topic` with `handler` once started."""
-        if self._readers:
+        if self._reader is not None:
             raise RuntimeError("queries are served from start(): call serve() before it")
         self._handlers[topic] = handler
 
     async def start(self) -> None:
-        """Joins the group on every query topic; on failure leaves none joined (so that a
-        caller may simply try again)."""
+        """Joins the group on every query topic; on failure leaves it (so that a caller may
+        simply try again)."""
+        if not self._handlers:
+            return
         try:
-            joins: list[asyncio.Event] = []
-            for topic, handler in self._handlers.items():
-                consumer = AIOKafkaConsumer(
-                    topic,
-                    bootstrap_servers=self._bootstrap,
-                    group_id=f"{self.service}.queries",
-                    heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
-                    auto_offset_reset="latest",
-                    enable_auto_commit=True,
-                )
-                self._consumers.append(consumer)
-                await consumer.start()
-                joins.append(asyncio.Event())
-                reader = self._read(consumer, topic, handler, joins[-1])
-                self._readers.append(asyncio.create_task(reader, name=f"queries:{topic}"))
-            await self._until_joined(joins)
+            self._consumer = AIOKafkaConsumer(
+                *self._handlers,
+                bootstrap_servers=self._bootstrap,
+                group_id=f"{self.service}.queries",
+                heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
+                auto_offset_reset="latest",
+                enable_auto_commit=True,
+            )
+            await self._consumer.start()
+            joined = asyncio.Event()
+            self._reader = asyncio.create_task(self._read(self._consumer, joined), name="queries")
+            await self._until_joined(joined)
         except BaseException:
             await self.stop(grace_s=0)
             raise
 
-    async def _until_joined(self, joins: list[asyncio.Event]) -> None:
-        """Until every topic's partitions are assigned and positioned: a new group starts at
-        the end of a topic, so a query sent before that would never be read. Bounded, as a
-        join waits for every member of the group to rejoin."""
+    async def _until_joined(self, joined: asyncio.Event) -> None:
+        """Until partitions are assigned and positioned: a new group starts at the end of a
+        topic, so a query sent before that would never be read. Bounded, as a join waits for
+        every member of the group to rejoin."""
         try:
-            await asyncio.wait_for(asyncio.gather(*(j.wait() for j in joins)), JOIN_WITHIN_S)
+            await asyncio.wait_for(joined.wait(), JOIN_WITHIN_S)
         except TimeoutError:
             log.warning("query topics without partitions yet; serving anyway")
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Stops reading, lets the answers in flight finish (for up to `grace_s`), leaves."""
-        for reader in self._readers:
-            reader.cancel()
-        await asyncio.gather(*self._readers, return_exceptions=True)
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
         if self._answering and grace_s > 0:
             await asyncio.wait(self._answering, timeout=grace_s)
-        for consumer in self._consumers:
+        if self._consumer is not None:
             with contextlib.suppress(Exception):
-                await consumer.stop()
-        self._readers.clear()
-        self._consumers.clear()
+                await self._consumer.stop()
+        self._reader = None
+        self._consumer = None
 
-    async def _read(
-        self,
-        consumer: AIOKafkaConsumer,
-        topic: str,
-        handler: QueryHandler,
-        joined: asyncio.Event,
-    ) -> None:
+    async def _read(self, consumer: AIOKafkaConsumer, joined: asyncio.Event) -> None:
         slots = asyncio.Semaphore(self._concurrency)
         while True:
             try:
@@ -267,12 +264,13 @@ class Responder:
                         await consumer.position(partition)
                     joined.set()
             except KafkaError as error:
-                log.warning("cannot read queries; retrying", topic=topic, error=str(error))
+                log.warning("cannot read queries; retrying", error=str(error))
                 await asyncio.sleep(1)
                 continue
             for records in batches.values():
                 for record in records:
                     await slots.acquire()
+                    handler = self._handlers[record.topic]
                     answering = asyncio.create_task(self._answer_one(record, handler, slots))
                     self._answering.add(answering)
                     answering.add_done_callback(self._answering.discard)
