@@ -206,19 +206,20 @@ class _Save:
             self.client, self.payload, record.parent_id, record.title
         )
         fields = {"parent": page_target.parent, "properties": page_target.properties}
-        first = appends[:1] if appends and fits_beside(appends[0], fields) else []
+        first = appends[0] if appends and fits_beside(appends[0], fields) else None
+        carried = 0 if first is None else 1
         async with self.connection.begin():
             await pages.creating(self.connection, self.request_id)
         try:
             page: Any = await self.client.pages.create(
-                **fields, **({"children": first[0].blocks} if first else {})
+                **fields, **({} if first is None else {"children": first.blocks})
             )
         except APIResponseError as error:
             if error.code == APIErrorCode.ObjectNotFound:
                 kind = self.payload.parent_type or "page"
                 raise target.not_shared(kind, record.parent_id) from error
             raise
-        return await self._record_page(page, appended=len(first)), len(first), False
+        return await self._record_page(page, appended=carried), carried, False
 
     async def _orphan(self, record: PageRecord, since: datetime) -> dict[str, Any] | None:
         """The empty page an earlier attempt created but did not live to record, if any."""
