@@ -73,7 +73,12 @@ async def test_two_gateway_processes_share_one_users_generation_budget(
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert refused.headers["RateLimit-Limit"] == str(SOLO_GENERATIONS_PER_MINUTE)
     assert refused.headers["RateLimit-Remaining"] == "0"
-    admitted_by = {response.url.port for response in responses if response.status_code == 202}
+    # Each admitted request is told its own place in the shared budget.
+    accepted_responses = [response for response in responses if response.status_code == 202]
+    assert {r.headers["RateLimit-Limit"] for r in accepted_responses} == {"100"}
+    remaining = sorted(int(r.headers["RateLimit-Remaining"]) for r in accepted_responses)
+    assert remaining == list(range(SOLO_GENERATIONS_PER_MINUTE))
+    admitted_by = {response.url.port for response in accepted_responses}
     assert admitted_by == {gateway.port for gateway in gateways}
     # A refused request leaves nothing behind: a status row for each accepted one only.
     async with engine.connect() as connection:

@@ -398,6 +398,7 @@ def test_bad_uploads_and_queries_get_a_4xx_naming_the_cause(stack: IngestionStac
             "/v1/documents", files=[("files", ("bomb.docx", zip_bomb()))], headers=user.headers
         )
         assert bomb.status_code == 202
+        assert bomb.headers["RateLimit-Limit"] == "10"  # a solo user's uploads a minute
         failed = settled(http, user, bomb.json()["documents"][0]["document_id"])
         assert "zip bomb" in failed["detail"]["error"]["message"]
         for params, named in (

@@ -85,6 +85,7 @@ async def test_a_generation_with_save_to_notion_becomes_a_page_whose_url_comes_b
             headers=user.headers,
         )
         assert again.status_code == 202, again.text
+        assert again.headers["RateLimit-Limit"] == "100"  # counted as a solo user's generation
         second = finished(http, user, again.json()["request_id"])
         pages = notion.pages_of(token)
         assert len(pages) == 2

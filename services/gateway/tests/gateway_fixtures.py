@@ -4,7 +4,7 @@ Gateway tests run the app in-process against the real PostgreSQL of the test sta
 runs inside one transaction that is rolled back (the root conftest's `connection`), so tests
 never see each other's rows."""
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -18,10 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from assistant_db import driver_connection
 from gateway_service.admission.gate import CoalescedAdmissions, Gate
 from gateway_service.admission.rate_limits import RateLimiter
-from gateway_service.http.dependencies import (
-    database_connection,
-    session_maker,
-)
+from gateway_service.http.dependencies import database_connection
 from gateway_service.requests.acceptance import CoalescedAcceptances
 from gateway_service.service import create_app
 from gateway_service.settings import GatewaySettings
@@ -43,14 +40,11 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
 
-    async def rolled_back_sessions() -> Callable[[], AsyncSession]:
-        return rolled_back_session
-
     async def test_connection() -> asyncpg.Connection:
         # Outside the session's savepoint, as the hot path's statements run in autocommit.
         return await driver_connection(connection)
 
-    app.dependency_overrides[session_maker] = rolled_back_sessions
+    app.state.sessions = rolled_back_session
     app.dependency_overrides[database_connection] = test_connection
     # One write at a time: one connection is enough.
     app.state.acceptances = CoalescedAcceptances(test_connection)

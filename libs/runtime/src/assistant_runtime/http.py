@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -28,13 +28,25 @@ REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 SHARED_METRICS = "PROMETHEUS_MULTIPROC_DIR"
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes would drown the log
 
+# Where a request's scope keeps the headers its answer must carry (`response_headers`).
+RESPONSE_HEADERS = "assistant.response_headers"
+
 log = structlog.get_logger(__name__)
+
+
+def response_headers(request: Request) -> dict[str, str]:
+    """Headers the request's answer carries, whatever makes it: set by a dependency, they
+    reach an endpoint's own `Response` too, which FastAPI's `response: Response` parameter
+    does not (its headers are merged only into responses FastAPI builds itself)."""
+    found: dict[str, str] = request.scope["state"].setdefault(RESPONSE_HEADERS, {})
+    return found
 
 
 class RequestContextMiddleware:
     """Echoes or assigns `X-Request-ID`, binds it as the correlation id of everything logged or
-    published while serving the request, and logs one line per request. Pure ASGI: Starlette's
-    `BaseHTTPMiddleware` costs more than the whole of a cheap request."""
+    published while serving the request, adds the `response_headers` set while serving it, and
+    logs one line per request. Pure ASGI: Starlette's `BaseHTTPMiddleware` costs more than the
+    whole of a cheap request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -49,7 +61,8 @@ class RequestContextMiddleware:
         request_id = (offered.decode() if REQUEST_ID.fullmatch(offered) else "") or str(
             uuid.uuid4()
         )
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         started = time.perf_counter()
         status = 500
 
@@ -60,6 +73,10 @@ class RequestContextMiddleware:
                 message["headers"] = [
                     *message.get("headers", []),
                     (REQUEST_ID_HEADER_BYTES, request_id.encode()),
+                    *(
+                        (name.lower().encode(), value.encode())
+                        for name, value in state.get(RESPONSE_HEADERS, {}).items()
+                    ),
                 ]
             await send(message)
 

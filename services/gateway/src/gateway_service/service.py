@@ -46,6 +46,7 @@ definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migra
 def create_app(settings: GatewaySettings) -> FastAPI:
     app = build_app(definition, settings)
     runtime = app.state.runtime
+    app.state.sessions = runtime.sessions
     # Replies (query answers, streamed chunks) come back to this instance's partition.
     app.state.requester = Requester(
         bootstrap_servers=settings.kafka_bootstrap_servers, producer=runtime.producer

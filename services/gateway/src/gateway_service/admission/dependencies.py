@@ -12,8 +12,9 @@ nothing written for a request that is refused."""
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from fastapi import Request, Response
+from fastapi import Request
 
+from assistant_runtime.http import response_headers
 from gateway_service.admission.gate import Admission, CoalescedAdmissions, Query
 from gateway_service.auth.callers import Caller
 from gateway_service.http.dependencies import (
@@ -29,17 +30,17 @@ from gateway_service.requests.acceptance import Acceptance
 def admitted(family: str, *, scope: str, budget: bool = False) -> Callable[..., Awaitable[Caller]]:
     # The app's services come from its state, not from dependencies of their own: each
     # dependency FastAPI resolves costs a third of what a bare endpoint does.
-    async def admit(bearer: Bearer, request: Request, response: Response) -> Caller:
+    async def admit(bearer: Bearer, request: Request) -> Caller:
         query = Query(credential_of(request, bearer), family, scope, budget)
-        return await admission_of(query, request, response)
+        return await admission_of(query, request)
 
     return admit
 
 
-async def admission_of(query: Query, request: Request, response: Response) -> Caller:
-    """The caller `query` admits (its rate limit headers set on `response`), or the problem
+async def admission_of(query: Query, request: Request) -> Caller:
+    """The caller `query` admits (its answer will carry its rate limit headers), or the problem
     that refuses it."""
-    return admitted_caller(query, await admissions_of(request).admission(query), response)
+    return admitted_caller(query, await admissions_of(request).admission(query), request)
 
 
 def admissions_of(request: Request) -> CoalescedAdmissions:
@@ -47,7 +48,7 @@ def admissions_of(request: Request) -> CoalescedAdmissions:
     return admissions
 
 
-def admitted_caller(query: Query, admission: Admission | None, response: Response) -> Caller:
+def admitted_caller(query: Query, admission: Admission | None, request: Request) -> Caller:
     if admission is None:
         return authenticated(query.credential, None, False)
     caller = authenticated(query.credential, admission.caller, admission.is_active)
@@ -74,7 +75,7 @@ def admitted_caller(query: Query, admission: Admission | None, response: Respons
         )
         problem.headers.update(decision.headers())
         raise problem
-    response.headers.update(decision.headers())
+    response_headers(request).update(decision.headers())
     return caller
 
 
@@ -86,8 +87,7 @@ class AdmittingAcceptor:
 
     query: Query
     request: Request
-    response: Response
 
     async def accept(self, acceptance: Acceptance) -> None:
         admission = await admissions_of(self.request).admission_accepting(self.query, acceptance)
-        admitted_caller(self.query, admission, self.response)
+        admitted_caller(self.query, admission, self.request)

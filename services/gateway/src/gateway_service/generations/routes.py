@@ -39,7 +39,12 @@ from gateway_service.generations.outcomes import (
 from gateway_service.generations.schemas import Accepted, GenerationIn, GenerationOut
 from gateway_service.generations.sse import SSE_HEADERS, sse
 from gateway_service.generations.submission import Draft, checked, commit, publish
-from gateway_service.http.dependencies import RequestCredential, SessionMaker, acceptances
+from gateway_service.http.dependencies import (
+    BEARER_SECURITY,
+    acceptances,
+    presented_credential,
+    sessions_of,
+)
 from gateway_service.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.queries import requester_of
@@ -97,35 +102,32 @@ def draft_of(body: GenerationIn, save_to_notion: NotionTarget | None) -> Draft:
         200: {"model": GenerationOut, "description": "Finished within `Prefer: wait`."},
         202: {"model": Accepted, "description": "Accepted; follow `status_url`."},
     },
+    openapi_extra=BEARER_SECURITY,
 )
-async def create_generation(
-    body: GenerationIn,
-    credential: RequestCredential,
-    request: Request,
-    response: Response,
-    sessions: SessionMaker,
-) -> Response:
+async def create_generation(body: GenerationIn, request: Request) -> Response:
+    # The one dependency is the body: the rest is read from the request and the app's state
+    # (`presented_credential` says why).
+    query = Query(await presented_credential(request), FAMILY, SCOPE, check_budget=True)
     wait = requested_wait(request)
     reply_reader = requester_of(request)
-    query = Query(credential, FAMILY, SCOPE, check_budget=True)
     # A stream or a wait cannot be replayed; an acceptance can.
     replayable = not body.stream and wait is None and IDEMPOTENCY_HEADER in request.headers
     if not replayable and body.save_to_notion is None:
         # The common case needs no session: its one write is a single statement, which also
         # admits the request when its user is known before it (`admission.gate`) and nothing
         # is to be asked on the user's behalf first (a conversation of theirs).
-        user_id = admissions_of(request).user_of(credential)
+        user_id = admissions_of(request).user_of(query.credential)
         if user_id is not None and not body.stream and wait is None and not body.conversation_id:
-            acceptor: Acceptor = AdmittingAcceptor(query, request, response)
+            acceptor: Acceptor = AdmittingAcceptor(query, request)
         else:
-            user_id = (await admission_of(query, request, response)).user_id
+            user_id = (await admission_of(query, request)).user_id
             acceptor = acceptances(request)
         accepted, stream = await submitted(
             body, None, user_id, request, acceptor, reply_reader, wait
         )
         return await answered(body, accepted, stream, wait, user_id, request)
-    caller = await admission_of(query, request, response)
-    async with sessions() as session:
+    caller = await admission_of(query, request)
+    async with sessions_of(request)() as session:
         claim = None
         if replayable:
             found = await claim_or_replay(session, caller, request)
@@ -183,7 +185,7 @@ async def answered(
     """202 with the status URL, the outcome within the wait, or the stream of it."""
     headers = {"Location": accepted.status_url}
     if stream is None:
-        return JSONResponse(accepted.model_dump(mode="json"), status_code=202, headers=headers)
+        return Response(accepted.model_dump_json(), 202, headers, media_type="application/json")
     if body.stream:
         return StreamingResponse(
             streamed(stream, accepted, user_id, request),

@@ -20,17 +20,14 @@ from gateway_service.http.problems import Problem
 from gateway_service.requests.acceptance import Acceptor
 
 
-async def session_maker(request: Request) -> Callable[[], AsyncSession]:
+def sessions_of(request: Request) -> Callable[[], AsyncSession]:
     """Opens the request's sessions (tests make them join their rolled-back transaction)."""
-    sessions: Callable[[], AsyncSession] = request.app.state.runtime.sessions
+    sessions: Callable[[], AsyncSession] = request.app.state.sessions
     return sessions
 
 
-SessionMaker = Annotated[Callable[[], AsyncSession], Depends(session_maker)]
-
-
-async def database_session(sessions: SessionMaker) -> AsyncIterator[AsyncSession]:
-    async with sessions() as session:
+async def database_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with sessions_of(request)() as session:
         yield session
 
 
@@ -87,12 +84,15 @@ def credential_of(request: Request, bearer: HTTPAuthorizationCredentials | None)
         raise unauthorized("the access token is invalid or expired; refresh or log in") from None
 
 
-async def request_credential(bearer: Bearer, request: Request) -> Credential:
-    return credential_of(request, bearer)
+async def presented_credential(request: Request) -> Credential:
+    """`credential_of` for an endpoint that reads the `Authorization` header itself instead of
+    depending on `Bearer` (and declares `BEARER_SECURITY` in its OpenAPI operation): on the
+    publishing path, FastAPI's resolving of a request's dependencies cost more than the
+    endpoint's own work. Its body has been validated first."""
+    return credential_of(request, await _bearer(request))
 
 
-# Checked before the body is: a request without a valid credential is a 401 whatever it sends.
-RequestCredential = Annotated[Credential, Depends(request_credential)]
+BEARER_SECURITY: dict[str, object] = {"security": [{_bearer.scheme_name: []}]}
 
 
 def authenticated(credential: Credential, caller: Caller | None, is_active: bool) -> Caller:
