@@ -142,6 +142,9 @@ def _run(app: FastAPI, settings: ServiceSettings, sockets: list[socket.socket] |
         host=settings.http_host,
         port=settings.http_port,
         http=OneSendHttpProtocol,
+        # Nothing reads a client's address (limits are per user, logs name no client): the
+        # middleware that would take it from a proxy's X-Forwarded-For only costs each request.
+        proxy_headers=False,
         log_config=None,
         timeout_graceful_shutdown=int(settings.shutdown_grace_s) + 5,
     )
