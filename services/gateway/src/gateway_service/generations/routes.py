@@ -45,13 +45,15 @@ from gateway_service.http.dependencies import (
     presented_credential,
     sessions_of,
 )
+from gateway_service.http.direct_route import DirectRoute
 from gateway_service.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.queries import requester_of
 from gateway_service.notion.saves import resolved_target
 from gateway_service.requests.acceptance import Acceptor, InTransaction
 
-router = APIRouter(prefix="/v1/generations", tags=["generations"])
+# Its one endpoint is called directly with its validated body (`http.direct_route`).
+router = APIRouter(prefix="/v1/generations", tags=["generations"], route_class=DirectRoute)
 
 MAX_WAIT_S = 300
 PREFER_WAIT = re.compile(r"(?:^|[;,\s])wait=(\d+|true)\b", re.IGNORECASE)
@@ -105,8 +107,8 @@ def draft_of(body: GenerationIn, save_to_notion: NotionTarget | None) -> Draft:
     openapi_extra=BEARER_SECURITY,
 )
 async def create_generation(body: GenerationIn, request: Request) -> Response:
-    # The one dependency is the body: the rest is read from the request and the app's state
-    # (`presented_credential` says why).
+    # Nothing is resolved by FastAPI (`http.direct_route` says why): the credential and the
+    # rest are read from the request and the app's state.
     query = Query(await presented_credential(request), FAMILY, SCOPE, check_budget=True)
     wait = requested_wait(request)
     reply_reader = requester_of(request)

@@ -86,9 +86,8 @@ def credential_of(request: Request, bearer: HTTPAuthorizationCredentials | None)
 
 async def presented_credential(request: Request) -> Credential:
     """`credential_of` for an endpoint that reads the `Authorization` header itself instead of
-    depending on `Bearer` (and declares `BEARER_SECURITY` in its OpenAPI operation): on the
-    publishing path, FastAPI's resolving of a request's dependencies cost more than the
-    endpoint's own work. Its body has been validated first."""
+    depending on `Bearer` (and declares `BEARER_SECURITY` in its OpenAPI operation), as a
+    `DirectRoute`'s must. Its body has been validated first."""
     return credential_of(request, await _bearer(request))
 
 
