@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -176,7 +177,7 @@ def main() -> None:
         elif args.command == "env":
             for key, value in environment(profile).items():
                 if key not in SECRET_VARIABLES:  # secrets stay in the data dir, not in shells
-                    print(f"export {key}={value}")
+                    print(f"export {key}={shlex.quote(value)}")  # a URL's `&` and `?`
         else:
             kafka_pid = running_pid("kafka", profile.data_dir)
             print(f"kafka: {'running, pid ' + str(kafka_pid) if kafka_pid else 'stopped'}")

@@ -58,7 +58,7 @@ def _checked(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _pgdata(profile: Profile) -> Path:
-    return profile.data_dir / "postgres"
+    return profile.postgres_dir
 
 
 def _server_options(profile: Profile) -> str:

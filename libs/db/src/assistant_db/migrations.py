@@ -25,7 +25,9 @@ VERSION_TABLE = "alembic_version"
 def alembic_config(migrations_dir: Path, database_url: str, schema: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
-    config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url))
+    # Options are read with configparser's interpolation: a percent-encoded character (in a
+    # password, or a Unix socket's path) would be taken for a reference to another option.
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
     config.attributes["schema"] = schema
     return config
 
