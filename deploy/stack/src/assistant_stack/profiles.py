@@ -30,7 +30,7 @@ class Profile:
     def database_url(self) -> str:
         """Through the server's Unix socket (in its data folder), as libpq connects to a local
         server by default: a statement's round trip costs both sides less CPU than over TCP
-        loopback (the gateway 15% less per accepted request). The server listens on
+        loopback (the gateway about 5% less per accepted request). The server listens on
         127.0.0.1:`postgres_port` as well."""
         return (
             f"postgresql://postgres@/assistant?host={self.postgres_dir}&port={self.postgres_port}"
