@@ -57,15 +57,11 @@ def _checked(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def _pgdata(profile: Profile) -> Path:
-    return profile.postgres_dir
-
-
 def _server_options(profile: Profile) -> str:
     options = [
         "-h 127.0.0.1",
         f"-p {profile.postgres_port}",
-        f"-k {_pgdata(profile)}",
+        f"-k {profile.postgres_dir}",
         "-c max_connections=300",
         "-c shared_buffers=256MB",
     ]
@@ -80,12 +76,12 @@ def _server_options(profile: Profile) -> str:
 
 
 def is_running(profile: Profile) -> bool:
-    pgdata = _pgdata(profile)
+    pgdata = profile.postgres_dir
     return pgdata.exists() and _pg("pg_ctl", "-D", str(pgdata), "status").returncode == 0
 
 
 def start(profile: Profile) -> None:
-    pgdata = _pgdata(profile)
+    pgdata = profile.postgres_dir
     if is_running(profile):
         return
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -112,7 +108,7 @@ def start(profile: Profile) -> None:
 def stop(profile: Profile) -> bool:
     if not is_running(profile):
         return False
-    _checked("pg_ctl", "-D", str(_pgdata(profile)), "-m", "fast", "-w", "stop")
+    _checked("pg_ctl", "-D", str(profile.postgres_dir), "-m", "fast", "-w", "stop")
     return True
 
 
@@ -146,4 +142,4 @@ def _create_database(profile: Profile) -> None:
 
 def wipe(profile: Profile) -> None:
     stop(profile)
-    shutil.rmtree(_pgdata(profile), ignore_errors=True)
+    shutil.rmtree(profile.postgres_dir, ignore_errors=True)
