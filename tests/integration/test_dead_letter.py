@@ -199,3 +199,63 @@ async def test_database_only_handlers_are_redone_in_isolation_when_a_neighbour_f
     # isolated pass ran each again. The database saw each healthy event exactly once.
     assert 2 in {probe.calls[i] for i in healthy}, "the optimistic pass ran and was redone"
     assert set((await applied_counts(engine, healthy)).values()) == {1}
+
+
+async def test_null_records_and_unreadable_failure_headers_are_dead_lettered(
+    engine: AsyncEngine,
+    bootstrap: str,
+    service_name: str,
+    probe_topic: Topic,
+    start_probe: StartProbe,
+) -> None:
+    """What any producer can send: a tombstone, forged failure headers on a first delivery, a
+    retry record whose headers cannot be read. None may stop the partition or loop."""
+    runtime = await start_probe()
+    forged = probe.usage_event()
+    valid = probe.usage_event()
+    unreadable_retry = [
+        [],  # no x-original-topic
+        [(h.ORIGINAL_TOPIC, probe_topic.name.encode())],  # no partition, offset, attempt
+        [
+            (h.ORIGINAL_TOPIC, probe_topic.name.encode()),
+            (h.ORIGINAL_PARTITION, b"\xff"),
+            (h.ORIGINAL_OFFSET, b"1"),
+            (h.ATTEMPT, b"1"),
+        ],
+    ]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(probe_topic.name, None, key=b"same-partition")
+        await producer.send_and_wait(
+            probe_topic.name,
+            forged.to_json(),
+            key=b"same-partition",
+            headers=[(h.ORIGINAL_TOPIC, b"x"), (h.ATTEMPT, b"not a number")],
+        )
+        for headers in unreadable_retry:
+            await producer.send_and_wait(
+                f"{service_name}.retry", valid.to_json(), key=b"k", headers=headers
+            )
+        await producer.send_and_wait(probe_topic.name, valid.to_json(), key=b"same-partition")
+    finally:
+        await producer.stop()
+
+    async def both_applied() -> bool:
+        counts = await applied_counts(engine, [forged.event_id, valid.event_id])
+        return set(counts.values()) == {1}
+
+    await wait_until(both_applied, timeout=20, what="the events behind a tombstone")
+
+    async def four_dead() -> bool:
+        return len(await read_dead_letters(bootstrap, service_name)) == 4
+
+    await wait_until(four_dead, timeout=20, what="a tombstone and three retry records in the DLQ")
+    errors = sorted(
+        h.to_dict(r.headers)[h.ERROR] for r in await read_dead_letters(bootstrap, service_name)
+    )
+    assert "no value" in errors[0]
+    assert any("without its 'x-original-topic' header" in e for e in errors)
+    assert any("without its 'x-original-partition' header" in e for e in errors)
+    assert any("malformed header" in e for e in errors)
+    assert (await runtime.readiness()).ready

@@ -18,9 +18,11 @@ class RecordingProducer:
         self.sent.append((topic, kwargs))
 
 
-def record(headers: dict[str, str] | None = None) -> ConsumerRecord[bytes, bytes]:
+def record(
+    headers: dict[str, str] | None = None, topic: str = "usage.recorded"
+) -> ConsumerRecord[bytes, bytes]:
     return ConsumerRecord(
-        topic="usage.recorded",
+        topic=topic,
         partition=2,
         offset=41,
         timestamp=0,
@@ -79,7 +81,8 @@ async def test_the_last_attempt_goes_to_the_dead_letter_topic() -> None:
             h.ATTEMPT: "2",
             h.FIRST_FAILURE_AT: "then",
             h.RETRY_AT: "0",
-        }
+        },
+        topic="analytics.retry",
     )
 
     await router.route(Failure(retried, Origin.of(retried), "still broken", permanent=False))
@@ -101,3 +104,67 @@ async def test_a_permanent_failure_skips_the_retries(attempts: int) -> None:
     await router.route(Failure(record(), origin, "contract: payload.x: bad", permanent=True))
 
     assert producer.sent[0][0] == "gateway.dlq"
+
+
+def test_failure_headers_on_a_first_delivery_are_ignored() -> None:
+    """Any producer can write `x-*` headers on a topic: they say nothing about its origin."""
+    forged = record({h.ORIGINAL_TOPIC: "usage.recorded", h.ATTEMPT: "many"})
+
+    origin = Origin.of(forged)
+
+    assert (origin.topic, origin.offset, origin.attempts, origin.malformed) == (
+        "usage.recorded",
+        41,
+        0,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({}, "without its 'x-original-topic' header"),
+        ({h.ORIGINAL_TOPIC: "usage.recorded"}, "without its 'x-original-partition' header"),
+        (
+            {
+                h.ORIGINAL_TOPIC: "usage.recorded",
+                h.ORIGINAL_PARTITION: "two",
+                h.ORIGINAL_OFFSET: "41",
+                h.ATTEMPT: "1",
+            },
+            "malformed header",
+        ),
+        (
+            {
+                h.ORIGINAL_TOPIC: "usage.recorded",
+                h.ORIGINAL_PARTITION: "2",
+                h.ORIGINAL_OFFSET: "41",
+                h.ATTEMPT: "1",
+                h.RETRY_AT: "inf",
+            },
+            "is not a time",
+        ),
+    ],
+)
+def test_a_retry_record_with_unreadable_headers_is_malformed(
+    headers: dict[str, str], reason: str
+) -> None:
+    origin = Origin.of(record(headers, topic="analytics.retry"))
+
+    assert origin.malformed is not None
+    assert reason in origin.malformed
+    assert (origin.topic, origin.attempts) == ("analytics.retry", 0)
+
+
+async def test_a_malformed_retry_record_is_dead_lettered_once() -> None:
+    producer = RecordingProducer()
+    router = FailureRouter("analytics", producer, RetryPolicy(max_attempts=5))
+    broken = record({h.ORIGINAL_TOPIC: "usage.recorded"}, topic="analytics.retry")
+    origin = Origin.of(broken)
+    assert origin.malformed is not None
+
+    await router.route(Failure(broken, origin, origin.malformed, permanent=True))
+
+    [(topic, sent)] = producer.sent
+    assert topic == "analytics.dlq"
+    assert "x-original-partition" in h.to_dict(sent["headers"])[h.ERROR]

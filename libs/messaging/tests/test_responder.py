@@ -4,6 +4,9 @@ broker in tests/integration/test_request_reply.py)."""
 import uuid
 from typing import Any
 
+import asyncpg
+from sqlalchemy.exc import DBAPIError
+
 from assistant_messaging import headers as h
 from assistant_messaging.request_reply import Responder
 from assistant_schemas import decode_event, new_event
@@ -79,7 +82,8 @@ async def test_a_failing_handler_and_a_malformed_query_still_get_answers() -> No
     assert outcomes == ["failed", "malformed"]
     assert all(isinstance(f, QueryFailedV1) for f in failures)
     assert [f.payload.status for f in failures] == [500, 400]
-    assert "index missing" in failures[0].payload.reason
+    assert "index missing" not in failures[0].payload.reason, "no internals in an answer"
+    assert failures[0].payload.reason == "ingestion failed to answer; the error is in its log"
     assert h.to_dict(producer.sent[1][1]["headers"])[h.IN_REPLY_TO] == "abc"
 
 
@@ -89,3 +93,18 @@ async def test_an_answer_without_a_reply_address_is_dropped() -> None:
     await Responder("ingestion", producer).answer(query("pgvector").to_json(), {}, answer)
 
     assert producer.sent == []
+
+
+async def test_a_value_the_database_refuses_is_a_422_without_the_statement() -> None:
+    producer = RecordingProducer()
+
+    async def refused(_: SearchQueryV1) -> SearchResultV1:
+        driver = asyncpg.exceptions.CharacterNotInRepertoireError("invalid byte sequence 0x00")
+        raise DBAPIError("SELECT secret FROM chunks WHERE q = $1", {"q": "x"}, driver)
+
+    await Responder("ingestion", producer).answer(query("x").to_json(), REPLY_ADDRESS, refused)
+
+    [failure] = [decode_event(sent["value"]) for _, sent in producer.sent]
+    assert isinstance(failure, QueryFailedV1)
+    assert failure.payload.status == 422
+    assert "SELECT" not in failure.payload.reason

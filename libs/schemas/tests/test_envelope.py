@@ -73,6 +73,30 @@ def test_undecodable_messages_say_why(body: bytes, message: str) -> None:
         decode_event(body)
 
 
+def test_a_null_record_is_a_contract_error() -> None:
+    """A Kafka tombstone (a record with no value) is something any producer can send."""
+    with pytest.raises(ContractError, match="no value"):
+        decode_event(None)
+
+
+def test_text_with_a_nul_character_is_a_contract_error() -> None:
+    document = json.loads(usage().to_json())
+    document["payload"]["model"] = "gpt\x00mini"
+    with pytest.raises(ContractError, match="NUL character"):
+        decode_event(json.dumps(document).encode())
+
+
+def test_an_escaped_backslash_before_u0000_is_plain_text() -> None:
+    event = new_event(
+        UsageRecordedV1,
+        usage().payload.model_copy(update={"model": "a\\u0000b"}),
+        correlation_id="req-1",
+        producer="generation",
+    )
+    assert b"\\u0000" in event.to_json()
+    assert decode_event(event.to_json()).payload.model == "a\\u0000b"
+
+
 def test_a_contract_pins_its_type_and_version() -> None:
     event = usage()
     with pytest.raises(ValidationError):

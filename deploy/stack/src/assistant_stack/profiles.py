@@ -50,6 +50,10 @@ class Profile:
             "DATABASE_URL": self.database_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "STACK_PROFILE": self.name,
+            # The local protocol servers (fake LLMs, Notion) listen on loopback over plain
+            # http; by default a user's base URL may reach neither.
+            "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+            "OUTBOUND_ALLOW_HTTP": "true",
         }
         for service in SERVICES:
             env[f"{service.upper()}_HTTP_PORT"] = str(self.http_port(service))

@@ -20,10 +20,11 @@ For each batch of records:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 from collections import Counter as Tally
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
@@ -45,6 +46,7 @@ from assistant_messaging.log_context import HANDLED_EVENT
 from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
 from assistant_messaging.outbox import Outbox
 from assistant_messaging.router import BatchHandler, EventRouter, Handler, MessageContext
+from assistant_messaging.stall import Stall
 from assistant_schemas import ContractError, Envelope, decode_event
 from assistant_schemas.topics import retry_topic
 
@@ -63,6 +65,28 @@ async def _records(message: StreamMessage[Any]) -> Any:
     And the usual parameter, `KafkaMessage`, is a `Context` dependency that fast-depends
     resolves in a worker thread (its `use` is synchronous): a thread round trip per batch."""
     return message.raw_message
+
+
+async def _tolerant_parse(
+    records: Any, parse: Callable[[Any], Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    """FastStream's own parsing, which decodes every header as UTF-8: a record with one that is
+    not would fail before any handler ran, and be read again forever. Such records are parsed
+    from a readable copy; the handler still gets the records as they came (to dead-letter)."""
+    try:
+        return await parse(records)
+    except UnicodeDecodeError:
+        readable = tuple(map(_readable, records)) if isinstance(records, tuple) else None
+        parsed = await parse(readable if readable is not None else _readable(records))
+        parsed.raw_message = records
+        return parsed
+
+
+def _readable(record: ConsumerRecord[bytes, bytes]) -> ConsumerRecord[bytes, bytes]:
+    headers = tuple(
+        (name, value.decode(errors="replace").encode()) for name, value in record.headers or ()
+    )
+    return dataclasses.replace(record, headers=headers)
 
 
 Accepted = tuple[ConsumerRecord[bytes, bytes], Origin, Envelope[Any], Handler]
@@ -89,6 +113,7 @@ class EventConsumer:
         self.failures = failures
         self.stopping = asyncio.Event()
         self.outage_backoff_s = 1.0
+        self.stalled = Stall("event consumer")
 
     @property
     def service(self) -> str:
@@ -98,15 +123,17 @@ class EventConsumer:
         """Registers the main (batched) and retry subscribers of this service on `broker`.
         With several `consumers`, each is a member of the service's group with partitions of
         its own: their batches are handled concurrently (one's Python work overlaps another's
-        database transaction), and each commits only its own partitions' offsets."""
+        database transaction), and each commits only its own partitions' offsets.
+
+        The retry subscriber is registered even where the service handles no event itself: it
+        is the one reader of the retry topic that dead-letters a record whose failure headers
+        cannot be read (the job consumer, which reads the topic too, leaves those alone)."""
         topics = self.router.topics()
-        if not topics:
-            return
 
         async def consume_events(records: Any) -> None:  # Any: nothing validates it
             await self.process(list(records) if isinstance(records, tuple) else [records])
 
-        for _ in range(consumers):
+        for _ in range(consumers if topics else 0):
             broker.subscriber(
                 *topics,
                 group_id=self.service,
@@ -116,6 +143,7 @@ class EventConsumer:
                 batch_timeout_ms=10,  # FastStream sleeps this long again after an empty poll
                 auto_offset_reset="earliest",
                 ack_policy=AckPolicy.NACK_ON_ERROR,
+                parser=_tolerant_parse,
                 decoder=_records,
                 title=f"{self.service}.events",
             )(consume_events)
@@ -126,14 +154,16 @@ class EventConsumer:
             heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            parser=_tolerant_parse,
             decoder=_records,
             title=f"{self.service}.retry",
         )
         async def consume_retry(record: Any) -> None:
             origin = Origin.of(record)
-            if origin.topic not in topics:
-                return  # a retry of the service's job consumer, which reads it too
-            await self._wait_until_due(origin)
+            if origin.malformed is None:
+                if origin.topic not in topics:
+                    return  # a retry of the service's job consumer, which reads it too
+                await self._wait_until_due(origin)
             await self.process([record])
 
     async def _wait_until_due(self, origin: Origin) -> None:
@@ -152,6 +182,9 @@ class EventConsumer:
         accepted: list[Accepted] = []
         for record in records:
             origin = Origin.of(record)
+            if origin.malformed is not None:
+                failures.append(Failure(record, origin, origin.malformed, True))
+                continue
             try:
                 event = decode_event(record.value)
                 accepted.append((record, origin, event, self.router.handler_for(event)))
@@ -163,11 +196,21 @@ class EventConsumer:
             except Exception as error:
                 # The transaction itself failed (database unreachable, say): nothing was
                 # committed. Back off before the batch is nacked and read again.
-                log.error("batch transaction failed; will retry", error=repr(error))
+                self.stalled.failed(error)
+                log.error(
+                    "batch transaction failed; will retry",
+                    error=repr(error),
+                    consecutive=self.stalled.count,
+                )
                 await asyncio.sleep(self.outage_backoff_s)
                 raise
-        for failure in failures:
-            await self.failures.route(failure)
+        try:
+            for failure in failures:
+                await self.failures.route(failure)
+        except Exception as error:  # the broker refused: the batch is read again
+            self.stalled.failed(error)
+            raise
+        self.stalled.cleared()
 
     async def _handle(self, accepted: list[Accepted]) -> list[Failure]:
         if not any(self.router.has_external_effects(event) for _, _, event, _ in accepted):

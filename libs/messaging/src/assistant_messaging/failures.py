@@ -3,6 +3,7 @@ the last attempt to its dead-letter topic, with headers saying where it came fro
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from prometheus_client import Counter
 
 from assistant_messaging import headers as h
 from assistant_messaging.producer import Publisher
-from assistant_schemas.topics import dead_letter_topic, retry_topic
+from assistant_schemas.topics import dead_letter_topic, is_retry_topic, retry_topic
 
 log = structlog.get_logger(__name__)
 
@@ -54,7 +55,12 @@ class RetryPolicy:
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a record first came from, and how many times it has been tried."""
+    """Where a record first came from, and how many times it has been tried.
+
+    Only a retry topic's records carry an origin of their own: the failure headers of a record
+    on any other topic are whatever its producer wrote, and are ignored. A retry record whose
+    headers cannot be read has `malformed` set (why); it belongs to no consumer's topics, and
+    the retry topic's event consumer dead-letters it."""
 
     topic: str
     partition: int
@@ -62,23 +68,34 @@ class Origin:
     attempts: int
     first_failure_at: str | None
     retry_at: float | None
+    malformed: str | None = None
 
     @classmethod
     def of(cls, record: ConsumerRecord[bytes, bytes]) -> Origin:
-        for name, _ in record.headers or ():  # a plain loop: a generator costs 5 µs a record
-            if name == h.ORIGINAL_TOPIC:
-                break
-        else:  # a first delivery, the common case: no header needs decoding
+        if not is_retry_topic(record.topic):  # a first delivery, the common case
             return cls(record.topic, record.partition, record.offset, 0, None, None)
         found = h.to_dict(record.headers)
-        return cls(
-            topic=found[h.ORIGINAL_TOPIC],
-            partition=int(found[h.ORIGINAL_PARTITION]),
-            offset=int(found[h.ORIGINAL_OFFSET]),
-            attempts=int(found[h.ATTEMPT]),
-            first_failure_at=found.get(h.FIRST_FAILURE_AT),
-            retry_at=float(found[h.RETRY_AT]) if h.RETRY_AT in found else None,
-        )
+        try:
+            return cls(
+                topic=found[h.ORIGINAL_TOPIC],
+                partition=int(found[h.ORIGINAL_PARTITION]),
+                offset=int(found[h.ORIGINAL_OFFSET]),
+                attempts=max(0, int(found[h.ATTEMPT])),
+                first_failure_at=found.get(h.FIRST_FAILURE_AT),
+                retry_at=_finite(found[h.RETRY_AT]) if h.RETRY_AT in found else None,
+            )
+        except KeyError as missing:
+            reason = f"retry record without its {missing} header"
+        except ValueError as error:
+            reason = f"retry record with a malformed header: {error}"
+        return cls(record.topic, record.partition, record.offset, 0, None, None, reason)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a time")
+    return value
 
 
 @dataclass(frozen=True)
@@ -96,9 +113,13 @@ class FailureRouter:
         self.producer = producer
         self.policy = policy
 
+    def is_final(self, failure: Failure) -> bool:
+        """Whether `failure` goes to the dead-letter topic (no attempt follows)."""
+        return failure.permanent or failure.origin.attempts + 1 >= self.policy.max_attempts
+
     async def route(self, failure: Failure) -> None:
         attempt = failure.origin.attempts + 1
-        dead = failure.permanent or attempt >= self.policy.max_attempts
+        dead = self.is_final(failure)
         destination = dead_letter_topic(self.service) if dead else retry_topic(self.service)
         failure_headers = {
             h.ORIGINAL_TOPIC: failure.origin.topic,

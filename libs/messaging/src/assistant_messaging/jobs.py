@@ -9,10 +9,12 @@ handler's own bookkeeping (a jobs table claimed by event id) makes the redeliver
 
 A record that breaks its contract, or whose handler raises `PermanentFailure`, goes to the
 dead-letter topic at once. A handler that raises `RetryLater` (the outside world asked it to
-wait) sends its record to the service's retry topic, due after the wait, so the partition moves
-on; this consumer reads the retry topic too, taking only the retries of its own topics. A
-handler that raises anything else is retried in process with a growing delay (its offset stays
-uncommitted meanwhile), then dead-lettered with the error.
+wait) or anything else sends its record to the service's retry topic, due after the wait (or
+the policy's growing delay), so the partition moves on at once: a record that fails every time
+never holds back the ones behind it. This consumer reads the retry topic too, taking only the
+retries of its own topics; after the last attempt the record is dead-lettered. Before a record
+is dead-lettered its handler's `abandon` is called, so the work it stood for ends as failed
+(a request's status, a job's row) instead of waiting for a worker that will never come.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from assistant_messaging.failures import (
     RetryLater,
 )
 from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
+from assistant_messaging.stall import Stall
 from assistant_schemas import ContractError, Envelope, decode_event
 from assistant_schemas.topics import retry_topic
 
@@ -52,6 +55,9 @@ IN_FLIGHT = Gauge(
 )
 
 JobHandler = Callable[[Envelope[Any], Mapping[str, str]], Awaitable[None]]
+# Called with the event, its headers and the reason, before the event is dead-lettered.
+JobAbandoner = Callable[[Envelope[Any], Mapping[str, str], str], Awaitable[None]]
+ABANDON_ATTEMPTS = 4
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 
 
@@ -77,8 +83,6 @@ class _PartitionProgress:
 @dataclass(frozen=True)
 class JobSettings:
     max_in_flight: int = 256
-    handler_attempts: int = 5
-    handler_backoff_s: float = 0.5
     commit_interval_s: float = 0.5
     shutdown_grace_s: float = 15.0
 
@@ -108,11 +112,14 @@ class JobConsumer:
         handler: JobHandler,
         failures: FailureRouter,
         settings: JobSettings | None = None,
+        abandon: JobAbandoner | None = None,
     ) -> None:
         self.service = service
         self._bootstrap = bootstrap_servers
         self._topics = topics
         self._handler = handler
+        self._abandon = abandon
+        self.stalled = Stall("job consumer")
         self._failures = failures
         self._settings = settings or JobSettings()
         self._consumer: AIOKafkaConsumer | None = None
@@ -224,8 +231,8 @@ class JobConsumer:
         if previous is not None:
             await asyncio.wait([previous])  # same key: strictly after the one before
         origin = Origin.of(record)
-        if origin.topic not in self._topics:
-            return  # a retry of another consumer of this service
+        if origin.malformed is not None or origin.topic not in self._topics:
+            return  # another consumer's retry, or one the event consumer dead-letters
         if origin.retry_at is not None:
             await asyncio.sleep(max(0.0, origin.retry_at - time.time()))
         try:
@@ -234,33 +241,45 @@ class JobConsumer:
             await self._route(Failure(record, origin, f"contract: {error.reason}", True))
             return
         headers = h.to_dict(record.headers)
-        for attempt in range(1, self._settings.handler_attempts + 1):
+        try:
+            await self._handler(event, headers)
+            return
+        except PermanentFailure as error:
+            failure = Failure(record, origin, _reason(error), True)
+        except RetryLater as error:
+            failure = Failure(record, origin, _reason(error), False, error.after_s)
+        except Exception as error:
+            log.warning("job failed", attempt=origin.attempts + 1, error=repr(error))
+            failure = Failure(record, origin, _reason(error), False)
+        if self._failures.is_final(failure):
+            await self._abandoned(event, headers, failure.error)
+        await self._route(failure)
+
+    async def _abandoned(self, event: Envelope[Any], headers: Mapping[str, str], why: str) -> None:
+        """Ends the work as failed before its record is dead-lettered; bounded, since the record
+        must not stay unrouted (a DLQ redrive reaches work this could not end)."""
+        if self._abandon is None:
+            return
+        for attempt in range(1, ABANDON_ATTEMPTS + 1):
             try:
-                await self._handler(event, headers)
-                return
-            except PermanentFailure as error:
-                await self._route(Failure(record, origin, f"{type(error).__name__}: {error}", True))
-                return
-            except RetryLater as error:
-                reason = f"{type(error).__name__}: {error}"
-                await self._route(Failure(record, origin, reason, False, error.after_s))
+                await self._abandon(event, headers, why)
                 return
             except Exception as error:
-                if attempt == self._settings.handler_attempts:
-                    reason = f"{type(error).__name__}: {error}"
-                    await self._route(Failure(record, origin, reason, True))
-                    return
-                log.warning(
-                    "job failed; retrying", attempt=attempt, error=repr(error), exc_info=True
-                )
-                await asyncio.sleep(self._settings.handler_backoff_s * 2 ** (attempt - 1))
+                log.error("cannot mark abandoned work failed", attempt=attempt, error=repr(error))
+                await asyncio.sleep(2 ** (attempt - 1))
 
     async def _route(self, failure: Failure) -> None:
         # Until the retry or dead letter is written the offset must not move: keep trying.
         while True:
             try:
                 await self._failures.route(failure)
+                self.stalled.cleared()
                 return
             except Exception as error:
+                self.stalled.failed(error)
                 log.error("cannot route a failed job; retrying", error=repr(error))
                 await asyncio.sleep(1.0)
+
+
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"

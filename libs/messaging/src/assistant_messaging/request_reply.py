@@ -23,6 +23,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel
 
+from assistant_db.errors import caused_by_input, database_unavailable
 from assistant_messaging import headers as h
 from assistant_messaging.log_context import HANDLED_EVENT
 from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
@@ -169,6 +170,16 @@ ANSWER_SECONDS = Histogram(
     ["service", "topic"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+
+def _explained(error: Exception, service: str) -> tuple[int, str]:
+    """What a requester (and through it a person) may be told of a handler's failure: never
+    the statement, its parameters or a stack, which the log keeps."""
+    if caused_by_input(error):
+        return 422, "the query holds a value the database cannot take (a number out of range, say)"
+    if database_unavailable(error):
+        return 503, f"{service} cannot reach its database; try again shortly"
+    return 500, f"{service} failed to answer; the error is in its log"
 
 
 class Responder:
@@ -323,7 +334,7 @@ class Responder:
             response = await handler(query)
         except Exception as error:
             log.exception("query handler failed", query_type=query.type)
-            response = self._failure(query, 500, f"{type(error).__name__}: {error}")
+            response = self._failure(query, *_explained(error, self.service))
             outcome = "failed"
         await self.reply(headers, str(query.event_id), response)
         return outcome

@@ -120,7 +120,9 @@ def create_service_app(runtime: ServiceRuntime, **fastapi_options: object) -> Fa
         return {"status": "ok", "service": runtime.definition.name}
 
     @app.get(
-        "/readyz", tags=["operations"], summary="Kafka and PostgreSQL reachable, schema at head"
+        "/readyz",
+        tags=["operations"],
+        summary="Kafka and PostgreSQL reachable, schema at head, no consumer stuck",
     )
     async def readyz() -> JSONResponse:
         state = await runtime.readiness()
@@ -131,6 +133,7 @@ def create_service_app(runtime: ServiceRuntime, **fastapi_options: object) -> Fa
                 "database": state.database,
                 "kafka": state.kafka,
                 "migrations": state.migrations,
+                "consumers": state.consuming,
             },
             "detail": state.detail,
         }

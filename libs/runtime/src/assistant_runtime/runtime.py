@@ -34,6 +34,7 @@ from assistant_messaging.outbox import Outbox
 from assistant_messaging.producer import DurableProducer
 from assistant_messaging.relay import OutboxRelay, RelaySettings
 from assistant_messaging.request_reply import Responder
+from assistant_messaging.stall import Stall
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.settings import ServiceSettings
 
@@ -57,10 +58,11 @@ class Readiness:
     kafka: bool
     migrations: bool
     detail: dict[str, str]
+    consuming: bool = True  # no consumer is stuck failing
 
     @property
     def ready(self) -> bool:
-        return self.database and self.kafka and self.migrations
+        return self.database and self.kafka and self.migrations and self.consuming
 
 
 class ServiceRuntime:
@@ -189,9 +191,23 @@ class ServiceRuntime:
         kafka = await self.broker.ping(CHECK_TIMEOUT_S) if self._connected else False
         if not kafka:
             detail["kafka"] = "broker unreachable or not connected yet"
-        result = Readiness(database=database, kafka=kafka, migrations=migrations, detail=detail)
+        stalls = self._stall_reasons()
+        if stalls:
+            detail["consumers"] = "; ".join(stalls)
+        result = Readiness(
+            database=database,
+            kafka=kafka,
+            migrations=migrations,
+            detail=detail,
+            consuming=not stalls,
+        )
         self._cached = (now, result)
         return result
+
+    def _stall_reasons(self) -> list[str]:
+        """Why a consumer (the event consumer, a component's job consumer) is stuck, if one is."""
+        stalls = [getattr(part, "stalled", None) for part in [self.consumer, *self.components]]
+        return [stall.reason for stall in stalls if isinstance(stall, Stall) and stall.reason]
 
     async def stop(self) -> None:
         self.consumer.stopping.set()

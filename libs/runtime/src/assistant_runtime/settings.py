@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from assistant_runtime.credentials_cipher import CredentialCipher
+from assistant_runtime.outbound import OutboundPolicy, networks_setting
 
 
 class ServiceSettings(BaseSettings):
@@ -30,6 +31,18 @@ class ServiceSettings(BaseSettings):
         default=None,
         validation_alias="CREDENTIALS_KEYS",
         description="Fernet keys, newest first, for provider and Notion credentials.",
+    )
+    outbound_allowed_networks: str = Field(
+        default="",
+        validation_alias="OUTBOUND_ALLOWED_NETWORKS",
+        description="Comma-separated networks (CIDR) that calls to URLs users can set (a "
+        "provider's base URL) may reach although not public: internal model servers. Empty: "
+        "only public addresses.",
+    )
+    outbound_allow_http: bool = Field(
+        default=False,
+        validation_alias="OUTBOUND_ALLOW_HTTP",
+        description="Allow plain http:// for such URLs (https only by default).",
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
@@ -85,6 +98,14 @@ class ServiceSettings(BaseSettings):
         "defaults suit request handling; a consumer holding thousands of events per batch "
         "does better with higher ones.",
     )
+
+    @field_validator("outbound_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        return ",".join(networks_setting(value))
+
+    def outbound_policy(self) -> OutboundPolicy:
+        return OutboundPolicy(self.outbound_allowed_networks.split(","), self.outbound_allow_http)
 
     @field_validator("database_url")
     @classmethod

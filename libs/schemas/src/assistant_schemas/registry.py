@@ -73,12 +73,45 @@ def _single_version_union() -> TypeAdapter[Envelope[Any]]:
 _FAST = _single_version_union()
 
 
-def decode_event(raw: bytes) -> Envelope[Any]:
-    """Parses and validates a message body; `ContractError` names what is wrong."""
+def decode_event(raw: bytes | None) -> Envelope[Any]:
+    """Parses and validates a message body; `ContractError` names what is wrong.
+
+    Whatever a producer sent — a null value (a Kafka tombstone), bytes that are not JSON, text
+    with a NUL character — ends in a `ContractError`, never another exception: a consumer
+    dead-letters the record with the reason instead of failing on it again and again."""
+    if not isinstance(raw, bytes):
+        raise ContractError("<message>: no value (a null record, such as a Kafka tombstone)")
+    if _NUL_ESCAPE in raw:  # rare: only then is the document parsed to look closer
+        _refuse_nul(raw)
     try:
         return _FAST.validate_json(raw)
     except ValidationError:
         return _decode_and_explain(raw)  # another version, or invalid: the precise reason
+
+
+_NUL_ESCAPE = b"\\u0000"
+
+
+def _refuse_nul(raw: bytes) -> None:
+    """PostgreSQL's text cannot hold NUL: every store of such an event would fail."""
+    try:
+        document = from_json(raw)
+    except ValueError:
+        return  # not JSON: explained by the decoding that follows
+    if _holds_nul(document):
+        raise ContractError("<message>: a string holds a NUL character (\\u0000)")
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether a parsed JSON value holds NUL in any string (the byte search above can be
+    fooled by an escaped backslash followed by `u0000`)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _decode_and_explain(raw: bytes) -> Envelope[Any]:

@@ -57,8 +57,15 @@ class Topic:
         return int(self.retention.total_seconds() * 1000)
 
 
+RETRY_SUFFIX = ".retry"
+
+
 def retry_topic(service: str) -> str:
-    return f"{service}.retry"
+    return f"{service}{RETRY_SUFFIX}"
+
+
+def is_retry_topic(name: str) -> bool:
+    return name.endswith(RETRY_SUFFIX)
 
 
 def dead_letter_topic(service: str) -> str:

@@ -30,7 +30,9 @@ from gateway_service.generations.openai_routes import router as openai_router
 from gateway_service.generations.routes import router as generations_router
 from gateway_service.handlers import router
 from gateway_service.http.body_limit import BodyLimitMiddleware
+from gateway_service.http.error_boundary import ErrorBoundaryMiddleware
 from gateway_service.http.problems import install_problem_handlers
+from gateway_service.http.text_guard import TextGuardMiddleware
 from gateway_service.models import messaging
 from gateway_service.notion.routes import router as notion_router
 from gateway_service.notion.save_routes import router as notion_save_router
@@ -71,12 +73,16 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.bootstrap_admin = admin_email.lower() if admin_email else None
     keys = settings.credentials_keys
     app.state.cipher = CredentialCipher(keys.get_secret_value()) if keys else None
+    app.state.outbound = settings.outbound_policy()
     install_problem_handlers(app)
+    # Inside out: refuse NUL text, refuse oversized bodies, turn any exception into a problem.
+    app.add_middleware(TextGuardMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         larger={"/v1/documents": settings.max_upload_bytes},
     )
+    app.add_middleware(ErrorBoundaryMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

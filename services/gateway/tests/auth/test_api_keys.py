@@ -111,3 +111,36 @@ async def test_users_never_see_or_revoke_each_others_keys(
     stolen = await client.delete(f"/v1/api-keys/{adas['id']}", headers=bearer(bob["access_token"]))
     assert stolen.status_code == 404
     assert (await client.get("/v1/me", headers=bearer(adas["key"]))).status_code == 200
+
+
+async def test_a_key_cannot_grant_more_than_it_has(
+    client: httpx.AsyncClient, register: Register
+) -> None:
+    ada = await register("ada")
+    account_only = (
+        await client.post(
+            "/v1/api-keys",
+            json={"name": "acct", "scopes": ["account"]},
+            headers=bearer(ada["access_token"]),
+        )
+    ).json()["key"]
+
+    for scopes in ([], ["generate"], ["account", "generate"]):
+        refused = await client.post(
+            "/v1/api-keys", json={"name": "more", "scopes": scopes}, headers=bearer(account_only)
+        )
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["type"].endswith("/scope-escalation")
+
+    narrower = await client.post(
+        "/v1/api-keys", json={"name": "same", "scopes": ["account"]}, headers=bearer(account_only)
+    )
+    assert narrower.status_code == 201
+    generation = await client.post(
+        "/v1/generations", json={"prompt": "hi"}, headers=bearer(narrower.json()["key"])
+    )
+    assert generation.status_code == 403
+    names = [
+        k["name"] for k in (await client.get("/v1/api-keys", headers=bearer(account_only))).json()
+    ]
+    assert sorted(names) == ["acct", "same"], "nothing was created by the refused requests"

@@ -177,3 +177,52 @@ def test_old_ciphertext_still_decrypts_after_a_key_rotation() -> None:
     assert rotated.decrypt(rotated.rotate(ciphertext)) == OPENAI_KEY
     with pytest.raises(ValueError, match="not made with any of CREDENTIALS_KEYS"):
         CredentialCipher(CredentialCipher.generate_key()).decrypt(ciphertext)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://127.0.0.1:8080/v1",
+        "https://127.0.0.1:8080/v1",
+        "https://localhost/v1",
+        "https://169.254.169.254/latest",
+        "https://[::1]:11434/v1",
+        "https://10.0.0.1/v1",
+        "https://0.0.0.0/v1",
+        "https://2130706433/v1",
+    ],
+)
+async def test_by_default_a_base_url_to_an_internal_address_is_refused_and_nothing_stored(
+    connection: AsyncConnection, base_url: str
+) -> None:
+    """The operator's allowlist is empty unless set (the test profile sets it for its local
+    servers): a user cannot point the generation service at the machine or its network."""
+    settings = GatewaySettings(
+        jwt_secret=SecretStr(JWT_SECRET),
+        credentials_keys=SecretStr(CREDENTIALS_KEY),
+        outbound_allowed_networks="",
+        outbound_allow_http=False,
+    )
+    async with client_for(settings, connection) as client:
+        created = await client.post(
+            "/v1/auth/register",
+            json={"email": "m@example.org", "username": "mallory", "password": "Correct-Horse-42"},
+        )
+        login = await client.post(
+            "/v1/auth/login", json={"login": "mallory", "password": "Correct-Horse-42"}
+        )
+        response = await client.put(
+            "/v1/credentials/openai",
+            json={"api_key": OPENAI_KEY, "base_url": base_url},
+            headers=bearer(login.json()["access_token"]),
+        )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == "base_url"
+    assert error["rule"] == "address_not_allowed"
+    stored = await connection.scalar(
+        select(provider_credentials.c.provider).where(
+            provider_credentials.c.user_id == created.json()["id"]
+        )
+    )
+    assert stored is None

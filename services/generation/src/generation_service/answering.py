@@ -10,11 +10,13 @@ provider: a failure then ends the request.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import structlog
 
+from assistant_runtime.outbound import OutboundRefused
 from assistant_schemas.catalog import ModelInfo, ProviderInfo
 from assistant_schemas.common import TokenUsage
 from assistant_schemas.generation import ChatMessage, GenerationParameters
@@ -101,6 +103,7 @@ class Answerer:
         self._settings = settings
         self._clients = clients
         self._breaker = breaker
+        self._outbound = settings.outbound_policy()
 
     async def answer(
         self,
@@ -149,13 +152,6 @@ class Answerer:
         answer: Answer,
     ) -> None:
         provider, model = _resolve(catalog, provider_name, model_name)
-        if not self._breaker.allows(provider_name):
-            raise ProviderError(
-                "circuit_open",
-                f"{provider_name} failed repeatedly; calls pause for "
-                f"{self._settings.breaker_cooldown_s:g}s",
-                retryable=True,
-            )
         key, base_url = await key_for(provider)
         if base_url:
             provider = provider.model_copy(update={"base_url": base_url})
@@ -165,6 +161,16 @@ class Answerer:
                 f"no API key for {provider_name}: set yours with PUT /v1/credentials/"
                 f"{provider_name}, or an operator sets GENERATION_{provider_name.upper()}_API_KEY",
                 retryable=False,
+            )
+        await self._check_address(provider)
+        # One circuit per endpoint and key: a user's failing server or key pauses only itself.
+        circuit = endpoint_of(provider, key)
+        if not self._breaker.allows(circuit):
+            raise ProviderError(
+                "circuit_open",
+                f"{provider_name} failed repeatedly; calls pause for "
+                f"{self._settings.breaker_cooldown_s:g}s",
+                retryable=True,
             )
         call = _call(model, prompt)
         loop = asyncio.get_running_loop()
@@ -191,16 +197,16 @@ class Answerer:
                             output_tokens=estimate_tokens(progress.text),
                         )
         except TimeoutError:
-            self._breaker.failed(provider_name)
+            self._breaker.failed(circuit)
             waited = "first token" if progress.ttft_ms is None else "whole answer"
             raise ProviderError(
                 "timeout", f"{provider_name} timed out waiting for the {waited}", retryable=True
             ) from None
         except ProviderError as error:
             if error.falls_back:
-                self._breaker.failed(provider_name)
+                self._breaker.failed(circuit)
             raise
-        self._breaker.succeeded(provider_name)
+        self._breaker.succeeded(circuit)
         answer.provider, answer.model, answer.error = provider_name, model_name, None
         answer.text = progress.text
         answer.latency_ms = progress.elapsed_ms()
@@ -208,6 +214,24 @@ class Answerer:
         answer.billed.append(
             BilledCall(provider_name, model_name, answer.usage, answer.latency_ms, answer.ttft_ms)
         )
+
+    async def _check_address(self, provider: ProviderInfo) -> None:
+        """A base URL (the catalogue's, or the user's own) only to an address the outbound
+        policy allows; the transport checks each connection again."""
+        if provider.api_style == "mock" or provider.base_url is None:
+            return
+        try:
+            await self._outbound.check_url(str(provider.base_url))
+        except OutboundRefused as refused:
+            raise ProviderError(
+                "address_not_allowed", f"{provider.name}: {refused}", retryable=False
+            ) from None
+
+
+def endpoint_of(provider: ProviderInfo, key: str | None) -> str:
+    """A provider's endpoint and the key used on it, as the circuit breaker tells them apart."""
+    digest = hashlib.sha256((key or "").encode()).hexdigest()[:16]
+    return f"{provider.name} {provider.base_url or ''} {digest}"
 
 
 def _resolve(

@@ -53,6 +53,7 @@ def create_app(settings: GenerationSettings) -> FastAPI:
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topics=["generation.requested"],
         handler=worker.handle,
+        abandon=worker.abandon,
         failures=runtime.consumer.failures,
         settings=JobSettings(
             max_in_flight=settings.max_in_flight, shutdown_grace_s=settings.shutdown_grace_s

@@ -39,6 +39,9 @@ class GenerationSettings(ServiceSettings):
         default=15.0, ge=0, description="Deltas arriving within this window travel together."
     )
     heartbeat_s: float = Field(default=2.0, gt=0)
+    # How long a job that has its answer waits for the database to store it (an outage, a
+    # restart) before giving the request back to the retry topic, which answers it again.
+    conclude_patience_s: float = Field(default=60.0, ge=0)
     retrieval_timeout_s: float = Field(
         default=10.0, gt=0, le=120, description="How long `rag` waits for the document search."
     )

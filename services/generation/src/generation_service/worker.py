@@ -21,8 +21,9 @@ from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from assistant_db.errors import database_unavailable
 from assistant_messaging import headers as h
-from assistant_messaging.failures import PermanentFailure
+from assistant_messaging.failures import PermanentFailure, RetryLater
 from assistant_messaging.outbox import Outbox
 from assistant_messaging.request_reply import Responder
 from assistant_runtime.credentials_cipher import CredentialCipher
@@ -129,6 +130,7 @@ class GenerationWorker:
         keys = settings.credentials_keys
         self._cipher = CredentialCipher(keys.get_secret_value()) if keys else None
         self._running: dict[uuid.UUID, tuple[uuid.UUID, asyncio.Task[Answer]]] = {}
+        self._answering: set[uuid.UUID] = set()  # requests this instance is working on now
         self._cancelled: set[uuid.UUID] = set()
         self._heartbeat: asyncio.Task[None] | None = None
 
@@ -146,9 +148,11 @@ class GenerationWorker:
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(self._settings.heartbeat_s)
+            if not self._answering:
+                continue
             try:
                 async with self._sessions() as session, session.begin():
-                    await job_claims.beat(session, self._worker_id)
+                    await job_claims.beat(session, self._worker_id, list(self._answering))
             except Exception as error:
                 log.warning("job heartbeat failed", error=repr(error))
 
@@ -171,29 +175,39 @@ class GenerationWorker:
         if event.user_id is None:
             raise PermanentFailure("generation.requested names no user_id")
         job = Job(event, headers, event.user_id)
+        request_id = job.request.request_id
         with structlog.contextvars.bound_contextvars(
-            request_id=str(job.request.request_id), correlation_id=event.correlation_id
+            request_id=str(request_id), correlation_id=event.correlation_id
         ):
-            claim = await self._claim(job)
-            if claim is Claim.FINISHED:
+            if request_id in self._answering:  # a second copy: after the first one's end
+                raise RetryLater("a copy of this request is being answered here")
+            self._answering.add(request_id)
+            try:
+                await self._handle(job)
+            finally:
+                self._answering.discard(request_id)
+
+    async def _handle(self, job: Job) -> None:
+        claim = await self._claim(job)
+        if claim is Claim.FINISHED:
+            return
+        if claim is Claim.TAKEN_OVER and job.request.stream:
+            # The client saw part of a stream from the instance that died; starting over
+            # would splice two different answers. Tell it plainly instead.
+            lost = ProviderError(
+                "worker_lost",
+                "the instance answering this request stopped mid-answer; send it again",
+                retryable=True,
+            )
+            await self._conclude(job, Answer(*job.chain()[0], error=lost))
+            return
+        if job.request.rag is not None:
+            try:
+                job = await self._grounded(job)
+            except ProviderError as error:
+                await self._conclude(job, Answer(*job.chain()[0], error=error))
                 return
-            if claim is Claim.TAKEN_OVER and job.request.stream:
-                # The client saw part of a stream from the instance that died; starting over
-                # would splice two different answers. Tell it plainly instead.
-                lost = ProviderError(
-                    "worker_lost",
-                    "the instance answering this request stopped mid-answer; send it again",
-                    retryable=True,
-                )
-                await self._conclude(job, Answer(*job.chain()[0], error=lost))
-                return
-            if job.request.rag is not None:
-                try:
-                    job = await self._grounded(job)
-                except ProviderError as error:
-                    await self._conclude(job, Answer(*job.chain()[0], error=error))
-                    return
-            await self._conclude(job, await self._answer(job))
+        await self._conclude(job, await self._answer(job))
 
     async def _grounded(self, job: Job) -> Job:
         assert job.request.rag is not None
@@ -293,7 +307,31 @@ class GenerationWorker:
     # --- the outcome --------------------------------------------------------------------------
 
     async def _conclude(self, job: Job, answer: Answer) -> None:
+        """Stores the outcome; while the database is unreachable, tries again for up to
+        `conclude_patience_s` rather than answering the request twice."""
         outcome = self._outcome_event(job, answer)
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self._settings.conclude_patience_s
+        delay = 0.5
+        while True:
+            try:
+                owned = await self._store_outcome(job, answer, outcome)
+                break
+            except Exception as error:
+                if not database_unavailable(error) or loop.time() + delay > give_up_at:
+                    raise
+                log.warning("database unavailable while concluding; retrying", error=repr(error))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        if owned and job.waited_for:
+            with contextlib.suppress(Exception):
+                await self._responder.reply(job.headers, str(job.event.event_id), outcome)
+
+    async def _store_outcome(
+        self, job: Job, answer: Answer, outcome: GenerationCompletedV1 | GenerationFailedV1
+    ) -> bool:
+        """The job's end, the turn, the outcome and the usage, in one transaction; False if
+        another instance owns the job now."""
         async with self._sessions() as session, session.begin():
             owned = await job_claims.finish(
                 session, job.request.request_id, self._worker_id, succeeded=answer.error is None
@@ -311,7 +349,33 @@ class GenerationWorker:
             else:
                 log.warning("job was taken over by another instance; outcome dropped")
             await self._outbox.add_all(session, events)
-        if owned and job.waited_for:
+        return owned
+
+    async def abandon(self, event: Envelope[Any], headers: Mapping[str, str], why: str) -> None:
+        """A request set aside for good (dead-lettered): its job ends as failed and the caller
+        is told, so no status stays `accepted` and no row `running` without a worker."""
+        if not isinstance(event, GenerationRequestedV1) or event.user_id is None:
+            return
+        job = Job(event, headers, event.user_id)
+        if job.request.request_id in self._answering:
+            return  # a copy is being answered here: its own outcome follows
+        failed = ProviderError(
+            "internal_error",
+            f"the request failed on every attempt and was set aside for an operator ({why})",
+            retryable=False,
+        )
+        answer = Answer(*job.chain()[0], error=failed)
+        outcome = self._outcome_event(job, answer)
+        async with self._sessions() as session, session.begin():
+            ended = await job_claims.abandon(
+                session,
+                request_id=job.request.request_id,
+                event_id=event.event_id,
+                user_id=job.user_id,
+            )
+            if ended:
+                await self._outbox.add(session, outcome)
+        if ended and job.waited_for:
             with contextlib.suppress(Exception):
                 await self._responder.reply(job.headers, str(job.event.event_id), outcome)
 

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from sqlalchemy import Row
 
 from gateway_service.auth.api_keys import AccessKeys
+from gateway_service.auth.callers import Caller
 from gateway_service.http.dependencies import AccountCaller, Session
 from gateway_service.http.problems import Problem
 
@@ -21,7 +22,12 @@ class NewKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[Scope] = Field(default_factory=list, description="Empty: every scope.")
+    scopes: list[Scope] = Field(
+        default_factory=list,
+        max_length=6,
+        description="Empty: every scope (from a login session only). A key creating a key can "
+        "grant only scopes it has itself.",
+    )
     expires_at: AwareDatetime | None = None
 
     @field_validator("expires_at")
@@ -51,8 +57,32 @@ def view(row: Row[Any]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in Key.model_fields}
 
 
+def refuse_escalation(caller: Caller, wanted: list[str]) -> None:
+    """A key can make keys with no more power than its own: scopes it has, never none (every
+    scope), which only a login session can grant."""
+    if caller.scopes is None:
+        return  # a login session: the account's owner
+    if not wanted:
+        raise Problem(
+            403,
+            "scope-escalation",
+            "Scopes not grantable",
+            "a key with every scope (empty scopes) can only be created from a login session; "
+            "name the scopes the new key needs",
+        )
+    beyond = sorted(set(wanted) - caller.scopes) if caller.scopes else []
+    if beyond:
+        raise Problem(
+            403,
+            "scope-escalation",
+            "Scopes not grantable",
+            f"this key cannot grant scopes it lacks: {', '.join(beyond)}",
+        )
+
+
 @router.post("", status_code=201, summary="Create an access key (shown once)")
 async def create_key(body: NewKey, caller: AccountCaller, session: Session) -> CreatedKey:
+    refuse_escalation(caller, list(body.scopes))
     row, key = await AccessKeys(session).create(
         caller.user_id, name=body.name, scopes=list(body.scopes), expires_at=body.expires_at
     )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr
 from sqlalchemy import Row
 
 from assistant_runtime.credentials_cipher import CredentialCipher, fingerprint, masked
+from assistant_runtime.outbound import OutboundRefused
 from assistant_schemas.credentials import CredentialsUpdatedPayload, CredentialsUpdatedV1
 from gateway_service.auth.callers import Caller
 from gateway_service.credentials.repository import Credentials
@@ -75,6 +76,11 @@ async def put_credential(
     secret = body.api_key.get_secret_value()
     base_url = str(body.base_url) if body.base_url else None
     broken = problems(provider, secret, base_url)
+    if base_url and not broken:
+        try:
+            await request.app.state.outbound.check_url(base_url)
+        except OutboundRefused as refused:
+            broken = [("base_url", "address_not_allowed", str(refused))]
     if broken:
         raise Problem(
             422,

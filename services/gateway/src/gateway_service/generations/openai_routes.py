@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,7 +37,7 @@ from gateway_service.generations.routes import MAX_WAIT_S, GenerationCaller, cat
 from gateway_service.generations.sse import SSE_HEADERS, sse
 from gateway_service.generations.submission import Draft, checked, publish
 from gateway_service.generations.validation import invalid
-from gateway_service.http.dependencies import CurrentCaller, acceptances
+from gateway_service.http.dependencies import acceptances, scoped
 from gateway_service.http.problems import Problem, openai_error
 from gateway_service.http.queries import Replies, requester_of
 
@@ -256,9 +256,14 @@ def _error(problem: Problem) -> bytes:
     return sse(bytes(body).decode())
 
 
+CatalogReader = Annotated[Caller, Depends(scoped("generate"))]
+
+
 @router.get("/models", summary="The model catalogue, in OpenAI's list shape")
 async def list_models(
-    _caller: CurrentCaller, request: Request, reply_reader: Replies
+    _caller: CatalogReader,
+    request: Request,
+    reply_reader: Replies,
 ) -> dict[str, Any]:
     catalog = await catalog_view(request).current(reply_reader)
     labels = {p.name: p for p in catalog.providers if p.enabled}

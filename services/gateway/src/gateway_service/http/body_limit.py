@@ -6,6 +6,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway_service.http.asgi_body import replay
 from gateway_service.http.problems import PROBLEM_JSON, TYPE_BASE
 
 
@@ -37,7 +38,7 @@ class BodyLimitMiddleware:
         if buffered is None:
             await self._refuse(scope, send, limit)
             return
-        await self.app(scope, self._replay(buffered, receive), send)
+        await self.app(scope, replay(buffered, receive), send)
 
     @staticmethod
     async def _buffer(receive: Receive, limit: int) -> list[Message] | None:
@@ -54,15 +55,6 @@ class BodyLimitMiddleware:
                 return None
             if not message.get("more_body", False):
                 return messages
-
-    @staticmethod
-    def _replay(messages: list[Message], receive: Receive) -> Receive:
-        pending = list(messages)
-
-        async def replay() -> Message:
-            return pending.pop(0) if pending else await receive()
-
-        return replay
 
     @staticmethod
     async def _refuse(scope: Scope, send: Send, limit: int) -> None:

@@ -137,6 +137,9 @@ def scoped(scope: str) -> Callable[[Caller], Awaitable[Caller]]:
 
 
 async def administrator(caller: CurrentCaller) -> Caller:
+    """An administrator, with a login session or a key holding the `account` scope."""
+    if not caller.allows("account"):
+        raise insufficient_scope("account")
     if not caller.is_admin:
         raise Problem(
             403, "admin-only", "Administrators only", "this endpoint is for administrators"

@@ -13,7 +13,7 @@ from assistant_schemas.notion import (
 )
 from gateway_service.auth.callers import Caller
 from gateway_service.credentials.routes import delete_credential
-from gateway_service.http.dependencies import AccountCaller, EventOutbox, Session, scoped
+from gateway_service.http.dependencies import EventOutbox, Session, scoped
 from gateway_service.http.events import caller_event
 from gateway_service.http.queries import Replies, ask
 
@@ -32,6 +32,6 @@ async def connection(
 
 @router.delete("/connection", status_code=204, summary="Disconnect Notion")
 async def disconnect(
-    caller: AccountCaller, session: Session, request: Request, events: EventOutbox
+    caller: NotionCaller, session: Session, request: Request, events: EventOutbox
 ) -> Response:
     return await delete_credential("notion", caller, session, request, events)

@@ -86,14 +86,22 @@ def provider_errors(sdk: ModuleType) -> Iterator[None]:
     except sdk.APITimeoutError as error:
         raise ProviderError("timeout", "the provider timed out", retryable=True) from error
     except sdk.APIConnectionError as error:
-        raise ProviderError("connection", str(error), retryable=True) from error
+        raise ProviderError(
+            "connection", "the provider could not be reached", retryable=True
+        ) from error
+
+
+MAX_PROVIDER_MESSAGE = 300
 
 
 def _status_message(error: Any) -> str:
-    """The provider's own message from its error body, else the SDK's."""
+    """A summary of a provider's error — its status, and the type and message of its JSON
+    error body — never the raw body: the base URL may be a user's, and what answers there is
+    not for the user to read through us."""
     body = error.body
-    if isinstance(body, dict):
-        detail = body.get("error", body)
-        if isinstance(detail, dict) and detail.get("message"):
-            return f"{error.status_code}: {detail['message']}"
-    return f"{error.status_code}: {error.message}"
+    detail = body.get("error", body) if isinstance(body, dict) else None
+    if isinstance(detail, dict) and isinstance(detail.get("message"), str):
+        kind = detail.get("type")
+        prefix = f"{error.status_code} {kind}" if isinstance(kind, str) else str(error.status_code)
+        return f"{prefix}: {detail['message'][:MAX_PROVIDER_MESSAGE]}"
+    return f"{error.status_code}: the provider answered without an error message"

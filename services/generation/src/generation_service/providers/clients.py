@@ -4,11 +4,13 @@ import hashlib
 from collections import OrderedDict
 
 import anthropic
+import httpx2
 import openai
 
 from assistant_schemas.catalog import ProviderInfo
 from generation_service.providers.anthropic_messages import AnthropicMessages
 from generation_service.providers.base import ChatProvider
+from generation_service.providers.guarded_transport import GuardedTransport
 from generation_service.providers.mock import MockProvider
 from generation_service.providers.openai_chat import OpenAIChat
 from generation_service.settings import GenerationSettings
@@ -22,6 +24,7 @@ class ProviderClients:
         self._settings = settings
         self._clients: OrderedDict[tuple[str, str | None, str], ChatProvider] = OrderedDict()
         self._mock = MockProvider(settings.mock_token_delay_ms / 1000)
+        self._policy = settings.outbound_policy()
 
     def client(self, provider: ProviderInfo, api_key: str | None) -> ChatProvider:
         if provider.api_style == "mock":
@@ -47,6 +50,7 @@ class ProviderClients:
                     base_url=base_url,
                     max_retries=settings.provider_retries,
                     timeout=anthropic.Timeout(total, connect=connect),
+                    http_client=self._http_client(),
                 )
             )
         return OpenAIChat(
@@ -55,5 +59,11 @@ class ProviderClients:
                 base_url=base_url,
                 max_retries=settings.provider_retries,
                 timeout=openai.Timeout(total, connect=connect),
+                http_client=self._http_client(),
             )
         )
+
+    def _http_client(self) -> httpx2.AsyncClient:
+        """Every connection checked against the outbound address policy (a user can set the
+        base URL); redirects are not followed, so none can lead past the check either."""
+        return httpx2.AsyncClient(transport=GuardedTransport(self._policy), follow_redirects=False)
