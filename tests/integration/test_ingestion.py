@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import io
+import re
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -418,3 +419,27 @@ def zip_bomb() -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("word/document.xml", b"0" * (300 * 1024 * 1024))
     return out.getvalue()
+
+
+def test_a_documents_markup_is_escaped_in_highlights_and_its_name_kept_safe(
+    stack: IngestionStack,
+) -> None:
+    """A document is anybody's text: its own markup must never come back as markup, and the
+    name a client sent (a path, control characters) is kept as a safe base name."""
+    with stack.client() as http:
+        user = register(http)
+        hostile = b"Quarterly <img src=x onerror=alert(1)> numbers & <script>alert(2)</script>"
+        [document] = upload(http, user, [("../../etc/pass\x1bwd.txt", hostile)])
+        assert document["filename"] == "passwd.txt"
+        found = settled(http, user, document["document_id"])
+        assert found["status"] == "succeeded"
+        assert found["detail"]["filename"] == "passwd.txt"
+        sent = found["detail"]["upload"]["metadata"]["original_filename"]
+        assert sent == "../../etc/pass\\u001bwd.txt"
+        [hit] = search(http, user, "quarterly numbers", "keyword")
+        highlight = hit["highlight"] or ""
+        assert "<b>Quarterly</b>" in highlight
+        assert "<img" not in highlight
+        assert "<script>" not in highlight
+        assert "&lt;img src=x onerror=alert(1)&gt;" in highlight
+        assert set(re.findall(r"</?[a-z]+>", highlight)) <= {"<b>", "</b>"}

@@ -128,6 +128,15 @@ rate_limit_windows = Table(
     PrimaryKeyConstraint("user_id", "family", "window_start", name="pk_rate_limit_windows"),
 )
 
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", Text, primary_key=True, comment="account:<login> or address:<ip>"),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", DateTime(timezone=True), nullable=False),
+    Column("blocked_until", DateTime(timezone=True), nullable=True),
+)
+
 budget_projection = Table(
     "budget_projection",
     metadata,

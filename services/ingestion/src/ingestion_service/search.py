@@ -11,6 +11,7 @@ and simple configurations at once, since a query does not say its language.
 
 from __future__ import annotations
 
+import html
 import uuid
 from functools import partial
 from typing import Any
@@ -164,7 +165,8 @@ async def ranked_hits(
         "  ORDER BY score DESC LIMIT :top_k)"
         " SELECT c.id, c.document_id, c.text, c.section, f.score,"
         f"  CASE WHEN c.tsv @@ {QUERY} THEN ts_headline(CAST(coalesce(d.language, 'simple')"
-        f"   AS regconfig), c.text, {QUERY}, 'MaxFragments=2, MaxWords=25, MinWords=8')"
+        f"   AS regconfig), c.text, {QUERY}, 'MaxFragments=2, MaxWords=25, MinWords=8,"
+        f" StartSel={MATCH_START}, StopSel={MATCH_STOP}')"
         "  END AS highlight"
         " FROM fused f JOIN ingestion.chunks c ON c.id = f.id"
         " JOIN ingestion.documents d ON d.id = c.document_id"
@@ -178,7 +180,18 @@ async def ranked_hits(
             text=row.text,
             section=row.section,
             score=float(row.score),
-            highlight=row.highlight,
+            highlight=None if row.highlight is None else safe_highlight(row.highlight),
         )
         for row in rows
     ]
+
+
+# Matches are marked with two private-use characters, not `<b>`: the document's own text is
+# HTML-escaped first, and only then do the markers become tags, so a document's markup never
+# reaches a page as markup.
+MATCH_START, MATCH_STOP = "\ue000", "\ue001"
+
+
+def safe_highlight(marked: str) -> str:
+    """A highlight as HTML: the text escaped, each match in `<b>…</b>`."""
+    return html.escape(marked).replace(MATCH_START, "<b>").replace(MATCH_STOP, "</b>")

@@ -18,6 +18,7 @@ from gateway_service.accounts.schemas import (
     TokenPair,
     User,
 )
+from gateway_service.auth.login_throttle import LoginThrottle, counted
 from gateway_service.auth.refresh_tokens import RefreshRejected, RefreshTokens
 from gateway_service.auth.tokens import AccessTokens
 from gateway_service.http.dependencies import (
@@ -79,16 +80,35 @@ async def register(
     return await profile(database, user_id)
 
 
-@router.post("/login", summary="Exchange credentials for an access and a refresh token")
+@router.post(
+    "/login",
+    summary="Exchange credentials for an access and a refresh token",
+    description="Repeated failures for one login name (or from one address) are throttled: "
+    "`429` with `Retry-After` until the back-off has passed.",
+)
 async def login(
-    body: LoginRequest, session: Session, tokens: Tokens, refresh: Refresh
+    body: LoginRequest, session: Session, tokens: Tokens, refresh: Refresh, request: Request
 ) -> TokenPair:
+    throttle = LoginThrottle(session)
+    keys = counted(body.login, request.client.host if request.client else None)
+    wait_s = await throttle.blocked_for_s(keys)
+    if wait_s:
+        problem = Problem(
+            429,
+            "login-throttled",
+            "Too many failed logins",
+            f"too many failed logins for this account or address; try again in {wait_s}s",
+        )
+        problem.headers["Retry-After"] = str(wait_s)
+        raise problem
     user = await Users(session).by_login(body.login)
     if user is None:
         passwords.burn_verification_time(body.password)
+    if user is None or not passwords.verify_password(user.password_hash, body.password):
+        await throttle.failed(keys)
+        await session.commit()
         raise unauthorized("wrong login or password")
-    if not passwords.verify_password(user.password_hash, body.password):
-        raise unauthorized("wrong login or password")
+    await throttle.succeeded(body.login)
     if not user.is_active:
         raise Problem(
             403,

@@ -38,12 +38,14 @@ from assistant_schemas.queries import (
 )
 from gateway_service.admission.dependencies import admitted
 from gateway_service.auth.callers import Caller
+from gateway_service.documents.filenames import display_name, safe_filename
 from gateway_service.documents.sniffing import SUPPORTED, sniffed_type
 from gateway_service.http.dependencies import EventOutbox, Session, scoped
 from gateway_service.http.events import caller_event
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import Replies, ask
+from gateway_service.http.text_guard import nul_path
 from gateway_service.requests.repository import Requests
 from gateway_service.requests.routes import RequestStatus, view
 
@@ -73,6 +75,12 @@ class Uploaded(BaseModel):
 def blobs(request: Request) -> BlobStore:
     store: BlobStore = request.app.state.blobs
     return store
+
+
+def sent_name(sent: str | None) -> dict[str, str]:
+    """The file's name as the client sent it, where it differs from the name kept."""
+    shown = display_name(sent)
+    return {} if shown is None else {"original_filename": shown}
 
 
 @router.post(
@@ -107,11 +115,11 @@ async def upload(
             document_id=new_id(),
             request_id=new_id(),
             collection_id=target,
-            filename=(file.filename or "upload")[:1000],
+            filename=safe_filename(file.filename),
             blob=BlobReference(
                 uri=uri, sha256=digest, size_bytes=len(data), content_type=content_type
             ),
-            metadata={**extra, "collection": collection},
+            metadata={**extra, "collection": collection, **sent_name(file.filename)},
         )
         await _publish_upload(session, events, caller, request, upload_payload)
         await requests.accept(
@@ -319,12 +327,15 @@ def _metadata(raw: str | None) -> dict[str, Any]:
         raise _invalid("metadata", "must be a JSON object") from None
     if not isinstance(found, dict):
         raise _invalid("metadata", "must be a JSON object")
+    broken = nul_path(found)
+    if broken is not None:
+        raise _invalid(f"metadata.{broken}", "text must not contain the NUL character (\\u0000)")
     return found
 
 
 async def _read(file: UploadFile, index: int, limit: int) -> tuple[bytes, str]:
     data = await file.read(limit + 1)
-    where = f"files[{index}] ({file.filename})"
+    where = f"files[{index}] ({safe_filename(file.filename)})"
     if len(data) > limit:
         raise Problem(
             413,
@@ -333,7 +344,7 @@ async def _read(file: UploadFile, index: int, limit: int) -> tuple[bytes, str]:
             f"{where}: larger than your plan's {limit // (1024 * 1024)} MB per file",
         )
     if not data.strip():
-        raise _invalid(f"files[{index}]", f"{file.filename} is empty")
+        raise _invalid(f"files[{index}]", f"{safe_filename(file.filename)} is empty")
     content_type = sniffed_type(data)
     if content_type is None:
         raise Problem(

@@ -73,6 +73,11 @@ def _nul_in_json(body: bytes) -> str | None:
         document = json.loads(body)
     except ValueError:
         return None  # not JSON: the endpoint's validation says so
+    return nul_path(document)
+
+
+def nul_path(document: Any) -> str | None:
+    """Where in a parsed JSON document the first string holding NUL is (`a.0.b`), if any."""
     return next(_nul_paths(document, ()), None)
 
 
