@@ -5,9 +5,11 @@ import uuid
 from typing import Any
 
 import asyncpg
+from aiokafka.structs import ConsumerRecord
 from sqlalchemy.exc import DBAPIError
 
 from assistant_messaging import headers as h
+from assistant_messaging.failures import FailureRouter, RetryPolicy
 from assistant_messaging.request_reply import Responder
 from assistant_schemas import decode_event, new_event
 from assistant_schemas.queries import (
@@ -108,3 +110,29 @@ async def test_a_value_the_database_refuses_is_a_422_without_the_statement() -> 
     assert isinstance(failure, QueryFailedV1)
     assert failure.payload.status == 422
     assert "SELECT" not in failure.payload.reason
+
+
+async def test_a_query_that_cannot_be_read_is_dead_lettered_with_the_reason() -> None:
+    producer = RecordingProducer()
+    failures = FailureRouter("ingestion", producer, RetryPolicy())
+    responder = Responder("ingestion", producer, failures=failures)
+    tombstone = ConsumerRecord(
+        topic="search.query",
+        partition=0,
+        offset=7,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"k",
+        value=None,
+        checksum=None,
+        serialized_key_size=1,
+        serialized_value_size=0,
+        headers=tuple(h.to_kafka({**REPLY_ADDRESS, h.REPLY_PARTITION: "not-a-number"})),
+    )
+
+    outcome = await responder.answer(None, h.to_dict(tombstone.headers), answer, tombstone)
+
+    assert outcome == "malformed"
+    [(topic, sent)] = producer.sent  # no reply: its address cannot be read
+    assert topic == "ingestion.dlq"
+    assert "no value" in h.to_dict(sent["headers"])[h.ERROR]

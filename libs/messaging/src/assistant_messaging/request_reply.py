@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from assistant_db.errors import caused_by_input, database_unavailable
 from assistant_messaging import headers as h
+from assistant_messaging.failures import Failure, FailureRouter, Origin
 from assistant_messaging.log_context import HANDLED_EVENT
 from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
 from assistant_messaging.outbox import envelope_headers
@@ -205,9 +206,11 @@ class Responder:
         *,
         bootstrap_servers: str = "",
         concurrency: int = 16,
+        failures: FailureRouter | None = None,
     ) -> None:
         self.service = service
         self._producer = producer
+        self._failures = failures  # where a query that cannot be read is set aside
         self._bootstrap = bootstrap_servers
         self._concurrency = concurrency
         self._handlers: dict[str, QueryHandler] = {}
@@ -292,7 +295,9 @@ class Responder:
         started = time.perf_counter()
         outcome: Outcome
         try:
-            outcome = await self.answer(record.value or b"", h.to_dict(record.headers), handler)
+            outcome = await self.answer(
+                record.value, h.to_dict(record.headers), handler, record=record
+            )
         except Exception:  # the broker refused the reply: the requester times out
             log.exception("query answer not sent", topic=record.topic)
             outcome = "unsent"
@@ -306,7 +311,7 @@ class Responder:
     ) -> None:
         topic = request_headers.get(h.REPLY_TOPIC)
         partition = request_headers.get(h.REPLY_PARTITION)
-        if not topic or partition is None:
+        if not topic or partition is None or not partition.isdigit():
             log.warning("request has no reply address; answer dropped", request_id=request_id)
             return
         await self._producer.send_and_wait(
@@ -317,13 +322,21 @@ class Responder:
         )
 
     async def answer(
-        self, value: bytes, headers: Mapping[str, str], handler: QueryHandler
+        self,
+        value: bytes | None,
+        headers: Mapping[str, str],
+        handler: QueryHandler,
+        record: ConsumerRecord[bytes, bytes] | None = None,
     ) -> Outcome:
-        """Replies to one query with `handler`'s answer, or with why there is none."""
+        """Replies to one query with `handler`'s answer, or with why there is none; a query
+        that cannot be read (its `record`) is also dead-lettered with the reason."""
         try:
             query = decode_event(value)
         except ContractError as error:
             log.warning("malformed query", error=error.reason)
+            if record is not None and self._failures is not None:
+                reason = f"contract: {error.reason}"
+                await self._failures.route(Failure(record, Origin.of(record), reason, True))
             request_id = headers.get(h.EVENT_ID, "")
             await self.reply(headers, request_id, self._failure(None, 400, error.reason))
             return "malformed"

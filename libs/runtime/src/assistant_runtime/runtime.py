@@ -99,26 +99,30 @@ class ServiceRuntime:
         )
         inbox = Inbox(definition.tables.inbox)
         self.inbox_pruner = InboxPruner(self.engine, inbox, definition.router.longest_retention())
+        failures = FailureRouter(
+            definition.name,
+            self.producer,
+            RetryPolicy(
+                max_attempts=settings.retry_max_attempts,
+                base_delay_s=settings.retry_base_delay_s,
+                max_delay_s=settings.retry_max_delay_s,
+            ),
+        )
         self.consumer = EventConsumer(
             router=definition.router,
             sessions=self.sessions,
             inbox=inbox,
             outbox=self.outbox,
-            failures=FailureRouter(
-                definition.name,
-                self.producer,
-                RetryPolicy(
-                    max_attempts=settings.retry_max_attempts,
-                    base_delay_s=settings.retry_base_delay_s,
-                    max_delay_s=settings.retry_max_delay_s,
-                ),
-            ),
+            failures=failures,
         )
         self.consumer.subscribe(
             self.broker, max_records=settings.consumer_batch_size, consumers=settings.consumers
         )
         self.responder = Responder(
-            definition.name, self.producer, bootstrap_servers=settings.kafka_bootstrap_servers
+            definition.name,
+            self.producer,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            failures=failures,
         )
         for topic, handler in definition.queries.items():
             self.responder.serve(topic, handler)

@@ -150,7 +150,7 @@ TOPICS: tuple[Topic, ...] = (
         "A Notion page could not be written.",
         (notion.NotionPageFailedV1,),
         key=("payload.request_id",),
-        consumers=("gateway", "generation"),
+        consumers=("gateway",),
     ),
     Topic(
         "document.uploaded",

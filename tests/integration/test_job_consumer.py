@@ -1,0 +1,85 @@
+"""The job consumer against the real broker: a job that fails every time goes to the retry
+topic, then the dead letter (ended as failed first), while the records behind it flow."""
+
+import asyncio
+import json
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+
+from assistant_messaging import headers as h
+from assistant_messaging.admin import ensure_topics
+from assistant_messaging.dlq import read_dead_letters
+from assistant_messaging.failures import FailureRouter, RetryPolicy
+from assistant_messaging.jobs import JobConsumer
+from assistant_messaging.producer import DurableProducer
+from assistant_schemas import Envelope
+from conftest import wait_until
+from messaging_probe import probe
+
+
+async def test_a_job_failing_every_time_is_routed_never_looped(bootstrap: str) -> None:
+    service = f"jobs_{uuid.uuid4().hex[:8]}"
+    topic = probe.probe_topic(f"probe.{service}", partitions=1)  # one partition: one queue
+    await ensure_topics(bootstrap, probe.topic_specs(service, topic))
+    attempts: Counter[str] = Counter()
+    done: set[str] = set()
+    abandoned: list[tuple[str, str]] = []
+
+    async def handle(event: Envelope[Any], _: Mapping[str, str]) -> None:
+        attempts[str(event.event_id)] += 1
+        if event.payload.model == "poison":
+            raise ValueError("the same failure every time")
+        done.add(str(event.event_id))
+
+    async def abandon(event: Envelope[Any], _: Mapping[str, str], why: str) -> None:
+        abandoned.append((str(event.event_id), why))
+
+    producer = DurableProducer(bootstrap, client_id=service)
+    await producer.start()
+    policy = RetryPolicy(max_attempts=3, base_delay_s=0.2)
+    jobs = JobConsumer(
+        service=service,
+        bootstrap_servers=bootstrap,
+        topics=[topic.name],
+        handler=handle,
+        abandon=abandon,
+        failures=FailureRouter(service, producer, policy),
+    )
+    poison = probe.usage_event("poison")
+    behind = [probe.usage_event("ok") for _ in range(20)]
+    raw = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await raw.start()
+    try:
+        await jobs.start()
+        await raw.send_and_wait(topic.name, poison.to_json(), key=b"k")
+        await raw.send_and_wait(topic.name, None, key=b"k")  # a tombstone
+        for event in behind:
+            await raw.send_and_wait(topic.name, event.to_json(), key=str(event.event_id).encode())
+
+        async def behind_done() -> bool:
+            return done == {str(e.event_id) for e in behind}
+
+        await wait_until(behind_done, timeout=20, what="the jobs behind a failing one")
+
+        async def dead() -> bool:
+            return len(await read_dead_letters(bootstrap, service)) == 2
+
+        await wait_until(dead, timeout=30, what="the failing job and the tombstone dead-lettered")
+        await asyncio.sleep(1)  # nothing more may happen to the failing job
+    finally:
+        await jobs.stop()
+        await raw.stop()
+        await producer.stop()
+    assert attempts[str(poison.event_id)] == 3, "one try per attempt, no loop in place"
+    assert abandoned == [(str(poison.event_id), "ValueError: the same failure every time")]
+    letters = {
+        "tombstone" if r.value is None else json.loads(r.value)["event_id"]: h.to_dict(r.headers)
+        for r in await read_dead_letters(bootstrap, service)
+    }
+    assert letters[str(poison.event_id)][h.ATTEMPT] == "3"
+    assert "no value" in letters["tombstone"][h.ERROR]
+    assert jobs.stalled.reason is None
