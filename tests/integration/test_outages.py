@@ -1,9 +1,18 @@
 """Stopping the shared Kafka broker and PostgreSQL server. Runs after every other test."""
 
 import asyncio
+import threading
 import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import httpx
 import pytest
+from analytics_support import start_analytics
+from generation_stack import User, register
+from ingestion_stack import start_ingestion_stack
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -98,5 +107,124 @@ async def test_pooled_connections_are_replaced_after_a_database_restart(
         await asyncio.sleep(0.2)  # the loop sees the old sockets close
         # Every pooled connection is dead; not one query may fail because of it.
         assert list(await asyncio.gather(*(query() for _ in range(6)))) == [1] * 6
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class Load:
+    """Generations and uploads sent at a steady pace by a thread, and what came back."""
+
+    base_url: str
+    users: list[User]
+    accepted: list[tuple[User, str, str]] = field(default_factory=list)  # user, kind, id
+    statuses: Counter[int] = field(default_factory=Counter)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.base_url, timeout=30) as http:
+            sent = 0
+            while not self.stopping.is_set():
+                user = self.users[sent % len(self.users)]
+                if sent % 10 == 0:
+                    name = f"note-{uuid.uuid4().hex}.txt"
+                    response = http.post(
+                        "/v1/documents",
+                        files=[("files", (name, f"Outage notes {name}".encode()))],
+                        headers=user.headers,
+                    )
+                    if response.status_code == 202:
+                        [document] = response.json()["documents"]
+                        self.accepted.append((user, "document", document["document_id"]))
+                else:
+                    response = http.post(
+                        "/v1/generations", json={"prompt": f"outage {sent}"}, headers=user.headers
+                    )
+                    if response.status_code == 202:
+                        self.accepted.append((user, "generation", response.json()["request_id"]))
+                self.statuses[response.status_code] += 1
+                if response.status_code == 503 and "retry-after" not in response.headers:
+                    self.statuses[-503] += 1  # counted apart: a 503 must say when to retry
+                    print("503 without Retry-After:", response.text)
+                sent += 1
+                time.sleep(0.08)
+
+
+def settled(http: httpx.Client, user: User, kind: str, request_id: str) -> str:
+    path = f"/v1/requests/{request_id}" if kind == "generation" else f"/v1/documents/{request_id}"
+    deadline = time.monotonic() + 180
+    while True:
+        status = http.get(path, headers=user.headers).json()["status"]
+        if status in ("succeeded", "failed") or time.monotonic() > deadline:
+            return str(status)
+        time.sleep(0.5)
+
+
+def test_work_accepted_around_database_restarts_and_outages_finishes_and_is_billed_once(
+    profile: Profile, tmp_path: Path, database_url: str
+) -> None:
+    """PostgreSQL restarted, then down for 5 s and for 15 s, under a steady load of generations
+    and uploads: no service is restarted, every accepted request reaches a final state, the
+    gateway answers 503 (never 500) while the database is away, every usage unit lands once."""
+    analytics = start_analytics()
+    stacks = start_ingestion_stack(tmp_path)
+    stack = next(stacks)
+    try:
+        with stack.client() as http:
+            users = [register(http) for _ in range(8)]
+        load = Load(f"http://127.0.0.1:{stack.gateway.port}", users)
+        sender = threading.Thread(target=load.run)
+        sender.start()
+        try:
+            time.sleep(3)
+            postgres.stop(profile)  # pg_ctl restart -m fast
+            postgres.start(profile)
+            for down_s in (5, 15):
+                time.sleep(4)
+                postgres.stop(profile)
+                time.sleep(down_s)
+                postgres.start(profile)
+            time.sleep(4)
+        finally:
+            load.stopping.set()
+            sender.join(60)
+            postgres.start(profile)
+        errors = [line[-1500:] for line in stack.gateway.output if "unhandled error" in line]
+        assert 500 not in load.statuses, (load.statuses, errors)
+        assert load.statuses[503] > 0, "the outages were seen"
+        with stack.client() as http:
+            finals = Counter(settled(http, *accepted) for accepted in load.accepted)
+        assert set(finals) <= {"succeeded", "failed"}, finals
+        assert finals["succeeded"] >= 0.95 * len(load.accepted), finals
+        ids = [
+            uuid.UUID(request_id) for _, kind, request_id in load.accepted if kind == "generation"
+        ]
+        billed = asyncio.run(usage_units(database_url, ids, len(ids)))
+        assert billed == {1}, "every generation's call billed exactly once"
+        for process in (stack.gateway, stack.generation, stack.ingestion, analytics):
+            assert process.process.poll() is None, "no service restarted or died"
+    finally:
+        analytics.terminate()
+        for _ in stacks:  # the generator's clean-up
+            pass
+        postgres.start(profile)
+
+
+async def usage_units(database_url: str, request_ids: list[uuid.UUID], expected: int) -> set[int]:
+    """How many times each request's first LLM call is in the ledger, once all have arrived."""
+    engine = create_engine(database_url, pool_size=1)
+    statement = text(
+        "SELECT count(*) FROM analytics.usage_events"
+        " WHERE request_id = ANY(:ids) AND usage_type = 'llm' AND call_index = 0"
+        " GROUP BY request_id"
+    )
+    try:
+        for _ in range(120):
+            async with engine.connect() as connection:
+                counts = list((await connection.execute(statement, {"ids": request_ids})).scalars())
+            if len(counts) >= expected:
+                return set(counts)
+            await asyncio.sleep(1)
+        return set(counts) | {0}
     finally:
         await engine.dispose()

@@ -17,6 +17,9 @@ _UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
     asyncpg.exceptions.ConnectionDoesNotExistError,  # closed under the caller
+    # A pooled connection whose statement the server cut off mid-way (seen while PostgreSQL
+    # restarts under load: "cannot switch to state 12; another operation is in progress").
+    asyncpg.InternalClientError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
 )

@@ -32,6 +32,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 from prometheus_client import Gauge
 
+from assistant_db.errors import database_unavailable
 from assistant_messaging import headers as h
 from assistant_messaging.failures import (
     Failure,
@@ -84,6 +85,7 @@ class _PartitionProgress:
 class JobSettings:
     max_in_flight: int = 256
     commit_interval_s: float = 0.5
+    outage_patience_s: float = 120.0
     shutdown_grace_s: float = 15.0
 
 
@@ -241,19 +243,41 @@ class JobConsumer:
             await self._route(Failure(record, origin, f"contract: {error.reason}", True))
             return
         headers = h.to_dict(record.headers)
-        try:
-            await self._handler(event, headers)
+        failure = await self._handled(record, origin, event, headers)
+        if failure is None:
             return
-        except PermanentFailure as error:
-            failure = Failure(record, origin, _reason(error), True)
-        except RetryLater as error:
-            failure = Failure(record, origin, _reason(error), False, error.after_s)
-        except Exception as error:
-            log.warning("job failed", attempt=origin.attempts + 1, error=repr(error))
-            failure = Failure(record, origin, _reason(error), False)
         if self._failures.is_final(failure):
             await self._abandoned(event, headers, failure.error)
         await self._route(failure)
+
+    async def _handled(
+        self, record: Record, origin: Origin, event: Envelope[Any], headers: Mapping[str, str]
+    ) -> Failure | None:
+        """Runs the handler; the failure to route, if it failed. While the database is
+        unreachable the job is tried again here, with a growing pause, for up to
+        `outage_patience_s`: an outage is not the job's fault, and spending its retries on it
+        would dead-letter good work (the consumer reports the stall on `/readyz` meanwhile)."""
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self._settings.outage_patience_s
+        pause = 0.5
+        while True:
+            try:
+                await self._handler(event, headers)
+                self.stalled.cleared()
+                return None
+            except PermanentFailure as error:
+                return Failure(record, origin, _reason(error), True)
+            except RetryLater as error:
+                return Failure(record, origin, _reason(error), False, error.after_s)
+            except Exception as error:
+                if database_unavailable(error) and loop.time() + pause < give_up_at:
+                    self.stalled.failed(error)
+                    log.warning("database unavailable; job paused", error=repr(error)[:200])
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 5.0)
+                    continue
+                log.warning("job failed", attempt=origin.attempts + 1, error=repr(error))
+                return Failure(record, origin, _reason(error), False)
 
     async def _abandoned(self, event: Envelope[Any], headers: Mapping[str, str], why: str) -> None:
         """Ends the work as failed before its record is dead-lettered; bounded, since the record

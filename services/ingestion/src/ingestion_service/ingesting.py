@@ -97,6 +97,18 @@ class DocumentIngester:
         ):
             await _Ingestion(self, event).run()
 
+    async def abandon(self, event: Envelope[Any], _headers: Mapping[str, str], why: str) -> None:
+        """An upload set aside for good (dead-lettered): its document ends as failed, with a
+        reason, instead of staying `processing` for ever."""
+        if not isinstance(event, DocumentUploadedV1) or event.user_id is None:
+            return
+        failure = StageFailed(
+            "indexing",
+            f"the document failed on every attempt and was set aside for an operator ({why})",
+            retryable=True,
+        )
+        await _Ingestion(self, event).fail_unless_finished(failure)
+
     async def _forget(self, event: AccountDeletedV1) -> None:
         """A deleted account: its documents, chunks, collections and bytes, all gone."""
         if event.user_id is None:
@@ -244,6 +256,12 @@ class _Ingestion:
             total=total,
         )
         return self._follow_up(DocumentProgressV1, progress)
+
+    async def fail_unless_finished(self, failure: StageFailed) -> None:
+        async with self.ingester.engine.connect() as connection:
+            status = await store.status_of(connection, self.upload.document_id)
+        if status in (None, "processing"):
+            await self._fail(failure)
 
     async def _fail(self, failure: StageFailed) -> None:
         failed = DocumentFailedPayload(

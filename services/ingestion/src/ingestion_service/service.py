@@ -50,6 +50,7 @@ def create_app(settings: IngestionSettings) -> FastAPI:
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topics=["document.uploaded", "document.delete_requested", "account.deleted"],
             handler=ingester.handle,
+            abandon=ingester.abandon,
             failures=runtime.consumer.failures,
             settings=JobSettings(
                 max_in_flight=settings.max_in_flight, shutdown_grace_s=settings.shutdown_grace_s

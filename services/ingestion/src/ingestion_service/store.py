@@ -116,6 +116,10 @@ async def indexed(
     return True
 
 
+async def status_of(connection: AsyncConnection, document_id: uuid.UUID) -> str | None:
+    return await connection.scalar(select(documents.c.status).where(documents.c.id == document_id))
+
+
 async def failed(
     connection: AsyncConnection, document_id: uuid.UUID, stage: str, reason: str, retryable: bool
 ) -> None:

@@ -12,6 +12,7 @@ from gateway_service.http.problems import Problem
 AnswerT = TypeVar("AnswerT", bound=Envelope[Any])
 
 QUERY_TIMEOUT_S = 10.0
+RETRY_AFTER_S = 5
 
 
 def requester_of(request: Request) -> Requester:
@@ -26,19 +27,25 @@ async def requester(request: Request) -> Requester:
 Replies = Annotated[Requester, Depends(requester)]
 
 
+def unavailable(detail: str) -> Problem:
+    """A worker service that cannot answer now; clients are told when to try again."""
+    problem = Problem(503, "service-unavailable", "Service unavailable", detail)
+    problem.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return problem
+
+
 async def ask(replies: Requester, query: Envelope[Any], expected: type[AnswerT]) -> AnswerT:
     """The answer to `query`; a worker's refusal or silence becomes a problem response."""
     try:
         answer = await replies.ask(query, timeout=QUERY_TIMEOUT_S)
     except ReplyTimeout:
-        raise Problem(
-            503,
-            "service-unavailable",
-            "Service unavailable",
-            f"no answer to {query.type} within {QUERY_TIMEOUT_S:g}s; try again shortly",
+        raise unavailable(
+            f"no answer to {query.type} within {QUERY_TIMEOUT_S:g}s; try again shortly"
         ) from None
     if isinstance(answer, QueryFailedV1):
         status = answer.payload.status
+        if status == 503:
+            raise unavailable(answer.payload.reason)
         kind = "not-found" if status == 404 else "query-failed"
         raise Problem(status, kind, "Request failed", answer.payload.reason)
     if not isinstance(answer, expected):
