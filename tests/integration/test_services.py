@@ -101,7 +101,12 @@ def test_every_service_starts_and_exposes_health_and_metrics() -> None:
             base = f"http://127.0.0.1:{process.port}"
             assert httpx.get(f"{base}/healthz").json() == {"status": "ok", "service": service}
             ready = httpx.get(f"{base}/readyz").json()
-            assert ready["checks"] == {"database": True, "kafka": True, "migrations": True}
+            assert ready["checks"] == {
+                "database": True,
+                "kafka": True,
+                "migrations": True,
+                "consumers": True,
+            }
             metrics = httpx.get(f"{base}/metrics").text
             assert "python_gc_objects_collected_total" in metrics
             log_line = next(line for line in process.output if line.startswith("{"))
