@@ -78,6 +78,7 @@ bench: install
 		$(UV) run --frozen python -m bench.event_path && \
 		$(UV) run --frozen python -m bench.request_reply && \
 		$(UV) run --frozen python -m bench.gateway_admission && \
+		$(UV) run --frozen python -m bench.hostile_input_overhead && \
 		$(UV) run --frozen python -m bench.analytics_ingest && \
 		$(UV) run --frozen python -m bench.generation_path && \
 		$(UV) run --frozen python -m bench.notion_conversion && \

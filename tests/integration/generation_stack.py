@@ -178,6 +178,8 @@ def usage_records(bootstrap: str, request_id: str, settle_s: float = 3.0) -> lis
                 batches = await consumer.getmany(timeout_ms=300)
                 for records in batches.values():
                     for record in records:
+                        if record.value is None:
+                            continue  # a tombstone another test sent: no event
                         event = json.loads(record.value)
                         if event["payload"]["request_id"] == request_id:
                             found.append(event)

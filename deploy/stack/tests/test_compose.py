@@ -44,7 +44,13 @@ def test_each_service_runs_its_module_with_the_local_variable_names(
         for field in ServiceSettings.model_fields.values()
         if isinstance(field.validation_alias, str)
     }
-    assert shared == {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "CREDENTIALS_KEYS"}
+    assert shared == {
+        "DATABASE_URL",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "CREDENTIALS_KEYS",
+        "OUTBOUND_ALLOWED_NETWORKS",
+        "OUTBOUND_ALLOW_HTTP",
+    }
     assert shared <= set(environment)
     port = environment[f"{service.upper()}_HTTP_PORT"]
     assert environment["PROBE_URL"] == f"http://127.0.0.1:{port}/readyz"

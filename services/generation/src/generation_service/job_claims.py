@@ -38,19 +38,14 @@ async def claim(
     worker: str,
     stale_after: timedelta,
 ) -> Claim:
-    inserted = await session.scalar(
-        insert(generation_jobs)
-        .values(
-            request_id=request_id,
-            event_id=event_id,
-            user_id=user_id,
-            status="running",
-            worker=worker,
-        )
-        .on_conflict_do_nothing(index_elements=["request_id"])
-        .returning(generation_jobs.c.request_id)
-    )
-    if inserted is not None:
+    if await _inserted(
+        session,
+        request_id=request_id,
+        event_id=event_id,
+        user_id=user_id,
+        status="running",
+        worker=worker,
+    ):
         return Claim.NEW
     row = (
         await session.execute(
@@ -98,20 +93,15 @@ async def abandon(
 ) -> bool:
     """Ends a job that no attempt could finish as failed, or records it as such if no attempt
     claimed it; False if it had finished already (its outcome was published)."""
-    inserted = await session.scalar(
-        insert(generation_jobs)
-        .values(
-            request_id=request_id,
-            event_id=event_id,
-            user_id=user_id,
-            status="failed",
-            worker="abandoned",
-            finished_at=func.now(),
-        )
-        .on_conflict_do_nothing(index_elements=["request_id"])
-        .returning(generation_jobs.c.request_id)
-    )
-    if inserted is not None:
+    if await _inserted(
+        session,
+        request_id=request_id,
+        event_id=event_id,
+        user_id=user_id,
+        status="failed",
+        worker="abandoned",
+        finished_at=func.now(),
+    ):
         return True
     ended = await session.scalar(
         update(generation_jobs)
@@ -120,6 +110,17 @@ async def abandon(
         .returning(generation_jobs.c.request_id)
     )
     return ended is not None
+
+
+async def _inserted(session: AsyncSession, **values: object) -> bool:
+    """Whether the job's row was inserted (False: the request has one already)."""
+    inserted = await session.scalar(
+        insert(generation_jobs)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["request_id"])
+        .returning(generation_jobs.c.request_id)
+    )
+    return inserted is not None
 
 
 async def beat(session: AsyncSession, worker: str, request_ids: list[uuid.UUID]) -> None:
