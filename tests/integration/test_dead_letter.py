@@ -259,3 +259,25 @@ async def test_null_records_and_unreadable_failure_headers_are_dead_lettered(
     assert any("without its 'x-original-partition' header" in e for e in errors)
     assert any("malformed header" in e for e in errors)
     assert (await runtime.readiness()).ready
+
+
+async def test_a_consumer_failing_again_and_again_makes_the_service_not_ready(
+    start_probe: StartProbe,
+) -> None:
+    """Three failed batches in a row: `/readyz` says which consumer, since when, and why; one
+    that goes through makes the service ready again."""
+    runtime = await start_probe()
+    for _ in range(3):
+        runtime.consumer.stalled.failed(ConnectionRefusedError(111, "Connection refused"))
+    await asyncio.sleep(1.1)  # readiness is cached for a second
+
+    stuck = await runtime.readiness()
+    assert not stuck.ready
+    assert stuck.consuming is False
+    assert "event consumer failing for" in stuck.detail["consumers"]
+    assert "3 attempts" in stuck.detail["consumers"]
+    assert "Connection refused" in stuck.detail["consumers"]
+
+    runtime.consumer.stalled.cleared()
+    await asyncio.sleep(1.1)
+    assert (await runtime.readiness()).ready

@@ -27,7 +27,6 @@ from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import structlog
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
@@ -43,6 +42,7 @@ from assistant_messaging.failures import (
 )
 from assistant_messaging.inbox import Inbox
 from assistant_messaging.log_context import HANDLED_EVENT
+from assistant_messaging.log_limits import ThrottledLog
 from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
 from assistant_messaging.outbox import Outbox
 from assistant_messaging.router import BatchHandler, EventRouter, Handler, MessageContext
@@ -50,7 +50,7 @@ from assistant_messaging.stall import Stall
 from assistant_schemas import ContractError, Envelope, decode_event
 from assistant_schemas.topics import retry_topic
 
-log = structlog.get_logger(__name__)
+storm_log = ThrottledLog(__name__)  # lines an outage or a burst of failures repeats
 
 HANDLED = Counter("events_handled_total", "Events handled and committed", ["service", "topic"])
 DUPLICATES = Counter(
@@ -197,7 +197,7 @@ class EventConsumer:
                 # The transaction itself failed (database unreachable, say): nothing was
                 # committed. Back off before the batch is nacked and read again.
                 self.stalled.failed(error)
-                log.error(
+                storm_log.error(
                     "batch transaction failed; will retry",
                     error=repr(error),
                     consecutive=self.stalled.count,
@@ -310,6 +310,6 @@ class EventConsumer:
         except (PermanentFailure, ContractError) as error:
             return f"{type(error).__name__}: {error}", True
         except Exception as error:
-            log.warning("handler failed", error=repr(error))
+            storm_log.warning("handler failed", error=repr(error))
             return f"{type(error).__name__}: {error}", False
         return None

@@ -8,15 +8,15 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import structlog
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter
 
 from assistant_messaging import headers as h
+from assistant_messaging.log_limits import ThrottledLog
 from assistant_messaging.producer import Publisher
 from assistant_schemas.topics import dead_letter_topic, is_retry_topic, retry_topic
 
-log = structlog.get_logger(__name__)
+log = ThrottledLog(__name__)  # a burst of poison messages is one line a second, counted
 
 RETRIED = Counter("messages_retried_total", "Messages sent to a retry topic", ["service", "topic"])
 DEAD_LETTERED = Counter(

@@ -41,12 +41,14 @@ from assistant_messaging.failures import (
     PermanentFailure,
     RetryLater,
 )
+from assistant_messaging.log_limits import ThrottledLog
 from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
 from assistant_messaging.stall import Stall
 from assistant_schemas import ContractError, Envelope, decode_event
 from assistant_schemas.topics import retry_topic
 
 log = structlog.get_logger(__name__)
+storm_log = ThrottledLog(__name__)  # lines an outage or a burst of failures repeats
 
 IN_FLIGHT = Gauge(
     "jobs_in_flight",
@@ -272,11 +274,11 @@ class JobConsumer:
             except Exception as error:
                 if database_unavailable(error) and loop.time() + pause < give_up_at:
                     self.stalled.failed(error)
-                    log.warning("database unavailable; job paused", error=repr(error)[:200])
+                    storm_log.warning("database unavailable; jobs paused", error=repr(error)[:200])
                     await asyncio.sleep(pause)
                     pause = min(pause * 2, 5.0)
                     continue
-                log.warning("job failed", attempt=origin.attempts + 1, error=repr(error))
+                storm_log.warning("job failed", attempt=origin.attempts + 1, error=repr(error))
                 return Failure(record, origin, _reason(error), False)
 
     async def _abandoned(self, event: Envelope[Any], headers: Mapping[str, str], why: str) -> None:
@@ -289,7 +291,7 @@ class JobConsumer:
                 await self._abandon(event, headers, why)
                 return
             except Exception as error:
-                log.error("cannot mark abandoned work failed", attempt=attempt, error=repr(error))
+                storm_log.error("cannot mark abandoned work failed", error=repr(error))
                 await asyncio.sleep(2 ** (attempt - 1))
 
     async def _route(self, failure: Failure) -> None:
@@ -301,7 +303,7 @@ class JobConsumer:
                 return
             except Exception as error:
                 self.stalled.failed(error)
-                log.error("cannot route a failed job; retrying", error=repr(error))
+                storm_log.error("cannot route a failed job; retrying", error=repr(error))
                 await asyncio.sleep(1.0)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from assistant_db.errors import database_unavailable
 from assistant_messaging import headers as h
 from assistant_messaging.failures import PermanentFailure, RetryLater
+from assistant_messaging.log_limits import ThrottledLog
 from assistant_messaging.outbox import Outbox
 from assistant_messaging.request_reply import Responder
 from assistant_runtime.credentials_cipher import CredentialCipher
@@ -54,6 +55,7 @@ from generation_service.retrieval import Retriever
 from generation_service.settings import GenerationSettings
 
 log = structlog.get_logger(__name__)
+storm_log = ThrottledLog(__name__)  # an outage repeats it for every job
 
 
 @dataclass(frozen=True)
@@ -320,7 +322,9 @@ class GenerationWorker:
             except Exception as error:
                 if not database_unavailable(error) or loop.time() + delay > give_up_at:
                     raise
-                log.warning("database unavailable while concluding; retrying", error=repr(error))
+                storm_log.warning(
+                    "database unavailable while concluding; retrying", error=repr(error)
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         if owned and job.waited_for:
