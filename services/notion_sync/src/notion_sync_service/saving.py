@@ -114,6 +114,19 @@ class PageSaver:
                     async with connection.begin():
                         await pages.unlock(connection, request_id)
 
+    async def abandon(self, event: Envelope[Any], _headers: Mapping[str, str], why: str) -> None:
+        """A save set aside for good (dead-lettered) ends as failed, with a reason, instead of
+        staying pending; unless it finished meanwhile."""
+        if not isinstance(event, NotionPageRequestedV1) or event.user_id is None:
+            return
+        async with self.engine.connect() as connection:
+            record = await pages.find(connection, event.payload.request_id)
+            if record is None or record.status == "writing":
+                save = _Save(self, connection, event, attempt=0)
+                save.calls_before = record.api_calls if record else 0  # kept, not reset
+                reason = f"the save failed on every attempt and was set aside ({why})"
+                await save.fail(reason, retryable=True)
+
 
 class _Save:
     """One attempt at one request."""
@@ -155,20 +168,20 @@ class _Save:
             return  # answered before: a duplicate delivery
         self.calls_before = record.api_calls
         if not record.parent_id:
-            return await self._fail(NO_PARENT, retryable=False)
+            return await self.fail(NO_PARENT, retryable=False)
         if found is None:
-            return await self._fail(NOT_CONNECTED, retryable=False)
+            return await self.fail(NOT_CONNECTED, retryable=False)
         if self.saver.cipher is None:
-            return await self._fail("CREDENTIALS_KEYS is not set on notion_sync", retryable=True)
+            return await self.fail("CREDENTIALS_KEYS is not set on notion_sync", retryable=True)
         try:
             token = self.saver.cipher.decrypt(found[0])
         except ValueError:
-            return await self._fail(UNREADABLE_CREDENTIAL, retryable=False)
+            return await self.fail(UNREADABLE_CREDENTIAL, retryable=False)
         self.client = PacedClient(token, self.saver.pacer, self.saver.settings)
         try:
             await self._write(record, document)
         except SaveRefused as refused:
-            await self._fail(refused.reason, retryable=refused.retryable)
+            await self.fail(refused.reason, retryable=refused.retryable)
         except Exception as error:
             await self._pause_or_fail(error)
         finally:
@@ -277,7 +290,7 @@ class _Save:
         metrics.SAVES.labels("synced").inc()
         log.info("notion page synced", page_id=record.page_id, api_calls=self.calls)
 
-    async def _fail(self, reason: str, *, retryable: bool) -> None:
+    async def fail(self, reason: str, *, retryable: bool) -> None:
         failed = NotionPageFailedPayload(
             request_id=self.request_id,
             source_request_id=self.payload.source_request_id,
@@ -302,12 +315,12 @@ class _Save:
     async def _pause_or_fail(self, error: Exception) -> None:
         outcome = translated(error, doing="writing the page")
         if isinstance(outcome, SaveRefused):
-            return await self._fail(outcome.reason, retryable=outcome.retryable)
+            return await self.fail(outcome.reason, retryable=outcome.retryable)
         if not isinstance(outcome, RetryLater):
-            raise error  # not Notion's doing: the job consumer retries it in process
+            raise error  # not Notion's doing: the job consumer routes it to the retry topic
         if self.last_attempt:
             reason = f"{outcome}; gave up after {self.saver.settings.retry_max_attempts} tries"
-            return await self._fail(reason + ": save again later", retryable=True)
+            return await self.fail(reason + ": save again later", retryable=True)
         # An answer from Notion means the call did not land; no answer leaves it in doubt.
         async with self.connection.begin():
             await pages.paused(

@@ -38,6 +38,7 @@ def create_app(settings: NotionSyncSettings) -> FastAPI:
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topics=["notion.page.requested"],
             handler=saver.handle,
+            abandon=saver.abandon,
             failures=runtime.consumer.failures,
             settings=JobSettings(
                 max_in_flight=settings.max_in_flight, shutdown_grace_s=settings.shutdown_grace_s

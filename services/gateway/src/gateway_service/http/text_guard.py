@@ -19,7 +19,7 @@ from gateway_service.http.asgi_body import replay
 from gateway_service.http.problems import problem_response
 
 _ESCAPED_NUL = b"\\u0000"
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class TextGuardMiddleware:
