@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from generation_stack import PASSWORD, User, register
 from ingestion_stack import (
     IngestionStack,
@@ -26,6 +27,14 @@ from ingestion_stack import (
 )
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from assistant_schemas import new_event
+from assistant_schemas.documents import (
+    BlobReference,
+    DocumentUploadedPayload,
+    DocumentUploadedV1,
+    collection_id,
+)
 
 
 @pytest.fixture(scope="module")
@@ -443,3 +452,49 @@ def test_a_documents_markup_is_escaped_in_highlights_and_its_name_kept_safe(
         assert "<script>" not in highlight
         assert "&lt;img src=x onerror=alert(1)&gt;" in highlight
         assert set(re.findall(r"</?[a-z]+>", highlight)) <= {"<b>", "</b>"}
+
+
+async def test_an_upload_published_with_a_foreign_blob_reference_fails_at_once_with_why(
+    stack: IngestionStack, engine: AsyncEngine, bootstrap: str
+) -> None:
+    """Another system publishing `document.uploaded` itself, with a reference to bytes this
+    system never stored: the document fails on the first attempt, saying what to do."""
+    user = uuid.uuid4()
+    upload = new_event(
+        DocumentUploadedV1,
+        DocumentUploadedPayload(
+            document_id=uuid.uuid4(),
+            request_id=uuid.uuid4(),
+            collection_id=collection_id(user, "default"),
+            filename="report.txt",
+            blob=BlobReference(
+                uri="s3://someone-elses-bucket/report.txt",
+                sha256="0" * 64,
+                size_bytes=10,
+                content_type="text/plain",
+            ),
+        ),
+        correlation_id="crm",
+        producer="crm",
+        user_id=user,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            "document.uploaded", upload.to_json(), key=str(upload.payload.document_id).encode()
+        )
+    finally:
+        await producer.stop()
+    statement = text("SELECT status, error FROM ingestion.documents WHERE id = :id")
+    for _ in range(100):
+        async with engine.connect() as connection:
+            row = (
+                await connection.execute(statement, {"id": upload.payload.document_id})
+            ).one_or_none()
+        if row is not None and row.status == "failed":
+            break
+        await asyncio.sleep(0.1)
+    assert row is not None
+    assert row.status == "failed", "within ten seconds: no retries spent on it"
+    assert "not one this system stores" in row.error

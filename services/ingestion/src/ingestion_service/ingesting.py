@@ -209,6 +209,11 @@ class _Ingestion:
                 "parsing", "the uploaded file is gone from the blob store: upload it again",
                 retryable=False,
             ) from None  # fmt: skip
+        except ValueError:  # published by another system with a reference of its own
+            raise StageFailed(
+                "parsing", "the upload's blob reference is not one this system stores: "
+                "upload the file through the gateway", retryable=False,
+            ) from None  # fmt: skip
         try:
             return parse(data, self.upload.filename)
         except ParseError as error:
