@@ -43,6 +43,24 @@ class Turn:
     metadata: dict[str, Any]
 
 
+# Every message row names every column: an insert of several rows takes its column list from
+# the first, so an answer's usage after a prompt row without it would be stored as NULL.
+_MESSAGE_DEFAULTS: dict[str, Any] = {
+    "provider": None,
+    "model": None,
+    "input_tokens": None,
+    "output_tokens": None,
+    "cached_tokens": None,
+    "latency_ms": None,
+    "ttft_ms": None,
+    "metadata": {},
+}
+
+
+def _message_row(**values: Any) -> dict[str, Any]:
+    return {**_MESSAGE_DEFAULTS, **values}
+
+
 class Conversations:
     def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
         self.session = session
@@ -95,34 +113,34 @@ class Conversations:
             )
         )
         now = datetime.now(UTC)
-        rows: list[dict[str, Any]] = [
-            {
-                "id": uuid.uuid4(),
-                "conversation_id": conversation_id,
-                "request_id": turn.request_id,
-                "role": message.role,
-                "content": message.content,
-                "created_at": now + timedelta(microseconds=position),  # keeps their order
-            }
+        rows = [
+            _message_row(
+                id=uuid.uuid4(),
+                conversation_id=conversation_id,
+                request_id=turn.request_id,
+                role=message.role,
+                content=message.content,
+                created_at=now + timedelta(microseconds=position),  # keeps their order
+            )
             for position, message in enumerate(turn.prompt)
         ]
         rows.append(
-            {
-                "id": answer_id,
-                "conversation_id": conversation_id,
-                "request_id": turn.request_id,
-                "role": "assistant",
-                "content": turn.answer,
-                "provider": turn.provider,
-                "model": turn.model,
-                "input_tokens": turn.usage.input_tokens,
-                "output_tokens": turn.usage.output_tokens,
-                "cached_tokens": turn.usage.cached_tokens,
-                "latency_ms": turn.latency_ms,
-                "ttft_ms": turn.ttft_ms,
-                "metadata": turn.metadata,
-                "created_at": now + timedelta(microseconds=len(turn.prompt)),
-            }
+            _message_row(
+                id=answer_id,
+                conversation_id=conversation_id,
+                request_id=turn.request_id,
+                role="assistant",
+                content=turn.answer,
+                provider=turn.provider,
+                model=turn.model,
+                input_tokens=turn.usage.input_tokens,
+                output_tokens=turn.usage.output_tokens,
+                cached_tokens=turn.usage.cached_tokens,
+                latency_ms=turn.latency_ms,
+                ttft_ms=turn.ttft_ms,
+                metadata=turn.metadata,
+                created_at=now + timedelta(microseconds=len(turn.prompt)),
+            )
         )
         await self.session.execute(insert(messages), rows)
 

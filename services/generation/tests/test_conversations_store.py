@@ -1,0 +1,66 @@
+"""A stored turn is read back column by column: the answer keeps its provider, model, usage
+and timings (they were once all NULL: a multi-row insert takes its columns from the first
+row, a prompt message without them)."""
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from assistant_schemas.common import TokenUsage
+from assistant_schemas.generation import ChatMessage
+from generation_service.conversations import Conversations, Turn
+from generation_service.models import messages
+
+pytestmark = pytest.mark.stack
+
+
+async def test_every_column_of_a_stored_turn_reads_back(connection: AsyncConnection) -> None:
+    session = AsyncSession(bind=connection, join_transaction_mode="create_savepoint")
+    user, conversation, request, answer = (uuid.uuid4() for _ in range(4))
+    turn = Turn(
+        request_id=request,
+        prompt=[ChatMessage(role="user", content="Name a queue.")],
+        answer="Kafka.",
+        provider="openai",
+        model="gpt-4o-mini",
+        usage=TokenUsage(input_tokens=12, output_tokens=3, cached_tokens=4),
+        latency_ms=812.5,
+        ttft_ms=190.25,
+        metadata={"finish_reason": "stop", "fallbacks": 0},
+    )
+
+    await Conversations(session, user).record(conversation, turn, "Be brief.", answer_id=answer)
+
+    rows = (
+        await session.execute(
+            select(messages)
+            .where(messages.c.conversation_id == conversation)
+            .order_by(messages.c.created_at)
+        )
+    ).all()
+    prompt, stored = (row._mapping for row in rows)
+    assert (prompt["role"], prompt["content"], prompt["request_id"]) == (
+        "user",
+        "Name a queue.",
+        request,
+    )
+    assert prompt["provider"] is None
+    assert prompt["metadata"] == {}
+    assert {name: stored[name] for name in stored if name != "created_at"} == {
+        "id": answer,
+        "conversation_id": conversation,
+        "request_id": request,
+        "role": "assistant",
+        "content": "Kafka.",
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "input_tokens": 12,
+        "output_tokens": 3,
+        "cached_tokens": 4,
+        "latency_ms": 812.5,
+        "ttft_ms": 190.25,
+        "metadata": {"finish_reason": "stop", "fallbacks": 0},
+    }
+    assert stored["created_at"] > prompt["created_at"]
