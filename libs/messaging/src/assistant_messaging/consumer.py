@@ -39,6 +39,7 @@ from assistant_messaging.failures import (
     FailureRouter,
     Origin,
     PermanentFailure,
+    failure_reason,
 )
 from assistant_messaging.inbox import Inbox
 from assistant_messaging.log_context import HANDLED_EVENT
@@ -76,8 +77,8 @@ async def _tolerant_parse(
     try:
         return await parse(records)
     except UnicodeDecodeError:
-        readable = tuple(map(_readable, records)) if isinstance(records, tuple) else None
-        parsed = await parse(readable if readable is not None else _readable(records))
+        batch = isinstance(records, tuple)
+        parsed = await parse(tuple(map(_readable, records)) if batch else _readable(records))
         parsed.raw_message = records
         return parsed
 
@@ -308,8 +309,8 @@ class EventConsumer:
             async with session.begin_nested():
                 await handler(event, context)
         except (PermanentFailure, ContractError) as error:
-            return f"{type(error).__name__}: {error}", True
+            return failure_reason(error), True
         except Exception as error:
             storm_log.warning("handler failed", error=repr(error))
-            return f"{type(error).__name__}: {error}", False
+            return failure_reason(error), False
         return None

@@ -26,6 +26,11 @@ DEAD_LETTERED = Counter(
 MAX_ERROR_LENGTH = 2000
 
 
+def failure_reason(error: BaseException) -> str:
+    """How a failure is named in `x-error`, logs and readiness: its type and message."""
+    return f"{type(error).__name__}: {error}"
+
+
 class PermanentFailure(Exception):
     """Raised by a handler when retrying cannot help: the message goes straight to the DLQ."""
 

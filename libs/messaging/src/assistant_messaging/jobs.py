@@ -40,6 +40,7 @@ from assistant_messaging.failures import (
     Origin,
     PermanentFailure,
     RetryLater,
+    failure_reason,
 )
 from assistant_messaging.log_limits import ThrottledLog
 from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
@@ -268,9 +269,9 @@ class JobConsumer:
                 self.stalled.cleared()
                 return None
             except PermanentFailure as error:
-                return Failure(record, origin, _reason(error), True)
+                return Failure(record, origin, failure_reason(error), True)
             except RetryLater as error:
-                return Failure(record, origin, _reason(error), False, error.after_s)
+                return Failure(record, origin, failure_reason(error), False, error.after_s)
             except Exception as error:
                 if database_unavailable(error) and loop.time() + pause < give_up_at:
                     self.stalled.failed(error)
@@ -279,7 +280,7 @@ class JobConsumer:
                     pause = min(pause * 2, 5.0)
                     continue
                 storm_log.warning("job failed", attempt=origin.attempts + 1, error=repr(error))
-                return Failure(record, origin, _reason(error), False)
+                return Failure(record, origin, failure_reason(error), False)
 
     async def _abandoned(self, event: Envelope[Any], headers: Mapping[str, str], why: str) -> None:
         """Ends the work as failed before its record is dead-lettered; bounded, since the record
@@ -305,7 +306,3 @@ class JobConsumer:
                 self.stalled.failed(error)
                 storm_log.error("cannot route a failed job; retrying", error=repr(error))
                 await asyncio.sleep(1.0)
-
-
-def _reason(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"

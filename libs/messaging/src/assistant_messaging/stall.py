@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+from assistant_messaging.failures import failure_reason
+
 # A single failure is an incident a retry absorbs; this many in a row is a stall.
 STALLED_AFTER = 3
 
@@ -23,7 +25,7 @@ class Stall:
         self.count += 1
         if self._since is None:
             self._since = time.monotonic()
-        self._error = " ".join(f"{type(error).__name__}: {error}".split())[:200]
+        self._error = " ".join(failure_reason(error).split())[:200]
 
     def cleared(self) -> None:
         self.count = 0
