@@ -1,7 +1,7 @@
 # Notion Assistant — the two commands are `make run` and `make test`; everything they need is
 # installed by the targets below (uv into .local/tools, Python packages into .venv, Kafka jars
 # from Maven Central into .local/kafka). Nothing outside the repository is required but
-# Python 3.11, Java 17+ and Maven.
+# Python 3.11, Java 17+, Maven and Go.
 
 UV_VERSION := 0.13.9
 TOOLS := .local/tools
@@ -27,8 +27,12 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(UV)
+install: $(UV) $(TOOLS)/bin/compose-config
 	$(UV) sync --frozen --quiet
+
+# docker-compose.yml rendered by the compose specification's own loader, for its tests.
+$(TOOLS)/bin/compose-config: deploy/compose-config/main.go deploy/compose-config/go.mod
+	cd deploy/compose-config && go build -o $(abspath $@) .
 
 run: install
 	$(STACK) run --profile run

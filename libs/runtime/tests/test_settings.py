@@ -22,6 +22,16 @@ def test_shared_infrastructure_names_are_unprefixed_and_the_rest_prefixed(
     assert settings.http_port == 9100
 
 
+def test_log_level_is_shared_unless_a_service_sets_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert ExampleSettings().log_level == "INFO"
+    monkeypatch.setenv("LOG_LEVEL", "warning")  # what docker-compose sets for every service
+    assert ExampleSettings().log_level == "WARNING"
+    monkeypatch.setenv("EXAMPLE_LOG_LEVEL", "DEBUG")
+    assert ExampleSettings().log_level == "DEBUG"
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
@@ -30,6 +40,7 @@ def test_shared_infrastructure_names_are_unprefixed_and_the_rest_prefixed(
         ("DATABASE_URL", "::::", "DATABASE_URL: Value error, not a URL"),
         ("KAFKA_BOOTSTRAP_SERVERS", "nohost", "KAFKA_BOOTSTRAP_SERVERS: Value error, 'nohost'"),
         ("EXAMPLE_HTTP_PORT", "99999", "EXAMPLE_HTTP_PORT: Input should be less than"),
+        ("LOG_LEVEL", "LOUD", "EXAMPLE_LOG_LEVEL: Value error, 'LOUD' is not one of"),
     ],
 )
 def test_a_bad_setting_exits_with_one_line_naming_it(

@@ -4,6 +4,8 @@ up        Kafka + PostgreSQL in the background, topics created, migrations appli
 down      stop them
 run       up, then the five services in the foreground; Ctrl-C stops everything
 migrate   apply every service's migrations
+init      topics and migrations on a Kafka and PostgreSQL run elsewhere (docker-compose's init
+          job): needs KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL
 test      a fresh test stack, pytest against it, then down (pytest's arguments follow --)
 env       print the environment variables that reach the profile's stack
 status    what is running
@@ -155,7 +157,7 @@ def main() -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "command", choices=["up", "down", "run", "migrate", "test", "env", "status"]
+        "command", choices=["up", "down", "run", "migrate", "init", "test", "env", "status"]
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="run")
     parser.add_argument("--fresh", action="store_true", help="up: start from empty data")

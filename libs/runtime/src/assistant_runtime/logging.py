@@ -2,6 +2,7 @@
 
 import logging
 import sys
+import threading
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -55,7 +56,28 @@ def configure_logging(service: str, level: str = "INFO", instance: str | None = 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    _route_everything_to(root)
     # Access logs carry query strings; the gateway logs requests itself.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service, instance=instance)
+
+
+def _route_everything_to(root: logging.Logger) -> None:
+    """One JSON stream: libraries that bring their own handlers (FastStream prints coloured text
+    to stderr), Python's warnings and uncaught exceptions all go through the root's."""
+    for logger in logging.root.manager.loggerDict.values():
+        if isinstance(logger, logging.Logger) and logger.handlers:
+            logger.handlers.clear()
+            logger.propagate = True
+    logging.captureWarnings(True)
+
+    def log_uncaught(kind: type[BaseException], error: BaseException, trace: Any) -> None:
+        root.critical("uncaught exception", exc_info=(kind, error, trace))
+
+    sys.excepthook = log_uncaught
+    threading.excepthook = lambda hook: root.critical(
+        "uncaught exception in a thread",
+        exc_info=(hook.exc_type, hook.exc_value, hook.exc_traceback),  # type: ignore[arg-type]
+        extra={"thread": hook.thread.name if hook.thread else None},
+    )

@@ -6,6 +6,7 @@ else is prefixed per service (`ANALYTICS_HTTP_PORT`, ...). Secrets come only fro
 environment and are never logged.
 """
 
+import os
 import uuid
 
 from pydantic import Field, SecretStr, field_validator
@@ -54,7 +55,11 @@ class ServiceSettings(BaseSettings):
         "service (its own consumers, outbox relay and reply partition). One process uses one "
         "core: the gateway needs more than one to use a machine's cores.",
     )
-    log_level: str = "INFO"
+    log_level: str = Field(
+        # `<S>_LOG_LEVEL` for one service; else `LOG_LEVEL`, shared like DATABASE_URL.
+        default_factory=lambda: os.environ.get("LOG_LEVEL", "INFO"),
+        description="DEBUG, INFO, WARNING or ERROR: `<S>_LOG_LEVEL`, else `LOG_LEVEL`.",
+    )
     instance_id: str = Field(
         default_factory=lambda: uuid.uuid4().hex[:8],
         description="Names this process in logs and Kafka client ids; random if unset.",
@@ -98,6 +103,14 @@ class ServiceSettings(BaseSettings):
         "defaults suit request handling; a consumer holding thousands of events per batch "
         "does better with higher ones.",
     )
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"{value!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
 
     @field_validator("outbound_allowed_networks")
     @classmethod

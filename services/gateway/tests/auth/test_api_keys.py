@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway_service.models import access_keys
@@ -58,7 +58,9 @@ async def test_revoked_and_expired_keys_are_rejected(
     await connection.execute(
         update(access_keys)
         .where(access_keys.c.name == "b")
-        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        # Expired a moment ago, after this test's transaction began (its now()): the check must
+        # use the time of its own statement, or a slow machine sees the key as still live.
+        .values(expires_at=func.statement_timestamp() - timedelta(milliseconds=1))
     )
 
     for key in (revoked["key"], expiring["key"]):

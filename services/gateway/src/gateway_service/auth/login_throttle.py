@@ -55,9 +55,9 @@ class LoginThrottle:
     async def blocked_for_s(self, keys: list[Counted]) -> int:
         """Seconds until a login may be tried with these keys (0: now)."""
         remaining = await self._session.scalar(
-            select(func.max(login_failures.c.blocked_until - func.now())).where(
+            select(func.max(login_failures.c.blocked_until - func.statement_timestamp())).where(
                 login_failures.c.key.in_([k.key for k in keys]),
-                login_failures.c.blocked_until > func.now(),
+                login_failures.c.blocked_until > func.statement_timestamp(),
             )
         )
         return 0 if remaining is None else max(1, math.ceil(remaining.total_seconds()))
@@ -66,18 +66,19 @@ class LoginThrottle:
         for key in keys:
             failures = await self._session.scalar(
                 insert(login_failures)
-                .values(key=key.key, failures=1, last_failure_at=func.now())
+                .values(key=key.key, failures=1, last_failure_at=func.statement_timestamp())
                 .on_conflict_do_update(
                     index_elements=["key"],
                     set_={
                         "failures": case(
                             (
-                                login_failures.c.last_failure_at < func.now() - FORGOTTEN_AFTER,
+                                login_failures.c.last_failure_at
+                                < func.statement_timestamp() - FORGOTTEN_AFTER,
                                 1,
                             ),
                             else_=login_failures.c.failures + 1,
                         ),
-                        "last_failure_at": func.now(),
+                        "last_failure_at": func.statement_timestamp(),
                     },
                 )
                 .returning(login_failures.c.failures)
@@ -88,7 +89,7 @@ class LoginThrottle:
                 await self._session.execute(
                     update(login_failures)
                     .where(login_failures.c.key == key.key)
-                    .values(blocked_until=func.now() + timedelta(seconds=seconds))
+                    .values(blocked_until=func.statement_timestamp() + timedelta(seconds=seconds))
                 )
 
     async def succeeded(self, login: str) -> None:
