@@ -68,7 +68,13 @@ def test_the_same_bytes_uploaded_twice_or_at_once_are_one_document(
         user = register(http)
         content = f"Only once: {uuid.uuid4().hex}.".encode()
         [first] = upload(http, user, [("a.txt", content)])
-        assert settled(http, user, first["document_id"])["status"] == "succeeded"
+        ingested = settled(http, user, first["document_id"])
+        # One resource, one id; nothing shown as under way once it succeeded.
+        assert ingested["id"] == first["document_id"]
+        assert ingested["request_id"] == first["request_id"]
+        assert (ingested["status"], ingested["stage"]) == ("succeeded", None)
+        assert ingested["detail"]["indexing"] == {"completed": 1, "total": 1}
+        assert "upload" not in ingested["detail"]  # the blob reference stays inside
         [again] = upload(http, user, [("b.txt", content)])
         duplicate = settled(http, user, again["document_id"])
         assert duplicate["detail"]["duplicate_of"] == first["document_id"]
@@ -79,9 +85,7 @@ def test_the_same_bytes_uploaded_twice_or_at_once_are_one_document(
                 pool.map(lambda i: upload(http, user, [(f"r{i}.txt", racing)])[0], range(4))
             )
         outcomes = [settled(http, user, r["document_id"]) for r in results]
-        originals = {
-            o["detail"].get("duplicate_of") or o["detail"]["document_id"] for o in outcomes
-        }
+        originals = {o["detail"].get("duplicate_of") or o["id"] for o in outcomes}
         assert len(originals) == 1  # four uploads, one document
 
 
@@ -105,7 +109,7 @@ def test_a_document_that_fails_shows_its_stage_and_reason_and_is_retried_after_t
         blob.unlink()
         stack.start_ingestion()
         lost = settled(http, user, document["document_id"])
-        assert lost["status"] == "failed"
+        assert (lost["status"], lost["stage"]) == ("failed", None)
         assert lost["detail"]["error"]["stage"] == "parsing"
         assert "gone from the blob store" in lost["detail"]["error"]["message"]
         blob.write_bytes(content)  # the fix
@@ -127,7 +131,8 @@ async def test_an_ingestion_killed_mid_document_finishes_it_without_duplicate_ch
         [document] = upload(http, user, [("long.md", "\n\n".join(paragraphs).encode())])
         while True:  # until embedding is under way
             found = http.get(f"/v1/documents/{document['document_id']}", headers=user.headers)
-            if found.json()["detail"].get("stage") == "embedding":
+            if found.json()["stage"] == "embedding":
+                assert found.json()["status"] == "running"
                 break
         stack.ingestion.kill()
         stack.start_ingestion()
@@ -297,6 +302,15 @@ def test_a_generation_with_rag_cites_the_users_document_and_never_anothers(
                 f"/v1/requests/{answered.json()['request_id']}", headers=alice.headers
             )
         assert status.json()["detail"]["citations"] == citations  # and in generation.completed
+        # ... and kept with the answer in the conversation, for every later read.
+        conversation = http.get(
+            f"/v1/conversations/{answered.json()['conversation_id']}", headers=alice.headers
+        ).json()
+        stored = conversation["messages"][-1]
+        assert (stored["role"], stored["citations"]) == ("assistant", citations)
+        assert stored["finish_reason"] == "stop"
+        assert isinstance(stored["latency_ms"], int)
+        assert stored["latency_ms"] >= stored["ttft_ms"] >= 0
 
         theirs = http.post(
             "/v1/generations", json=question, headers={**bob.headers, "Prefer": "wait=60"}
@@ -443,7 +457,8 @@ def test_a_documents_markup_is_escaped_in_highlights_and_its_name_kept_safe(
         found = settled(http, user, document["document_id"])
         assert found["status"] == "succeeded"
         assert found["detail"]["filename"] == "passwd.txt"
-        sent = found["detail"]["upload"]["metadata"]["original_filename"]
+        [listed] = http.get("/v1/documents", headers=user.headers).json()["documents"]
+        sent = listed["metadata"]["original_filename"]
         assert sent == "../../etc/pass\\u001bwd.txt"
         [hit] = search(http, user, "quarterly numbers", "keyword")
         highlight = hit["highlight"] or ""

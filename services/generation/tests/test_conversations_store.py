@@ -14,6 +14,7 @@ from generation_service.conversations import Conversations, Turn
 from generation_service.models import messages
 
 pytestmark = pytest.mark.stack
+CITATIONS = [{"document_id": str(uuid.uuid4()), "chunk_id": str(uuid.uuid4()), "section": "Ops"}]
 
 
 async def test_every_column_of_a_stored_turn_reads_back(connection: AsyncConnection) -> None:
@@ -28,7 +29,7 @@ async def test_every_column_of_a_stored_turn_reads_back(connection: AsyncConnect
         usage=TokenUsage(input_tokens=12, output_tokens=3, cached_tokens=4),
         latency_ms=812.5,
         ttft_ms=190.25,
-        metadata={"finish_reason": "stop", "fallbacks": 0},
+        metadata={"finish_reason": "stop", "fallbacks": 0, "citations": CITATIONS},
     )
 
     await Conversations(session, user).record(conversation, turn, "Be brief.", answer_id=answer)
@@ -61,6 +62,6 @@ async def test_every_column_of_a_stored_turn_reads_back(connection: AsyncConnect
         "cached_tokens": 4,
         "latency_ms": 812.5,
         "ttft_ms": 190.25,
-        "metadata": {"finish_reason": "stop", "fallbacks": 0},
+        "metadata": {"finish_reason": "stop", "fallbacks": 0, "citations": CITATIONS},
     }
     assert stored["created_at"] > prompt["created_at"]

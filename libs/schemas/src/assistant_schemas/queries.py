@@ -14,6 +14,7 @@ from pydantic import Field
 
 from assistant_schemas.common import Identifier, TokenUsage
 from assistant_schemas.envelope import Contract, Envelope
+from assistant_schemas.generation import Citation
 
 # --- search (ingestion) ---------------------------------------------------------------------
 
@@ -95,6 +96,12 @@ class ConversationMessage(Contract):
     provider: str | None = None
     model: str | None = None
     usage: TokenUsage | None = None
+    finish_reason: str | None = None
+    latency_ms: int | None = Field(default=None, description="Whole answer, milliseconds.")
+    ttft_ms: int | None = Field(default=None, description="To the first token, milliseconds.")
+    citations: list[Citation] = Field(
+        default_factory=list, description="A grounded answer's sources; `[n]` is the n-th."
+    )
 
 
 class ConversationSummary(Contract):

@@ -97,10 +97,19 @@ def _summary(row: Any, messages: list[Any] | None = None) -> ConversationSummary
                 )
                 if m.role == "assistant" and m.input_tokens is not None
                 else None,
+                finish_reason=m.metadata.get("finish_reason"),
+                latency_ms=_milliseconds(m.latency_ms),
+                ttft_ms=_milliseconds(m.ttft_ms),
+                citations=m.metadata.get("citations", []),
             )
             for m in messages or []
         ],
     )
+
+
+def _milliseconds(value: float | None) -> int | None:
+    """Whole milliseconds: finer is measurement noise to a reader."""
+    return None if value is None else round(value)
 
 
 class CatalogQueries:

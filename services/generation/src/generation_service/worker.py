@@ -347,7 +347,7 @@ class GenerationWorker:
             ]
             if owned:
                 if isinstance(outcome, GenerationCompletedV1):
-                    await self._store_turn(session, job, answer, outcome.payload.message_id)
+                    await self._store_turn(session, job, answer, outcome.payload)
                     events += self._notion_save(job, answer)
                 events.append(outcome)
             else:
@@ -453,9 +453,10 @@ class GenerationWorker:
         )
 
     async def _store_turn(
-        self, session: AsyncSession, job: Job, answer: Answer, message_id: uuid.UUID
+        self, session: AsyncSession, job: Job, answer: Answer, outcome: GenerationCompletedPayload
     ) -> None:
         metadata = {"finish_reason": answer.finish_reason, "fallbacks": answer.fallbacks_used}
+        citations = [citation.model_dump(mode="json") for citation in outcome.citations]
         turn = Turn(
             request_id=job.request.request_id,
             prompt=job.turn(),
@@ -465,10 +466,10 @@ class GenerationWorker:
             usage=answer.usage,
             latency_ms=answer.latency_ms,
             ttft_ms=answer.ttft_ms,
-            metadata=metadata,
+            metadata={**metadata, "citations": citations},
         )
         await Conversations(session, job.user_id).record(
-            job.conversation_id, turn, job.system_prompt(), answer_id=message_id
+            job.conversation_id, turn, job.system_prompt(), answer_id=outcome.message_id
         )
         await session.execute(
             insert(content_history).values(

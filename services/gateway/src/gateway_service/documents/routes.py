@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -46,8 +47,7 @@ from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import Replies, ask
 from gateway_service.http.text_guard import nul_path
-from gateway_service.requests.repository import Requests
-from gateway_service.requests.routes import RequestStatus, view
+from gateway_service.requests.repository import Requests, Status
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -70,6 +70,25 @@ class UploadedDocument(BaseModel):
 
 class Uploaded(BaseModel):
     documents: list[UploadedDocument]
+
+
+class DocumentStatus(BaseModel):
+    """One document, by its own id; the rest is from its latest request (upload, retry or
+    deletion)."""
+
+    id: uuid.UUID = Field(description="The document's id, the one in the URL.")
+    request_id: uuid.UUID = Field(
+        description="Its latest request: the upload, a retry or a delete."
+    )
+    status: Status
+    stage: str | None = Field(
+        description="The stage under way while `running` (parsing, chunking, embedding, "
+        "indexing); null once it succeeded or failed (a failure's `detail.error.stage` says "
+        "where)."
+    )
+    detail: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
 
 
 def blobs(request: Request) -> BlobStore:
@@ -206,8 +225,19 @@ async def patch_document(
 @router.get("/{document_id}", summary="A document's status: per-stage progress, or its error")
 async def get_document(
     document_id: uuid.UUID, caller: DocumentsCaller, session: Session
-) -> RequestStatus:
-    return view(await _latest(session, caller, document_id))
+) -> DocumentStatus:
+    latest = await _latest(session, caller, document_id)
+    # The upload's own event (blob reference included) is kept for a retry, not shown.
+    detail = {k: v for k, v in latest.detail.items() if k not in {"document_id", "stage", "upload"}}
+    return DocumentStatus(
+        id=document_id,
+        request_id=latest.id,
+        status=latest.status,
+        stage=latest.detail.get("stage") if latest.status == "running" else None,
+        detail=detail,
+        created_at=latest.created_at,
+        updated_at=latest.updated_at,
+    )
 
 
 @router.post(

@@ -79,19 +79,19 @@ def document_ingested(p: Any) -> list[Update]:
         "chunk_count": p.chunk_count,
         "embedding_model": p.embedding_model,
         "duplicate_of": str(p.duplicate_of) if p.duplicate_of else None,
+        "stage": None,  # nothing is under way any more
     }
     if not p.duplicate_of:  # ingested here: every stage ran to its end
         chunks = {"completed": p.chunk_count, "total": p.chunk_count}
-        detail |= {"stage": "indexing", "parsing": {"completed": 1, "total": 1}}
+        detail |= {"parsing": {"completed": 1, "total": 1}}
         detail |= {stage: chunks for stage in ("chunking", "embedding", "indexing")}
     return [(p.request_id, "document", "succeeded", detail)]
 
 
 def document_failed(p: Any) -> list[Update]:
     error = {"stage": p.stage, "message": p.reason, "retryable": p.retryable}
-    return [
-        (p.request_id, "document", "failed", {"document_id": str(p.document_id), "error": error})
-    ]
+    detail = {"document_id": str(p.document_id), "stage": None, "error": error}
+    return [(p.request_id, "document", "failed", detail)]
 
 
 def document_deleted(p: Any) -> list[Update]:
