@@ -67,15 +67,22 @@ def test_reports_hold_only_the_callers_usage(http: httpx.Client, admin: User) ->
     rows = http.get("/v1/usage", params={"group_by": "day,model"}, headers=alice.headers).json()
     assert {row["model"] for row in rows["rows"]} == {"mock-1"}
     assert all(row["user_id"] is None for row in rows["rows"])  # no user ids in own reports
+    for row in rows["rows"]:  # money in plain notation (it was "0E-8"), times in whole ms
+        assert row["cost_usd"] == "0"
+        assert isinstance(row["latency_p50_ms"], int)
+        assert isinstance(row["latency_p95_ms"], int)
 
     exported = http.get("/v1/usage", params={"format": "csv"}, headers=bob.headers)
     assert exported.headers["content-type"].startswith("text/csv")
     table = list(csv.DictReader(io.StringIO(exported.text)))
     assert [int(row["requests"]) for row in table] == [1]
+    assert table[0]["cost_usd"] == "0"
+    assert table[0]["latency_p50_ms"].isdigit()
 
     summary = http.get("/v1/usage/summary", headers=alice.headers).json()
     assert summary["requests"] == 3
     assert summary["state"] == "ok"
+    assert summary["spent_usd"] == "0"
 
     everyone = http.get("/v1/admin/usage", params={"limit": 10_000}, headers=admin.headers)
     assert everyone.status_code == 200, everyone.text

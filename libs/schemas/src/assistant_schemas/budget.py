@@ -1,11 +1,11 @@
 """Contracts analytics emits to keep the gateway's budget projection current."""
 
 import uuid
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
 
+from assistant_schemas.common import Usd
 from assistant_schemas.envelope import Contract, Envelope
 
 Period = str  # a calendar month, "YYYY-MM"
@@ -13,10 +13,10 @@ Period = str  # a calendar month, "YYYY-MM"
 
 class BudgetUpdatedPayload(Contract):
     period: Period = Field(pattern=r"^\d{4}-\d{2}$")
-    spent_usd: Decimal = Field(ge=0)
+    spent_usd: Usd = Field(ge=0)
     tokens: int = Field(ge=0)
-    soft_limit_usd: Decimal | None = None
-    hard_limit_usd: Decimal | None = None
+    soft_limit_usd: Usd | None = None
+    hard_limit_usd: Usd | None = None
     token_limit: int | None = None
     state: Literal["ok", "soft_exceeded", "hard_exceeded"]
 
@@ -24,8 +24,8 @@ class BudgetUpdatedPayload(Contract):
 class BudgetExceededPayload(Contract):
     period: Period = Field(pattern=r"^\d{4}-\d{2}$")
     limit_kind: Literal["cost", "tokens"]
-    limit: Decimal
-    spent: Decimal
+    limit: Usd
+    spent: Usd
 
 
 class BudgetUpdatedV1(Envelope[BudgetUpdatedPayload]):
@@ -41,8 +41,8 @@ class BudgetExceededV1(Envelope[BudgetExceededPayload]):
 class BudgetLimits(Contract):
     """Monthly limits; None means no limit of that kind."""
 
-    soft_limit_usd: Decimal | None = Field(default=None, ge=0, le=10_000_000)
-    hard_limit_usd: Decimal | None = Field(default=None, ge=0, le=10_000_000)
+    soft_limit_usd: Usd | None = Field(default=None, ge=0, le=10_000_000)
+    hard_limit_usd: Usd | None = Field(default=None, ge=0, le=10_000_000)
     token_limit: int | None = Field(default=None, ge=0, le=10**13)
 
 

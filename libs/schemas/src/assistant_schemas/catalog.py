@@ -4,16 +4,15 @@ The generation service owns the catalogue; the gateway reads it to validate requ
 models, and administrators change it through the gateway with `put_provider` / `put_model`.
 """
 
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field, HttpUrl
 
-from assistant_schemas.common import ModelName, ProviderName
+from assistant_schemas.common import ModelName, ProviderName, Usd
 from assistant_schemas.envelope import Contract, Envelope
 
 ApiStyle = Literal["openai", "anthropic", "mock"]
-Price = Decimal  # US dollars per million tokens
+Price = Usd  # US dollars per million tokens
 DEFAULT_ANSWER_TOKENS = 4096
 
 

@@ -7,12 +7,11 @@ replies with `QueryFailedV1` instead of staying silent.
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field
 
-from assistant_schemas.common import Identifier, TokenUsage
+from assistant_schemas.common import Identifier, TokenUsage, Usd
 from assistant_schemas.envelope import Contract, Envelope
 from assistant_schemas.generation import Citation
 
@@ -158,24 +157,28 @@ class UsageReportRow(Contract):
     tokens: TokenUsage
     embedding_tokens: int = 0
     api_calls: int = 0
-    cost_usd: Decimal = Field(description="Cost of the priced usage.")
+    cost_usd: Usd = Field(description="Cost of the priced usage.")
     unpriced_events: int = Field(
         default=0, description="Usage with no price for its model and time: cost unknown."
     )
-    latency_p50_ms: float | None = None
-    latency_p95_ms: float | None = None
+    latency_p50_ms: int | None = Field(
+        default=None, description="Median answer time, whole milliseconds (from a histogram)."
+    )
+    latency_p95_ms: int | None = Field(
+        default=None, description="95th percentile answer time, whole milliseconds."
+    )
 
 
 class UsageSummary(Contract):
     period: str
-    spent_usd: Decimal
+    spent_usd: Usd
     tokens: int
     requests: int
     unpriced_events: int
-    soft_limit_usd: Decimal | None
-    hard_limit_usd: Decimal | None
+    soft_limit_usd: Usd | None
+    hard_limit_usd: Usd | None
     token_limit: int | None
-    remaining_usd: Decimal | None
+    remaining_usd: Usd | None
     remaining_tokens: int | None
     state: Literal["ok", "soft_exceeded", "hard_exceeded"]
 

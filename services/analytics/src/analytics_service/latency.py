@@ -14,8 +14,9 @@ BOUNDS_MS: tuple[float, ...] = (
 )  # fmt: skip
 
 
-def percentile(counts: Sequence[int], p: float) -> float | None:
-    """The p-th quantile (0 < p <= 1) of the latencies counted; None if none were."""
+def percentile(counts: Sequence[int], p: float) -> int | None:
+    """The p-th quantile (0 < p <= 1) of the latencies counted, in whole milliseconds (finer
+    would claim a precision the histogram does not have); None if none were."""
     total = sum(counts)
     if total == 0:
         return None
@@ -25,6 +26,6 @@ def percentile(counts: Sequence[int], p: float) -> float | None:
         if count and seen + count >= wanted:
             low = BOUNDS_MS[index]
             high = BOUNDS_MS[index + 1] if index + 1 < len(BOUNDS_MS) else low * 2
-            return low + (high - low) * (wanted - seen) / count
+            return round(low + (high - low) * (wanted - seen) / count)
         seen += count
-    return BOUNDS_MS[-1]
+    return round(BOUNDS_MS[-1])

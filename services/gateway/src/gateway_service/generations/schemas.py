@@ -81,8 +81,8 @@ class GenerationOut(BaseModel):
     content: str
     finish_reason: str | None
     usage: TokenUsage
-    latency_ms: float
-    ttft_ms: float | None
+    latency_ms: int = Field(description="The whole answer, in whole milliseconds.")
+    ttft_ms: int | None = Field(description="To the first token, in whole milliseconds.")
     citations: list[Citation] = Field(
         default_factory=list,
         description="The sources given to the model, with `rag`: [n] is the n-th.",
@@ -90,6 +90,8 @@ class GenerationOut(BaseModel):
 
     @classmethod
     def of(cls, payload: Any) -> GenerationOut:
-        return cls(
-            **{name: getattr(payload, name) for name in cls.model_fields if name != "status"}
-        )
+        values = {name: getattr(payload, name) for name in cls.model_fields if name != "status"}
+        # Measured to the microsecond; a reader needs milliseconds.
+        values["latency_ms"] = round(payload.latency_ms)
+        values["ttft_ms"] = None if payload.ttft_ms is None else round(payload.ttft_ms)
+        return cls(**values)

@@ -109,7 +109,7 @@ def as_csv(rows: list[UsageReportRow], filename: str) -> Response:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        values = {**row.model_dump(exclude={"tokens"}), **row.tokens.model_dump()}
+        values = {**row.model_dump(mode="json", exclude={"tokens"}), **row.tokens.model_dump()}
         writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
     return Response(
         out.getvalue(),
