@@ -122,7 +122,7 @@ async def test_two_instances_in_one_group_produce_the_totals_of_one(
     assert await budget_totals(engine, users) == totals
 
 
-def analytics_command(*args: str) -> str:
+def analytics_command(*args: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [sys.executable, "-m", "analytics_service", *args],
         capture_output=True,
@@ -131,7 +131,7 @@ def analytics_command(*args: str) -> str:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    return done
 
 
 async def test_repricing_updates_costs_rollups_and_budgets_but_not_raw_usage(
@@ -159,10 +159,17 @@ async def test_repricing_updates_costs_rollups_and_budgets_but_not_raw_usage(
         "set-price", "--provider", "openai", "--model", model,
         "--valid-from", str(today - timedelta(days=1)), "--input", "2", "--output", "5",
     )  # fmt: skip
-    output = analytics_command("reprice", "--start", str(today), "--end", str(today))
-    repriced = re.search(r"repriced (\d+) usage rows", output)
+    period = ("--start", str(today), "--end", str(today))
+    rehearsal = analytics_command("reprice", *period, "--dry-run")
+    assert rehearsal.stdout.startswith("dry run, nothing kept: repriced ")
+    assert "re-checking budgets of" in rehearsal.stderr  # progress, step by step
+    assert await ledger_totals(engine, [user]) == before
+
+    output = analytics_command("reprice", *period).stdout
+    repriced = re.search(r"repriced (\d+) usage rows .*\(cost ([\d.]+) → ([\d.]+) USD\)", output)
     assert repriced, output
     assert int(repriced.group(1)) >= 3  # the day's other usage is repriced too
+    assert Decimal(repriced.group(3)) - Decimal(repriced.group(2)) >= 12  # 3 x (7 - 3) at least
 
     after = await ledger_totals(engine, [user])
     assert after.cost == Decimal(21)  # 3 x (2 + 5)
@@ -272,7 +279,7 @@ async def test_an_old_month_is_archived_to_csv_and_detached_by_the_documented_co
     output = analytics_command(
         "detach-partitions", "--before", f"{following:%Y-%m}",
         "--archive-dir", str(tmp_path), "--drop",
-    )  # fmt: skip
+    ).stdout  # fmt: skip
     name = f"usage_events_p{month:%Y%m}"
     assert name in output
     archived = list(csv.DictReader((tmp_path / f"{name}.csv").open()))

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -17,16 +18,13 @@ from messaging_probe import probe
 
 
 async def dlq_command(bootstrap: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """The operator's command line, run as a separate process."""
-    command = [
-        sys.executable,
-        "-m",
-        "assistant_messaging.dlq",
-        "--bootstrap-servers",
-        bootstrap,
-        *args,
-    ]
-    return await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True)
+    """The operator's command line, run as a separate process where the services' Kafka is
+    configured (KAFKA_BOOTSTRAP_SERVERS), as it would be on their hosts."""
+    command = [sys.executable, "-m", "assistant_messaging.dlq", *args]
+    environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    return await asyncio.to_thread(
+        subprocess.run, command, capture_output=True, text=True, env=environment
+    )
 
 
 async def test_a_poison_message_is_dead_lettered_while_the_partition_keeps_flowing(
@@ -153,6 +151,13 @@ async def test_re_driving_a_dead_letter_applies_it_once_the_cause_is_fixed(
     letter = json.loads(line)
     assert letter["event_id"] == str(event.event_id)
     assert letter["original_topic"] == probe_topic.name
+    assert "1 dead letter(s)" in listing.stderr
+
+    rehearsal = await dlq_command(bootstrap, "redrive", service_name, "--all", "--dry-run")
+    assert rehearsal.returncode == 0, rehearsal.stderr
+    assert "would re-drive 1 of 1 dead letter(s); nothing sent" in rehearsal.stdout
+    await asyncio.sleep(1)
+    assert (await applied_counts(engine, [event.event_id]))[event.event_id] == 0
 
     redrive = await dlq_command(
         bootstrap, "redrive", service_name, "--offset", str(letter["offset"])

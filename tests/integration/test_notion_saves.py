@@ -231,6 +231,9 @@ async def test_a_revoked_token_fails_the_save_as_not_retryable_with_a_reason(
 
     # Access restored, the operator re-syncs the user's failed saves: the page is written.
     notion.fake.state.tokens.add(token)
+    rehearsal = resync("--user", str(user), "--dry-run")
+    assert "dry run, nothing kept: re-driven 1 failed saves" in rehearsal
+    assert (await outcome(engine, request.payload.request_id)).status == "failed"  # not reopened
     assert "re-driven 1 failed saves" in resync("--user", str(user))
     row = await outcome(engine, request.payload.request_id)
     assert row.status == "synced", row.reason

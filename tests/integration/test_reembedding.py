@@ -98,6 +98,9 @@ def test_a_new_model_is_filled_in_beside_the_old_one_and_both_keep_up(
         assert settled(http, user, first["document_id"])["detail"]["embedding_model"] == LOCAL
 
         # The new model's index is built from the stored chunks by replay, beside the old one.
+        rehearsal = ingestion_command({**stack.env, **remote}, "reindex", "--dry-run")
+        assert f"dry run, nothing done: {REMOTE} would embed" in rehearsal
+        assert REMOTE not in coverage(stack.env)
         report = ingestion_command({**stack.env, **remote}, "reindex")
         assert f"{REMOTE}: ready, 48 dimensions" in report
         indexes = coverage(stack.env)

@@ -67,7 +67,14 @@ async def test_migrations_upgrade_to_head_and_downgrade_to_base(
     assert up.returncode == 0, up.stdout + up.stderr
     assert {"outbox", "inbox", "alembic_version"} <= await tables_of(empty_database, service)
 
-    down = manage(service, empty_database, "downgrade", "base")
+    # Reverting deletes data: it needs a target and a confirmation, and does nothing without.
+    assert manage(service, empty_database, "downgrade").returncode == 2
+    unconfirmed = manage(service, empty_database, "downgrade", "base")
+    assert unconfirmed.returncode == 2
+    assert "run it again with --yes" in unconfirmed.stderr
+    assert {"outbox", "inbox"} <= await tables_of(empty_database, service)
+
+    down = manage(service, empty_database, "downgrade", "base", "--yes")
     assert down.returncode == 0, down.stdout + down.stderr
     assert await tables_of(empty_database, service) == {"alembic_version"}
 

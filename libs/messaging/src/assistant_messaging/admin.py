@@ -7,6 +7,10 @@ from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
 
 from assistant_schemas.topics import TopicSpec, all_topic_specs
 
+# Where the services and the operator tools look for Kafka when KAFKA_BOOTSTRAP_SERVERS is not
+# set: the broker of `make run`.
+DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:19092"
+
 
 async def ensure_topics(
     bootstrap_servers: str,

@@ -2,7 +2,9 @@
 
     python -m assistant_messaging.dlq list analytics
     python -m assistant_messaging.dlq redrive analytics --offset 12 --offset 13
-    python -m assistant_messaging.dlq redrive analytics --all
+    python -m assistant_messaging.dlq redrive analytics --all [--dry-run]
+
+Kafka is KAFKA_BOOTSTRAP_SERVERS (what the services use), or `--bootstrap-servers`.
 
 Re-driving publishes the original bytes and key to the original topic. Every consumer of that
 topic sees it again; those that already handled it skip it through their inbox.
@@ -15,16 +17,18 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from assistant_messaging import headers as h
-from assistant_messaging.admin import topic_partitions
+from assistant_messaging.admin import DEFAULT_BOOTSTRAP_SERVERS, topic_partitions
 from assistant_messaging.producer import DurableProducer
 from assistant_schemas.topics import dead_letter_topic
+
+PROGRESS_EVERY = 100
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,11 @@ async def _reached(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) 
     return True
 
 
-async def redrive(bootstrap_servers: str, records: Iterable[ConsumerRecord[bytes, bytes]]) -> int:
+async def redrive(
+    bootstrap_servers: str,
+    records: Sequence[ConsumerRecord[bytes, bytes]],
+    progress: Callable[[int, int], None] = lambda _done, _total: None,
+) -> int:
     producer = DurableProducer(bootstrap_servers, client_id="dlq-redrive")
     await producer.start()
     count = 0
@@ -104,6 +112,8 @@ async def redrive(bootstrap_servers: str, records: Iterable[ConsumerRecord[bytes
                 headers=h.to_kafka(original),
             )
             count += 1
+            if count % PROGRESS_EVERY == 0:
+                progress(count, len(records))
     finally:
         await producer.stop()
     return count
@@ -112,7 +122,9 @@ async def redrive(bootstrap_servers: str, records: Iterable[ConsumerRecord[bytes
 async def _main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m assistant_messaging.dlq")
     parser.add_argument(
-        "--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+        "--bootstrap-servers",
+        default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_BOOTSTRAP_SERVERS),
+        help="default: KAFKA_BOOTSTRAP_SERVERS, else %(default)s",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="print the service's dead letters as JSON lines")
@@ -122,12 +134,14 @@ async def _main(argv: list[str]) -> int:
     chosen = again.add_mutually_exclusive_group(required=True)
     chosen.add_argument("--offset", type=int, action="append", help="a DLQ offset; repeatable")
     chosen.add_argument("--all", action="store_true")
+    again.add_argument("--dry-run", action="store_true", help="say what would be re-driven")
     args = parser.parse_args(argv)
 
     records = await read_dead_letters(args.bootstrap_servers, args.service)
     if args.command == "list":
         for record in records:
             print(json.dumps(asdict(DeadLetter.of(record))))
+        print(f"{len(records)} dead letter(s) for {args.service}", file=sys.stderr)
         return 0
     wanted = set(args.offset or [])
     selected = [r for r in records if args.all or r.offset in wanted]
@@ -135,7 +149,17 @@ async def _main(argv: list[str]) -> int:
     if missing:
         print(f"no dead letter at offset(s) {sorted(missing)}", file=sys.stderr)
         return 2
-    print(f"re-drove {await redrive(args.bootstrap_servers, selected)} message(s)")
+    if args.dry_run:
+        for letter in map(DeadLetter.of, selected):
+            print(json.dumps(asdict(letter)))
+        print(f"would re-drive {len(selected)} of {len(records)} dead letter(s); nothing sent")
+        return 0
+    sent = await redrive(
+        args.bootstrap_servers,
+        selected,
+        lambda done, total: print(f"re-drove {done}/{total}", file=sys.stderr, flush=True),
+    )
+    print(f"re-drove {sent} message(s)")
     return 0
 
 

@@ -62,7 +62,12 @@ def run_cli(
     up = commands.add_parser("migrate", help="apply this service's migrations")
     up.add_argument("revision", nargs="?", default="head")
     down = commands.add_parser("downgrade", help="revert this service's migrations")
-    down.add_argument("revision", nargs="?", default="base")
+    down.add_argument(
+        "revision", help="the revision to return to; 'base' removes every table of the service"
+    )
+    down.add_argument(
+        "--yes", action="store_true", help="confirm: the reverted migrations' data is deleted"
+    )
     args = parser.parse_args(argv)
 
     settings = load_settings(settings_class)
@@ -75,6 +80,13 @@ def run_cli(
         migrations.upgrade(
             definition.migrations_dir, settings.database_url, definition.schema, args.revision
         )
+    elif not args.yes:
+        print(
+            f"downgrade to {args.revision} deletes the tables and data of every later migration "
+            f"of {definition.name}; run it again with --yes to confirm",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
     else:
         migrations.downgrade(
             definition.migrations_dir, settings.database_url, definition.schema, args.revision

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from assistant_messaging.admin import DEFAULT_BOOTSTRAP_SERVERS
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_runtime.outbound import OutboundPolicy, networks_setting
 
@@ -26,7 +27,7 @@ class ServiceSettings(BaseSettings):
         validation_alias="DATABASE_URL",
     )
     kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:19092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+        default=DEFAULT_BOOTSTRAP_SERVERS, validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
     credentials_keys: SecretStr | None = Field(
         default=None,

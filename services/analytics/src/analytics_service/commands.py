@@ -2,8 +2,11 @@
 
     python -m analytics_service set-price --provider openai --model gpt-5 \\
         --valid-from 2026-11-01 --input 1.25 --output 10 --cached 0.125
-    python -m analytics_service reprice --start 2026-11-01 --end 2026-11-30
-    python -m analytics_service rebuild-rollups --start 2026-11-01 --end 2026-11-30
+    python -m analytics_service reprice --start 2026-11-01 --end 2026-11-30 [--dry-run]
+    python -m analytics_service rebuild-rollups --start 2026-11-01 --end 2026-11-30 [--dry-run]
+
+Each step is reported on stderr as it starts. `--dry-run` does all the work in a transaction,
+reports what changed, and rolls it back.
     python -m analytics_service detach-partitions --before 2026-01 --archive-dir ./archive [--drop]
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -28,6 +32,7 @@ from assistant_db import create_engine, session_factory
 from assistant_db.engine import asyncpg_dsn
 from assistant_messaging.outbox import Outbox
 from assistant_runtime.cli import Command
+from assistant_schemas.common import plain_decimal
 
 
 def _day(value: str) -> date:
@@ -39,17 +44,28 @@ def _month(value: str) -> date:
 
 
 def _in_transaction(
-    settings: AnalyticsSettings, work: Callable[[AsyncSession], Awaitable[str]]
+    settings: AnalyticsSettings,
+    work: Callable[[AsyncSession], Awaitable[str]],
+    *,
+    dry_run: bool = False,
 ) -> None:
     async def run() -> None:
         engine = create_engine(settings.database_url, pool_size=1)
         try:
-            async with session_factory(engine)() as session, session.begin():
-                print(await work(session))
+            async with session_factory(engine)() as session, session.begin() as transaction:
+                done = await work(session)
+                if dry_run:
+                    await transaction.rollback()
+                    done = f"dry run, nothing kept: {done}"
+                print(done)
         finally:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def _step(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _check_range(start: date, end: date) -> None:
@@ -60,6 +76,9 @@ def _check_range(start: date, end: date) -> None:
 def _range_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=_day, required=True, help="first UTC day, YYYY-MM-DD")
     parser.add_argument("--end", type=_day, required=True, help="last UTC day, YYYY-MM-DD")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="do it in a transaction, report, roll back"
+    )
 
 
 # --- set-price ------------------------------------------------------------------------------
@@ -133,7 +152,9 @@ async def rebuild_budgets(session: AsyncSession, start: date, end: date) -> int:
     whose state changed. Returns the users re-checked."""
     outbox = Outbox(messaging.outbox)
     checked = 0
-    for period in _months(start, end):
+    months = _months(start, end)
+    for number, period in enumerate(months, 1):
+        _step(f"re-checking budgets of {period} ({number}/{len(months)})")
         totals = await ledger.month_totals(session, period)
         await session.execute(
             text(
@@ -162,17 +183,23 @@ async def rebuild_budgets(session: AsyncSession, start: date, end: date) -> int:
 
 async def reprice(session: AsyncSession, args: argparse.Namespace) -> str:
     await _lock_totals(session)
+    before = await ledger.period_cost(session, args.start, args.end)
+    _step(f"repricing the usage of {args.start} to {args.end} from the price table")
     repriced = await ledger.reprice(session, args.start, args.end)
+    after = await ledger.period_cost(session, args.start, args.end)
+    _step(f"{repriced} usage rows repriced; rebuilding their daily rollups")
     rollups = await ledger.rebuild_rollups(session, args.start, args.end)
     users = await rebuild_budgets(session, args.start, args.end)
     return (
-        f"repriced {repriced} usage rows from {args.start} to {args.end}; "
+        f"repriced {repriced} usage rows from {args.start} to {args.end} (cost "
+        f"{plain_decimal(before)} → {plain_decimal(after)} USD); "
         f"{rollups} daily rollups rebuilt; budgets of {users} user-months re-checked"
     )
 
 
 async def rebuild_rollups(session: AsyncSession, args: argparse.Namespace) -> str:
     await _lock_totals(session)
+    _step(f"rebuilding the daily rollups of {args.start} to {args.end}")
     rollups = await ledger.rebuild_rollups(session, args.start, args.end)
     users = await rebuild_budgets(session, args.start, args.end)
     return f"{rollups} daily rollups rebuilt; budgets of {users} user-months re-checked"
@@ -207,7 +234,8 @@ def _transactional(
     def run(settings: AnalyticsSettings, args: argparse.Namespace) -> None:
         if hasattr(args, "start") and hasattr(args, "end"):
             _check_range(args.start, args.end)
-        _in_transaction(settings, lambda session: work(session, args))
+        dry_run = getattr(args, "dry_run", False)
+        _in_transaction(settings, lambda session: work(session, args), dry_run=dry_run)
 
     return run
 

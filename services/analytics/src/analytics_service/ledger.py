@@ -245,6 +245,20 @@ async def month_totals(session: AsyncSession, period: str) -> list[MonthTotals]:
     return [MonthTotals(*row) for row in result]
 
 
+async def period_cost(session: AsyncSession, start: date, end: date) -> Decimal:
+    """What the ledger's usage of [start, end] cost, as priced now."""
+    total = await session.scalar(
+        text(
+            f"""
+            SELECT coalesce(sum(cost_usd), 0) FROM analytics.usage_events AS source
+            WHERE {IN_DAYS.format(table="source")}
+            """  # noqa: S608 - constants of this module only
+        ),
+        {"start": start, "end": end},
+    )
+    return Decimal(total)
+
+
 async def reprice(session: AsyncSession, start: date, end: date) -> int:
     """Recomputes the cost of every ledger row of [start, end] from the price table; raw usage
     is not touched. Returns the rows repriced."""

@@ -138,9 +138,13 @@ async def mark_ready(connection: AsyncConnection, index: EmbeddingIndex) -> Embe
     return EmbeddingIndex(index.id, index.model, index.dimensions, "ready")
 
 
+async def chunk_count(connection: AsyncConnection) -> int:
+    return await connection.scalar(select(func.count()).select_from(chunks)) or 0
+
+
 async def coverage(connection: AsyncConnection) -> list[Coverage]:
     """Every index, with how many of the chunks it holds a vector for."""
-    total = await connection.scalar(select(func.count()).select_from(chunks)) or 0
+    total = await chunk_count(connection)
     held = (
         select(chunk_embeddings.c.index_id, func.count().label("held"))
         .group_by(chunk_embeddings.c.index_id)

@@ -1,7 +1,7 @@
 """Operator commands.
 
     python -m notion_sync_service resync --user <id> [--since 2026-11-01] [--until 2026-12-01]
-    python -m notion_sync_service resync --since 2026-11-30 --all
+    python -m notion_sync_service resync --since 2026-11-30 --all [--dry-run]
 
 `resync` replays the saves of a user and/or period from `notion.page.requested`: each failed
 one is reopened (its checkpoints kept) and its request published again, so it resumes once the
@@ -9,12 +9,14 @@ cause is fixed (a new token, a parent shared again); with `--all`, each synced o
 `notion.page.synced` published again, so every projection of it (request status, content
 history) converges. Both go through the outbox in one transaction; the running service does the
 writing. A save whose request has left the topic (past its retention) is reported, not guessed.
+Progress goes to stderr; `--dry-run` reports what it would do and keeps nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import uuid
 from datetime import UTC, datetime
 
@@ -48,6 +50,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--all", action="store_true", help="re-announce synced pages too, not only failed saves"
     )
+    parser.add_argument("--dry-run", action="store_true", help="report, publish nothing")
 
 
 def _run(settings: NotionSyncSettings, args: argparse.Namespace) -> None:
@@ -64,10 +67,11 @@ async def resync(settings: NotionSyncSettings, args: argparse.Namespace) -> str:
             wanted = await pages.finished_between(
                 connection, user_id=args.user, since=args.since, until=args.until, statuses=statuses
             )
+        _step(f"{len(wanted)} saves match; finding their requests in {REQUESTS_TOPIC}")
         requests = await _requests(settings.kafka_bootstrap_servers, {w.request_id for w in wanted})
         outbox = Outbox(messaging.outbox)
         counts = {"failed": 0, "synced": 0, "missing": 0}
-        async with engine.begin() as connection:
+        async with engine.connect() as connection, connection.begin() as transaction:
             for save in wanted:
                 request = requests.get(save.request_id)
                 if request is None:
@@ -79,12 +83,18 @@ async def resync(settings: NotionSyncSettings, args: argparse.Namespace) -> str:
                 else:
                     await outbox.add(connection, _synced_again(request, save))
                     counts["synced"] += 1
+            if args.dry_run:
+                await transaction.rollback()
     finally:
         await engine.dispose()
-    return (
+    return ("dry run, nothing kept: " if args.dry_run else "") + (
         f"re-driven {counts['failed']} failed saves, re-announced {counts['synced']} synced "
         f"pages; {counts['missing']} had no request left in {REQUESTS_TOPIC} (past retention)"
     )
+
+
+def _step(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 def _synced_again(request: NotionPageRequestedV1, save: pages.Outcome) -> NotionPageSyncedV1:
@@ -119,7 +129,8 @@ async def _requests(
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
-        for partition, end in ends.items():
+        for number, (partition, end) in enumerate(sorted(ends.items()), 1):
+            _step(f"reading partition {number}/{len(ends)} of {REQUESTS_TOPIC}")
             while await consumer.position(partition) < end:
                 fetched = await consumer.getmany(partition, timeout_ms=1000)
                 for record in fetched.get(partition, []):
