@@ -10,13 +10,14 @@ STACK := $(UV) run --frozen python -m assistant_stack
 PYTEST_ARGS ?= -q --durations=15
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint typecheck unit up down migrate logs status docs bench clean
+.PHONY: help install run test check lint typecheck unit up down migrate admin logs status docs bench clean
 
 help:
 	@echo "make run        set everything up and run the whole system (Ctrl-C stops it)"
 	@echo "make test       set everything up and run lint, type checks, unit and integration tests"
 	@echo "make up|down    start or stop Kafka + PostgreSQL in the background (run profile)"
 	@echo "make migrate    apply every service's migrations"
+	@echo "make admin LOGIN=<username or email>   make an account an administrator"
 	@echo "make logs       follow the services' logs of a running 'make run'"
 	@echo "make docs       regenerate docs/asyncapi.yaml and docs/openapi.json"
 	@echo "make bench      run the benchmarks (see docs/benchmarks.md)"
@@ -36,6 +37,12 @@ $(TOOLS)/bin/compose-config: deploy/compose-config/main.go deploy/compose-config
 
 run: install
 	$(STACK) run --profile run
+
+STACK_PROFILE ?= run
+admin: install
+	@test -n "$(LOGIN)" || (echo "usage: make admin LOGIN=<username or email>" >&2; exit 2)
+	@eval "$$($(STACK) env --profile $(STACK_PROFILE))" && \
+		$(UV) run --frozen python -m gateway_service make-admin "$(LOGIN)"
 
 test: install check
 	$(STACK) test --profile test -- $(PYTEST_ARGS)

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi_swagger import patch_fastapi
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -109,9 +110,14 @@ def create_service_app(runtime: ServiceRuntime, **fastapi_options: object) -> Fa
         # The services export Prometheus metrics and JSON logs, not OpenTelemetry: left on,
         # FastAPI would look for an OpenTelemetry provider on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # FastAPI's own pages load Swagger UI from a CDN, blank offline: served from here.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         **fastapi_options,  # type: ignore[arg-type]
     )
     app.state.runtime = runtime
+    patch_fastapi(app, docs_url="/docs", redirect_from_root_to_docs=False)
 
     app.add_middleware(RequestContextMiddleware)
 
