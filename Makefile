@@ -1,7 +1,8 @@
 # Notion Assistant — the two commands are `make run` and `make test`; everything they need is
 # installed by the targets below (uv into .local/tools, Python packages into .venv, Kafka jars
 # from Maven Central into .local/kafka). Nothing outside the repository is required but
-# Python 3.11, Java 17+, Maven and Go.
+# Python 3.11, Java 17+, Maven and Go (and, for `make test`, Debian's Chromium, installed
+# with apt-get).
 
 UV_VERSION := 0.13.9
 TOOLS := .local/tools
@@ -31,6 +32,13 @@ $(UV):
 install: $(UV) $(TOOLS)/bin/compose-config
 	$(UV) sync --frozen --quiet
 
+# Browser tests drive Debian's Chromium (Playwright's own browser download is not reachable).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
 # docker-compose.yml rendered by the compose specification's own loader, for its tests.
 $(TOOLS)/bin/compose-config: deploy/compose-config/main.go deploy/compose-config/go.mod
 	cd deploy/compose-config && go build -o $(abspath $@) .
@@ -44,7 +52,7 @@ admin: install
 	@eval "$$($(STACK) env --profile $(STACK_PROFILE))" && \
 		$(UV) run --frozen python -m gateway_service make-admin "$(LOGIN)"
 
-test: install check
+test: install $(CHROMIUM) check
 	$(STACK) test --profile test -- $(PYTEST_ARGS)
 
 check: lint typecheck
