@@ -6,6 +6,7 @@
 
 UV_VERSION := 0.13.9
 TOOLS := .local/tools
+NOTION_TYPES := services/notion_sync/tests/notion_types
 UV := $(TOOLS)/bin/uv
 STACK := $(UV) run --frozen python -m assistant_stack
 PYTEST_ARGS ?= -q --durations=15
@@ -29,8 +30,12 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(UV) $(TOOLS)/bin/compose-config
+install: $(UV) $(TOOLS)/bin/compose-config $(NOTION_TYPES)/node_modules/.package-lock.json
 	$(UV) sync --frozen --quiet
+
+# Notion's official SDK types and the CommonMark spec, for notion_sync's request checks.
+$(NOTION_TYPES)/node_modules/.package-lock.json: $(NOTION_TYPES)/package-lock.json
+	npm ci --prefix $(NOTION_TYPES) --no-audit --no-fund --silent
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not reachable).
 CHROMIUM := /usr/bin/chromium

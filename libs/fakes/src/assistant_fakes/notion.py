@@ -3,11 +3,9 @@
 It keeps pages, blocks, databases and their data sources in memory — users/me, pages (create
 under a page or a data source, properties checked against the schema), block children (append,
 list), databases and data sources (retrieve) and search (pages by title) — and enforces the
-limits Notion documents, answering with Notion's error objects: at most 100 children per array
-and 100 rich text items per block, 2,000 characters per text item and per URL, 1 to 1,000 per
-equation, two levels of nesting per request, 1,000 block elements and 500 KB per request, and
-(when `rate_per_s` is set) `429 rate_limited` with `Retry-After` past that many requests in any
-second per token.
+limits Notion documents (`assistant_fakes.notion_limits`, counted as Notion counts), answering
+with Notion's error objects, 500 KB per request, and (when `rate_per_s` is set)
+`429 rate_limited` with `Retry-After` past that many requests in any second per token.
 `overloaded` answers the next N requests with `529`. `create_delay_s` and `append_delay_s` hold
 an answer after the write is done, so a client can die between Notion's write and its answer.
 
@@ -32,20 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-MAX_CHILDREN = 100
-MAX_RICH_TEXT = 100
-MAX_TEXT = 2000
-MAX_URL = 2000
-MAX_EXPRESSION = 1000
-MAX_ELEMENTS = 1000
-MAX_BYTES = 500_000
-MAX_DEPTH = 2  # the blocks of a request and their children
-
-
-class NotionError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+from assistant_fakes.notion_limits import MAX_BYTES, NotionError, check_request
 
 
 @dataclass
@@ -161,7 +146,7 @@ class FakeNotion:
                         "Only `title` is a valid property for a page whose parent is a page.",
                     )
             children = body.get("children", [])
-            self._check_request(children, "body.children")
+            check_request(children, "body.children")
             page_id = self._store({"type": "page", "page": {}})
             minute = datetime.now(UTC).replace(second=0, microsecond=0)
             self.state.blocks[page_id].update(
@@ -246,7 +231,7 @@ class FakeNotion:
             children = body.get("children")
             if not isinstance(children, list):
                 raise NotionError(400, "validation_error", "body.children should be an array.")
-            self._check_request(children, "body.children")
+            check_request(children, "body.children")
             created = self._add_children(block_id, children)
             return {"object": "list", "results": [self._public(i) for i in created]}
 
@@ -312,83 +297,6 @@ class FakeNotion:
                     400,
                     "validation_error",
                     f"{name} is expected to be {spec['type']}.",
-                )
-
-    def _check_request(self, children: list[Any], where: str) -> None:
-        elements = self._check_blocks(children, where, depth=1)
-        if elements > MAX_ELEMENTS:
-            raise NotionError(
-                400, "validation_error", f"{where} has {elements} block elements (max 1000)."
-            )
-
-    def _check_blocks(self, blocks: list[Any], where: str, depth: int) -> int:
-        if len(blocks) > MAX_CHILDREN:
-            raise NotionError(
-                400,
-                "validation_error",
-                f"{where}.length should be ≤ `{MAX_CHILDREN}`, instead was `{len(blocks)}`.",
-            )
-        elements = 0
-        for index, item in enumerate(blocks):
-            path = f"{where}[{index}]"
-            kind = item.get("type")
-            content = item.get(kind) if isinstance(kind, str) else None
-            if not isinstance(content, dict):
-                raise NotionError(400, "validation_error", f"{path} has no `{kind}` object.")
-            self._check_rich_text(content.get("rich_text", []), f"{path}.{kind}.rich_text")
-            if kind == "equation":
-                self._check_expression(content.get("expression", ""), f"{path}.equation")
-            for cell_index, cell in enumerate(content.get("cells", [])):
-                self._check_rich_text(cell, f"{path}.{kind}.cells[{cell_index}]")
-            elements += 1
-            nested = content.get("children")
-            if nested:
-                if depth >= MAX_DEPTH:
-                    raise NotionError(
-                        400,
-                        "validation_error",
-                        f"{path}.{kind}.children: only two levels of nesting per request.",
-                    )
-                elements += self._check_blocks(nested, f"{path}.{kind}.children", depth + 1)
-        return elements
-
-    @staticmethod
-    def _check_expression(expression: str, where: str) -> None:
-        if not expression or len(expression) > MAX_EXPRESSION:
-            raise NotionError(
-                400,
-                "validation_error",
-                f"{where}.expression should be 1 to {MAX_EXPRESSION} characters, "
-                f"instead was `{len(expression)}`.",
-            )
-
-    @staticmethod
-    def _check_rich_text(items: list[Any], where: str) -> None:
-        if len(items) > MAX_RICH_TEXT:
-            raise NotionError(
-                400,
-                "validation_error",
-                f"{where}.length should be ≤ `{MAX_RICH_TEXT}`, instead was `{len(items)}`.",
-            )
-        for index, item in enumerate(items):
-            link = ((item.get("text") or {}).get("link") or {}).get("url", "")
-            if len(link) > MAX_URL:
-                raise NotionError(
-                    400,
-                    "validation_error",
-                    f"{where}[{index}].text.link.url.length should be ≤ `{MAX_URL}`, "
-                    f"instead was `{len(link)}`.",
-                )
-            expression = (item.get("equation") or {}).get("expression")
-            if expression is not None:
-                FakeNotion._check_expression(expression, f"{where}[{index}].equation")
-            text = (item.get("text") or {}).get("content", "")
-            if len(text) > MAX_TEXT:
-                raise NotionError(
-                    400,
-                    "validation_error",
-                    f"{where}[{index}].text.content.length should be ≤ `{MAX_TEXT}`, "
-                    f"instead was `{len(text)}`.",
                 )
 
     def _store(self, item: dict[str, Any]) -> str:

@@ -1,9 +1,9 @@
 """Cutting a block tree into append requests within Notion's limits, losing nothing."""
 
-import copy
 import json
 from typing import Any
 
+from block_replay import rebuild, without_empty_children
 from httpx._content import encode_json
 
 from notion_sync_service.markdown.blocks import children_of, to_blocks
@@ -11,7 +11,6 @@ from notion_sync_service.markdown.plan import (
     MAX_BYTES,
     MAX_CHILDREN,
     MAX_ELEMENTS,
-    Append,
     fits_beside,
     plan,
 )
@@ -21,35 +20,6 @@ Block = dict[str, Any]
 
 def depth(block: Block) -> int:
     return 1 + max((depth(c) for c in children_of(block)), default=0)
-
-
-def rebuild(appends: list[Append]) -> list[Block]:
-    """Replays the appends as Notion would: each under the block its path names."""
-    page: list[Block] = []
-    created: dict[tuple[int, ...], Block] = {}
-
-    def register(block: Block, path: tuple[int, ...]) -> None:
-        created[path] = block
-        for index, child in enumerate(children_of(block)):
-            register(child, (*path, index))
-
-    for append in appends:
-        if append.parent == ():
-            target = page
-        else:
-            parent = created[append.parent]
-            target = parent[parent["type"]].setdefault("children", [])
-        for block, path in zip(append.blocks, append.paths, strict=True):
-            assert path == (*append.parent, len(target)), "appended out of order"
-            placed = copy.deepcopy(block)
-            target.append(placed)
-            register(placed, path)
-    return page
-
-
-def without_empty_children(blocks: list[Block]) -> list[Block]:
-    cleaned: list[Block] = json.loads(json.dumps(blocks).replace(', "children": []', ""))
-    return cleaned
 
 
 def long_document() -> str:

@@ -1,14 +1,16 @@
 """Markdown into a tree of Notion block objects. pyromark (pulldown-cmark: CommonMark with
-tables, strikethrough, task lists, `$`/`$$` math and GitHub's alerts) turns the text into a flat
-stream of Start/End/inline events; a reader descends it, each container consuming events up to
-its own End. The tree can be any depth and any width; `notion_sync_service.markdown.plan` cuts
-it into requests Notion accepts."""
+tables, strikethrough, task lists, footnotes, `$`/`$$` math and GitHub's alerts) turns the text
+into a flat stream of Start/End/inline events; a reader descends it, each container consuming
+events up to its own End. The tree can be any depth and any width; `markdown.plan` cuts it into
+requests Notion accepts. Footnotes, which Notion lacks, keep their `[label]` in the text and
+their definitions at the end of the page, as GitHub shows them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pyromark
 
 from notion_sync_service.markdown.rich_text import (
@@ -16,14 +18,19 @@ from notion_sync_service.markdown.rich_text import (
     Event,
     Inline,
     RichText,
+    plain,
     safe_url,
     split_words,
     tag_of,
     text_items,
+    utf16_length,
 )
 
 Block = dict[str, Any]
 MAX_RICH_TEXT_ITEMS = 100  # rich text items in one block
+# The JSON of one block's text: a long paragraph or code block continues in another block
+# rather than fill a request (500 KB) on its own.
+MAX_BLOCK_BYTES = 100_000
 # GitHub's alert syntax (`> [!NOTE]`) becomes a callout with this icon.
 CALLOUTS = {
     "Note": "\N{INFORMATION SOURCE}\ufe0f",
@@ -50,11 +57,15 @@ OPTIONS = (
     | pyromark.Options.ENABLE_TASKLISTS
     | pyromark.Options.ENABLE_MATH
     | pyromark.Options.ENABLE_GFM
+    | pyromark.Options.ENABLE_FOOTNOTES
 )
 
 
 def to_blocks(markdown: str) -> list[Block]:
-    return _Reader(pyromark.events(markdown, options=OPTIONS)).blocks()
+    # CommonMark: "U+0000 must be replaced with the replacement character" (Notion refuses it).
+    reader = _Reader(pyromark.events(markdown.replace("\0", "\ufffd"), options=OPTIONS))
+    blocks = reader.blocks()
+    return blocks + ([block("divider"), *reader.footnotes] if reader.footnotes else [])
 
 
 def block(kind: str, **content: Any) -> Block:
@@ -71,11 +82,14 @@ class _Reader:
 
     def __init__(self, events: Iterator[Event]) -> None:
         self._events = events
+        self.footnotes: list[Block] = []  # their definitions, for the end of the page
 
     def blocks(self) -> list[Block]:
-        """The blocks up to the End of the enclosing container (or of the document)."""
+        """The blocks up to the End of the enclosing container (or of the document); inline
+        events outside any paragraph (text after a block in a tight list item) become
+        paragraphs where they stand."""
         out: list[Block] = []
-        stray: Inline | None = None  # inline events outside any paragraph (a tight item's)
+        stray: Inline | None = None
         for event in self._events:
             if stray is None and self._starts_inline(event):
                 stray = Inline()
@@ -115,7 +129,10 @@ class _Reader:
             return _with_text("paragraph", text_items(self._literal().rstrip("\n")))
         if tag == "Table":
             return [self._table()]
-        return self.blocks()  # any other container (a footnote, say): its content
+        if tag == "FootnoteDefinition":
+            self.footnotes += self._footnote(value["FootnoteDefinition"])
+            return []
+        return self.blocks()  # any other container: its content
 
     def _inline(self) -> Inline:
         """The inline content up to the End of the enclosing container."""
@@ -142,7 +159,7 @@ class _Reader:
         if sole and sole[0] == "image":
             url, alt = sole[1]
             if safe_url(url):
-                caption = text_items(alt)
+                caption = _capped(text_items(alt))
                 return [block("image", type="external", external={"url": url}, caption=caption)]
         return _with_text("paragraph", inline.items())
 
@@ -156,7 +173,7 @@ class _Reader:
 
     def _item(self, ordered: bool) -> Block:
         """A list item: its own text (a tight item's inline events, or its first paragraph),
-        then its nested blocks."""
+        then its nested blocks, in order (text after a nested block is a paragraph there)."""
         text: list[RichText] | None = None
         tight = Inline()
         children: list[Block] = []
@@ -168,10 +185,11 @@ class _Reader:
                 break
             if isinstance(event, dict) and "TaskListMarker" in event:
                 checked = event["TaskListMarker"]
-            elif text is None and event == {"Start": "Paragraph"} and not children:
+            elif text is None and event == {"Start": "Paragraph"} and not tight.items():
                 text = self._inline().items()
-            else:
-                children += self._block(event)
+            else:  # the first nested block: the rest of the item is blocks, up to its End
+                children = self._block(event) + self.blocks()
+                break
         items = text if text is not None else tight.items()
         kind = "numbered_list_item" if ordered else "bulleted_list_item"
         extra: dict[str, Any] = {}
@@ -219,8 +237,17 @@ class _Reader:
         for event in self._events:
             if _is_end(event):
                 break
-            cells.append(self._inline().items())  # each event here starts a TableCell
+            cells.append(_capped(self._inline().items()))  # each event here starts a TableCell
         return cells
+
+    def _footnote(self, label: str) -> list[Block]:
+        """A footnote's definition: its blocks, the first led by its `[label]`."""
+        found = self.blocks()
+        mark = text_items(f"[{label}] ")
+        if found and found[0]["type"] == "paragraph":
+            found[0]["paragraph"]["rich_text"][:0] = mark
+            return _with_text("paragraph", found[0]["paragraph"]["rich_text"]) + found[1:]
+        return _with_text("paragraph", mark) + found
 
     @staticmethod
     def _starts_inline(event: Event) -> bool:
@@ -231,24 +258,45 @@ def _is_end(event: Event) -> bool:
     return isinstance(event, dict) and "End" in event
 
 
+def _runs(items: list[RichText]) -> list[list[RichText]]:
+    """The text cut into consecutive runs a block holds: at most 100 items and
+    `MAX_BLOCK_BYTES` of JSON each (always one run, empty for no text)."""
+    runs: list[list[RichText]] = [[]]
+    size = 0
+    for item in items:
+        weight = len(orjson.dumps(item)) + 1
+        if runs[-1] and (len(runs[-1]) == MAX_RICH_TEXT_ITEMS or size + weight > MAX_BLOCK_BYTES):
+            runs.append([])
+            size = 0
+        runs[-1].append(item)
+        size += weight
+    return runs
+
+
+def _capped(items: list[RichText]) -> list[RichText]:
+    """At most 100 items where no continuation block can follow (a table cell, a caption):
+    the formatting of the tail is given up first, its text only beyond 200,000 characters."""
+    if len(items) <= MAX_RICH_TEXT_ITEMS:
+        return items
+    for keep in range(MAX_RICH_TEXT_ITEMS - 1, -1, -1):
+        tail = text_items(plain(items[keep:]))
+        if keep + len(tail) <= MAX_RICH_TEXT_ITEMS:
+            return items[:keep] + tail
+    return text_items(plain(items))[:MAX_RICH_TEXT_ITEMS]
+
+
 def _with_text(kind: str, items: list[RichText], **extra: Any) -> list[Block]:
-    """A block of `kind`, continued in paragraphs if its text needs more than 100 items."""
-    first, rest = items[:MAX_RICH_TEXT_ITEMS], items[MAX_RICH_TEXT_ITEMS:]
-    out = [block(kind, rich_text=first, **extra)]
-    while rest:
-        out.append(block("paragraph", rich_text=rest[:MAX_RICH_TEXT_ITEMS]))
-        rest = rest[MAX_RICH_TEXT_ITEMS:]
-    return out
+    """A block of `kind`, continued in paragraphs if its text needs more than one block."""
+    first, *rest = _runs(items)
+    return [block(kind, rich_text=first, **extra), *(block("paragraph", rich_text=r) for r in rest)]
 
 
 def _with_children(kind: str, items: list[RichText], children: list[Block], **extra: Any) -> Block:
-    """A block of `kind` with nested blocks; text beyond 100 items continues in paragraphs
+    """A block of `kind` with nested blocks; text beyond one block continues in paragraphs
     that lead its children."""
-    overflow = [
-        block("paragraph", rich_text=items[start : start + MAX_RICH_TEXT_ITEMS])
-        for start in range(MAX_RICH_TEXT_ITEMS, len(items), MAX_RICH_TEXT_ITEMS)
-    ]
-    content: dict[str, Any] = {"rich_text": items[:MAX_RICH_TEXT_ITEMS], **extra}
+    first, *rest = _runs(items)
+    overflow = [block("paragraph", rich_text=run) for run in rest]
+    content: dict[str, Any] = {"rich_text": first, **extra}
     if overflow or children:
         content["children"] = overflow + children
     return block(kind, **content)
@@ -256,20 +304,12 @@ def _with_children(kind: str, items: list[RichText], children: list[Block], **ex
 
 def _equation(expression: str) -> list[Block]:
     """An equation block; one too long for Notion is kept as LaTeX code, an empty one dropped."""
-    if len(expression) > MAX_EXPRESSION:
+    if utf16_length(expression) > MAX_EXPRESSION:
         return _code(expression, "latex")
     return [block("equation", expression=expression)] if expression else []
 
 
 def _code(text: str, language: str) -> list[Block]:
     items = [text_items(piece)[0] for piece in split_words(text)] or text_items(" ")
-    out = []
-    for start in range(0, len(items), MAX_RICH_TEXT_ITEMS):
-        out.append(
-            block(
-                "code",
-                rich_text=items[start : start + MAX_RICH_TEXT_ITEMS],
-                language=LANGUAGES.get(language, "plain text"),
-            )
-        )
-    return out
+    language = LANGUAGES.get(language, "plain text")
+    return [block("code", rich_text=run, language=language) for run in _runs(items)]

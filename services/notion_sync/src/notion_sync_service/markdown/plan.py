@@ -5,7 +5,8 @@ blocks appended and their children), 1,000 block elements and 500 KB per request
 appends level by level: a request carries blocks with at most their first children; deeper
 levels, and the tail of a list longer than 100, follow in later requests addressed to the
 block they belong under (named by its path in the tree, since its id is known only once it
-exists). Requests to one parent keep the document's order.
+exists). Requests to one parent keep the document's order. A table is created with its rows,
+so one nested in another block waits for a request of its own.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ def _one_request_deep(original: Block, path: Path) -> tuple[Block, list[_Pending
     kept_size = 0
     for index, child in enumerate(children[:MAX_CHILDREN]):
         grandchildren = children_of(child)
+        if child["type"] == "table":
+            break  # Notion creates a table only with rows: it and what follows go later
         bare = _without_children(child) if grandchildren else child
         size = _size(bare)
         if kept and kept_size + size > budget:

@@ -1,5 +1,6 @@
 """Inline Markdown into Notion rich text: annotations, links, inline code and equations, with
 no item over Notion's 2,000 characters (split between words, formatting kept on every part).
+Notion counts characters as JavaScript does, in UTF-16 code units: an emoji counts two.
 
 `Inline` is fed pyromark's inline events one at a time, since a tight list item interleaves
 them with the block events of its nested lists.
@@ -52,19 +53,33 @@ def tag_of(value: Any) -> str:
     return value if isinstance(value, str) else next(iter(value))
 
 
+def utf16_length(text: str) -> int:
+    """The length Notion's limits count: UTF-16 code units (a character beyond U+FFFF is 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def split_words(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most `limit` characters, cut after whitespace when there is any."""
-    if len(text) <= limit:
-        return [text] if text else []
+    """Pieces of at most `limit` UTF-16 units, cut after whitespace when there is any."""
     pieces = []
-    while len(text) > limit:
-        cut = text.rfind(" ", 0, limit) + 1 or text.rfind("\n", 0, limit) + 1
-        cut = cut if cut > limit // 2 else limit  # one enormous word: cut it
-        pieces.append(text[:cut])
-        text = text[cut:]
-    if text:
-        pieces.append(text)
+    start = 0
+    while start < len(text):
+        end = start + _prefix_within(text[start : start + limit], limit)
+        if end < len(text):
+            space = max(text.rfind(" ", start, end), text.rfind("\n", start, end)) + 1
+            end = space if space - start > (end - start) // 2 else end  # one enormous word: cut it
+        pieces.append(text[start:end])
+        start = end
     return pieces
+
+
+def _prefix_within(text: str, limit: int) -> int:
+    """How many characters from the start of `text` fit in `limit` UTF-16 units."""
+    end = min(len(text), limit)
+    excess = utf16_length(text[:end]) - limit
+    while excess > 0:
+        end -= 1
+        excess -= 2 if ord(text[end]) > 0xFFFF else 1
+    return end
 
 
 def text_items(text: str, style: Style = PLAIN) -> list[RichText]:
@@ -80,7 +95,7 @@ def text_items(text: str, style: Style = PLAIN) -> list[RichText]:
 
 def equation_items(expression: str, style: Style = PLAIN) -> list[RichText]:
     """An inline equation; one too long for Notion stays as code, an empty one is dropped."""
-    if len(expression) > MAX_EXPRESSION:
+    if utf16_length(expression) > MAX_EXPRESSION:
         return text_items(expression, replace(style, code=True))
     return [{"type": "equation", "equation": {"expression": expression}}] if expression else []
 
@@ -88,7 +103,7 @@ def equation_items(expression: str, style: Style = PLAIN) -> list[RichText]:
 def safe_url(url: str) -> str | None:
     """Notion accepts http(s) and mailto links of up to 2,000 characters; anything else stays
     plain text."""
-    if len(url) > MAX_TEXT or not url.startswith(("http://", "https://", "mailto:")):
+    if utf16_length(url) > MAX_TEXT or not url.startswith(("http://", "https://", "mailto:")):
         return None
     return url
 
@@ -126,8 +141,8 @@ class Inline:
             expression = value.strip()
             self._note("math" if key == "DisplayMath" else "text", expression)
             self._items.extend(equation_items(expression, self._styles[-1]))
-        elif key == "FootnoteReference":
-            self._items.extend(text_items(f"[^{value}]", self._styles[-1]))
+        elif key == "FootnoteReference":  # its definition is at the end of the page
+            self._items.extend(text_items(f"[{value}]", self._styles[-1]))
         elif key == "Start" and tag_of(value) in INLINE_CONTAINERS:
             self._open(tag_of(value), value)
         elif key == "End" and tag_of(value) in INLINE_CONTAINERS:
@@ -192,7 +207,7 @@ def _merged(items: list[RichText]) -> list[RichText]:
             and item["type"] == last["type"] == "text"
             and item["annotations"] == last["annotations"]
             and item["text"].get("link") == last["text"].get("link")
-            and len(last["text"]["content"]) + len(item["text"]["content"]) <= MAX_TEXT
+            and utf16_length(last["text"]["content"] + item["text"]["content"]) <= MAX_TEXT
         ):
             joined = last["text"]["content"] + item["text"]["content"]
             merged[-1] = {**last, "text": {**last["text"], "content": joined}}
