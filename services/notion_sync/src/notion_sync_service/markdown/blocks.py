@@ -18,12 +18,12 @@ from notion_sync_service.markdown.rich_text import (
     Event,
     Inline,
     RichText,
+    fits,
     plain,
     safe_url,
     split_words,
     tag_of,
     text_items,
-    utf16_length,
 )
 
 Block = dict[str, Any]
@@ -261,6 +261,8 @@ def _is_end(event: Event) -> bool:
 def _runs(items: list[RichText]) -> list[list[RichText]]:
     """The text cut into consecutive runs a block holds: at most 100 items and
     `MAX_BLOCK_BYTES` of JSON each (always one run, empty for no text)."""
+    if len(items) <= MAX_RICH_TEXT_ITEMS and len(orjson.dumps(items)) <= MAX_BLOCK_BYTES:
+        return [items]  # most text: one block, no item weighed alone
     runs: list[list[RichText]] = [[]]
     size = 0
     for item in items:
@@ -304,7 +306,7 @@ def _with_children(kind: str, items: list[RichText], children: list[Block], **ex
 
 def _equation(expression: str) -> list[Block]:
     """An equation block; one too long for Notion is kept as LaTeX code, an empty one dropped."""
-    if utf16_length(expression) > MAX_EXPRESSION:
+    if not fits(expression, MAX_EXPRESSION):
         return _code(expression, "latex")
     return [block("equation", expression=expression)] if expression else []
 

@@ -58,8 +58,15 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def fits(text: str, limit: int) -> bool:
+    """Whether `text` is at most `limit` UTF-16 units (no character is more than two)."""
+    return len(text) <= limit // 2 or utf16_length(text) <= limit
+
+
 def split_words(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Pieces of at most `limit` UTF-16 units, cut after whitespace when there is any."""
+    if fits(text, limit):
+        return [text] if text else []
     pieces = []
     start = 0
     while start < len(text):
@@ -95,7 +102,7 @@ def text_items(text: str, style: Style = PLAIN) -> list[RichText]:
 
 def equation_items(expression: str, style: Style = PLAIN) -> list[RichText]:
     """An inline equation; one too long for Notion stays as code, an empty one is dropped."""
-    if utf16_length(expression) > MAX_EXPRESSION:
+    if not fits(expression, MAX_EXPRESSION):
         return text_items(expression, replace(style, code=True))
     return [{"type": "equation", "equation": {"expression": expression}}] if expression else []
 
@@ -103,7 +110,7 @@ def equation_items(expression: str, style: Style = PLAIN) -> list[RichText]:
 def safe_url(url: str) -> str | None:
     """Notion accepts http(s) and mailto links of up to 2,000 characters; anything else stays
     plain text."""
-    if utf16_length(url) > MAX_TEXT or not url.startswith(("http://", "https://", "mailto:")):
+    if not fits(url, MAX_TEXT) or not url.startswith(("http://", "https://", "mailto:")):
         return None
     return url
 
@@ -207,7 +214,7 @@ def _merged(items: list[RichText]) -> list[RichText]:
             and item["type"] == last["type"] == "text"
             and item["annotations"] == last["annotations"]
             and item["text"].get("link") == last["text"].get("link")
-            and utf16_length(last["text"]["content"] + item["text"]["content"]) <= MAX_TEXT
+            and fits(last["text"]["content"] + item["text"]["content"], MAX_TEXT)
         ):
             joined = last["text"]["content"] + item["text"]["content"]
             merged[-1] = {**last, "text": {**last["text"], "content": joined}}
