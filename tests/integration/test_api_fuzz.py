@@ -1,14 +1,17 @@
 """The whole HTTP API fuzzed from its OpenAPI document (schemathesis), against the five real
-services: whatever a client sends, the answer is never a server error, and an answer whose
-status the document describes has the body it describes. (That every status and content type
-is described — errors are `application/problem+json` — is not asserted yet: the document does
-not declare its error answers.) Bounded: a fixed number of generated requests per operation.
+services: whatever a client sends, the answer is never a server error, and every answer is one
+the document describes — its status, its content type (errors are `application/problem+json`,
+OpenAI's error object on the OpenAI paths), its headers and its body. Bounded: a fixed number
+of generated requests per operation.
 
 Left out: the operations that end the fuzzing user's session (deleting or deactivating the
 account, changing its password) and login, whose failures are throttled per client address —
 all fuzzed requests come from 127.0.0.1; the text-field fuzz test sends hostile logins."""
 
 import json
+import re
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +25,12 @@ from generation_stack import PASSWORD
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis.errors import NoSuchExample
 from schemathesis.core.result import Ok
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from assistant_stack.profiles import SERVICES
 from service_process import ServiceProcess, free_port
@@ -60,12 +68,25 @@ def token(gateway: str) -> str:
     return str(login.json()["access_token"])
 
 
+CONFORMANCE = [
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 LEFT_OUT = {
     ("DELETE", "/v1/me"),
     ("POST", "/v1/me/deactivate"),
     ("POST", "/v1/me/password"),
     ("POST", "/v1/auth/login"),
 }
+
+
+def distinct(case: Any, report: str) -> str:
+    """One line per kind of nonconformance of an operation: which check, what was received."""
+    found = re.findall(r"- (ST\d+ [^\n]+)\n\n\s+Received: ([^\n]+)", report)
+    what = "; ".join(f"{check}: {received[:80]}" for check, received in found) or report[:300]
+    return f"{case.method} {case.path}: {what}"
 
 
 def test_no_request_gets_a_server_error(gateway: str, token: str) -> None:
@@ -97,13 +118,14 @@ def test_no_request_gets_a_server_error(gateway: str, token: str) -> None:
                     f"{case.method} {case.formatted_path} -> {response.status_code}: "
                     f"{response.text[:300]}\n  {case.as_curl_command()}"
                 )
-            try:  # a documented answer has the documented shape
-                case.validate_response(response, checks=[response_schema_conformance])
+            try:  # the answer is one the document describes
+                case.validate_response(response, checks=CONFORMANCE)
             except BaseException as nonconforming:  # schemathesis raises an exception group
-                failures.append(f"{case.method} {case.formatted_path}: {nonconforming}")
+                failures.append(distinct(case, str(nonconforming)))
 
         call()
-    assert not failures, "\n".join(failures[:20])
+    failures = list(dict.fromkeys(failures))  # each distinct failure once
+    assert not failures, "\n".join(failures[:40])
     assert sent >= 10 * len(fuzzed), "the fuzzer generated requests"
 
 
@@ -224,3 +246,33 @@ def finished(http: httpx.Client, request_id: str, headers: dict[str, str]) -> bo
             return True
         time.sleep(0.3)
     return False
+
+
+def test_a_bad_cursor_is_422_naming_it_on_every_paginated_endpoint(gateway: str) -> None:
+    """One rule for every list (it was 400 on some, 422 on others): the endpoints are those
+    of the document that take a `cursor`, administrators' included."""
+    document = httpx.get(f"{gateway}/openapi.json").json()
+    paginated = [
+        path
+        for path, operations in document["paths"].items()
+        if any(p["name"] == "cursor" for p in operations.get("get", {}).get("parameters", []))
+    ]
+    assert {"/v1/conversations", "/v1/documents", "/v1/requests", "/v1/admin/users"} <= set(
+        paginated
+    )
+    admin = f"fuzzadmin{uuid.uuid4().hex[:8]}"
+    body = {"email": f"{admin}@example.org", "username": admin, "password": PASSWORD}
+    assert httpx.post(f"{gateway}/v1/auth/register", json=body).status_code == 201
+    promoted = subprocess.run(
+        [sys.executable, "-m", "gateway_service", "make-admin", admin], capture_output=True
+    )
+    assert promoted.returncode == 0, promoted.stderr
+    login = httpx.post(f"{gateway}/v1/auth/login", json={"login": admin, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    for path in paginated:
+        for cursor in ("not-a-cursor", "eyJ4IjogMX0", "%00"):
+            answer = httpx.get(f"{gateway}{path}", params={"cursor": cursor}, headers=headers)
+            assert answer.status_code == 422, (path, cursor, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json"
+            problem = answer.json()
+            assert problem["errors"][0]["field"] == "cursor", (path, problem)

@@ -7,11 +7,13 @@ import subprocess
 import sys
 import uuid
 
+import yaml
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assistant_messaging import headers as h
 from assistant_messaging.dlq import read_dead_letters
+from assistant_schemas.asyncapi import build_document
 from assistant_schemas.topics import Topic
 from conftest import StartProbe, applied_counts, wait_until, write_to_outbox
 from messaging_probe import probe
@@ -58,6 +60,11 @@ async def test_a_poison_message_is_dead_lettered_while_the_partition_keeps_flowi
     assert "poison" in found[h.ERROR]
     assert found[h.EVENT_ID] == str(poison.event_id)
     assert {h.ORIGINAL_PARTITION, h.ORIGINAL_OFFSET, h.FIRST_FAILURE_AT} <= found.keys()
+    # The AsyncAPI document names these headers as they are sent, and no others.
+    messages = yaml.safe_load(build_document())["components"]["messages"]
+    documented = messages["analytics.dlq:failed-record:Message"]["headers"]
+    assert set(documented["required"]) <= found.keys()
+    assert set(found) <= set(documented["properties"]), set(found) - set(documented["properties"])
     # Each failed attempt rolled back its writes: the poison event never took effect.
     assert (await applied_counts(engine, [poison.event_id]))[poison.event_id] == 0
 

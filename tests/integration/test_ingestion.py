@@ -513,3 +513,23 @@ async def test_an_upload_published_with_a_foreign_blob_reference_fails_at_once_w
     assert row is not None
     assert row.status == "failed", "within ten seconds: no retries spent on it"
     assert "not one this system stores" in row.error
+
+
+def test_an_upload_retried_with_its_idempotency_key_is_one_upload(stack: IngestionStack) -> None:
+    """A client that lost the answer sends the same upload again with the same key: it gets
+    the first answer, nothing is stored twice; other bytes under that key are refused. (A
+    keyed upload once failed with 500: its body was already parsed into the form's parts.)"""
+    with stack.client() as http:
+        user = register(http)
+        key = {**user.headers, "Idempotency-Key": f"upload-{uuid.uuid4()}"}
+        files = [("files", ("notes.txt", b"Idempotent upload notes."))]
+        first = http.post("/v1/documents", files=files, headers=key)
+        assert first.status_code == 202, first.text
+        again = http.post("/v1/documents", files=files, headers=key)
+        assert again.status_code == 202, again.text
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()
+        other = http.post("/v1/documents", files=[("files", ("notes.txt", b"Other."))], headers=key)
+        assert other.status_code == 409, other.text
+        listed = http.get("/v1/documents", headers=user.headers).json()["documents"]
+        assert [d["document_id"] for d in listed] == [first.json()["documents"][0]["document_id"]]

@@ -1,39 +1,48 @@
-"""Kafka header names the messaging layer reads and writes."""
+"""Kafka header names (from the contracts, `assistant_schemas.kafka_headers`) and their
+conversion to and from aiokafka's (name, bytes) pairs."""
 
 from collections.abc import Mapping, Sequence
 
-EVENT_ID = "event-id"
-EVENT_TYPE = "event-type"
-EVENT_VERSION = "event-version"
-CORRELATION_ID = "correlation-id"
-
-# Request/reply: where the answer goes and which request it answers.
-REPLY_TOPIC = "reply-topic"
-REPLY_PARTITION = "reply-partition"
-IN_REPLY_TO = "in-reply-to"
-
-# Retry and dead letter: where the message came from and how it failed.
-ORIGINAL_TOPIC = "x-original-topic"
-ORIGINAL_PARTITION = "x-original-partition"
-ORIGINAL_OFFSET = "x-original-offset"
-ATTEMPT = "x-attempt"
-ERROR = "x-error"
-FIRST_FAILURE_AT = "x-first-failure-at"
-RETRY_AT = "x-retry-at"
-FAILED_IN = "x-failed-in"
-
-FAILURE_HEADERS = frozenset(
-    {
-        ORIGINAL_TOPIC,
-        ORIGINAL_PARTITION,
-        ORIGINAL_OFFSET,
-        ATTEMPT,
-        ERROR,
-        FIRST_FAILURE_AT,
-        RETRY_AT,
-        FAILED_IN,
-    }
+from assistant_schemas.kafka_headers import (
+    ATTEMPT,
+    CORRELATION_ID,
+    ERROR,
+    EVENT_ID,
+    EVENT_TYPE,
+    EVENT_VERSION,
+    FAILED_IN,
+    FAILURE_HEADERS,
+    FIRST_FAILURE_AT,
+    IN_REPLY_TO,
+    ORIGINAL_OFFSET,
+    ORIGINAL_PARTITION,
+    ORIGINAL_TOPIC,
+    REPLY_PARTITION,
+    REPLY_TOPIC,
+    RETRY_AT,
 )
+
+__all__ = [
+    "ATTEMPT",
+    "CORRELATION_ID",
+    "ERROR",
+    "EVENT_ID",
+    "EVENT_TYPE",
+    "EVENT_VERSION",
+    "FAILED_IN",
+    "FAILURE_HEADERS",
+    "FIRST_FAILURE_AT",
+    "IN_REPLY_TO",
+    "ORIGINAL_OFFSET",
+    "ORIGINAL_PARTITION",
+    "ORIGINAL_TOPIC",
+    "REPLY_PARTITION",
+    "REPLY_TOPIC",
+    "RETRY_AT",
+    "KafkaHeaders",
+    "to_dict",
+    "to_kafka",
+]
 
 KafkaHeaders = Sequence[tuple[str, bytes]]
 

@@ -31,6 +31,7 @@ from gateway_service.generations.routes import router as generations_router
 from gateway_service.handlers import router
 from gateway_service.http.body_limit import BodyLimitMiddleware
 from gateway_service.http.error_boundary import ErrorBoundaryMiddleware
+from gateway_service.http.error_docs import install_error_docs
 from gateway_service.http.problems import install_problem_handlers
 from gateway_service.http.text_guard import TextGuardMiddleware
 from gateway_service.models import messaging
@@ -75,6 +76,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.cipher = CredentialCipher(keys.get_secret_value()) if keys else None
     app.state.outbound = settings.outbound_policy()
     install_problem_handlers(app)
+    install_error_docs(app)
     # Inside out: refuse NUL text, refuse oversized bodies, turn any exception into a problem.
     app.add_middleware(TextGuardMiddleware)
     app.add_middleware(

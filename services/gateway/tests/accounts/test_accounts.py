@@ -18,7 +18,7 @@ async def user_count(connection: AsyncConnection) -> int:
     [
         ({"email": "not-an-email"}, "email", "value_error"),
         ({"username": "a"}, "username", "string_pattern_mismatch"),
-        ({"password": "short1A!"}, "password", "value_error"),
+        ({"password": "short1A!"}, "password", "string_too_short"),  # documented: minLength
         ({"password": "alllowercaseletters"}, "password", "value_error"),
         ({"password": "Ada-Lovelace-1"}, "password", "value_error"),
         ({"password": 12345}, "password", "string_type"),

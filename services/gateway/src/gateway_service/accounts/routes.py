@@ -19,6 +19,7 @@ from gateway_service.accounts.schemas import (
 from gateway_service.auth.callers import Caller
 from gateway_service.auth.refresh_tokens import revoke_all_sessions
 from gateway_service.http.dependencies import AccountCaller, Database, EventOutbox, Session
+from gateway_service.http.error_docs import errors
 from gateway_service.http.events import caller_event
 from gateway_service.http.problems import Problem
 
@@ -45,7 +46,7 @@ async def me(caller: AccountCaller, database: Database) -> User:
     return await profile(database, caller.user_id)
 
 
-@router.patch("", summary="Change the caller's profile or settings")
+@router.patch("", summary="Change the caller's profile or settings", responses=errors(409))
 async def update_me(
     body: ProfilePatch, caller: AccountCaller, session: Session, database: Database
 ) -> User:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
-from gateway_service.accounts.passwords import weakness
+from gateway_service.accounts.passwords import MAX_LENGTH, MIN_LENGTH, weakness
 
 USERNAME = r"^[A-Za-z0-9_.-]{3,50}$"  # 3 to 50 letters, digits, `_`, `.` or `-`
 
@@ -15,10 +15,16 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+PASSWORD_RULE = (
+    f"{MIN_LENGTH} to {MAX_LENGTH} characters mixing at least three of lower case, upper "
+    "case, digits and symbols, without the username or the email's name."
+)
+
+
 class RegisterRequest(Body):
     email: EmailStr
     username: str = Field(pattern=USERNAME, description="Unique in any case.")
-    password: str = Field(max_length=1000)
+    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH, description=PASSWORD_RULE)
     full_name: str | None = Field(default=None, max_length=200)
 
     @field_validator("password")
@@ -50,7 +56,9 @@ class TokenPair(BaseModel):
 
 class PasswordChange(Body):
     current_password: str = Field(min_length=1, max_length=1000)
-    new_password: str = Field(max_length=1000)
+    new_password: str = Field(
+        min_length=MIN_LENGTH, max_length=MAX_LENGTH, description=PASSWORD_RULE
+    )
 
 
 class AccountDeletion(Body):

@@ -13,6 +13,7 @@ from gateway_service.accounts.plan_events import announce_plan
 from gateway_service.accounts.repository import Users
 from gateway_service.auth.refresh_tokens import revoke_all_sessions
 from gateway_service.http.dependencies import AdminCaller, EventOutbox, Session
+from gateway_service.http.error_docs import errors
 from gateway_service.http.pagination import cursor_position, encode_cursor
 from gateway_service.http.problems import Problem
 from gateway_service.models import users
@@ -64,7 +65,11 @@ async def list_users(
     )
 
 
-@router.patch("/users/{user_id}", summary="Change a user's plan tier, admin flag or activity")
+@router.patch(
+    "/users/{user_id}",
+    summary="Change a user's plan tier, admin flag or activity",
+    responses=errors(409),
+)
 async def change_user(
     user_id: uuid.UUID,
     body: UserChange,

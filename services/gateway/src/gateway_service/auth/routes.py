@@ -28,6 +28,7 @@ from gateway_service.http.dependencies import (
     access_tokens,
     unauthorized,
 )
+from gateway_service.http.error_docs import errors
 from gateway_service.http.problems import Problem
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -53,7 +54,7 @@ def conflict(fields: list[str]) -> Problem:
     )
 
 
-@router.post("/register", status_code=201, summary="Create an account")
+@router.post("/register", status_code=201, summary="Create an account", responses=errors(409))
 async def register(
     body: RegisterRequest,
     session: Session,
@@ -85,6 +86,7 @@ async def register(
     summary="Exchange credentials for an access and a refresh token",
     description="Repeated failures for one login name (or from one address) are throttled: "
     "`429` with `Retry-After` until the back-off has passed.",
+    responses=errors(401, 403, 429),
 )
 async def login(
     body: LoginRequest, session: Session, tokens: Tokens, refresh: Refresh, request: Request
@@ -121,7 +123,9 @@ async def login(
     return pair(tokens, user.id, refresh_token)
 
 
-@router.post("/refresh", summary="Rotate a refresh token for a new token pair")
+@router.post(
+    "/refresh", summary="Rotate a refresh token for a new token pair", responses=errors(401)
+)
 async def refresh_pair(
     body: RefreshRequest, session: Session, tokens: Tokens, refresh: Refresh
 ) -> TokenPair:

@@ -42,6 +42,7 @@ from gateway_service.auth.callers import Caller
 from gateway_service.documents.filenames import display_name, safe_filename
 from gateway_service.documents.sniffing import SUPPORTED, sniffed_type
 from gateway_service.http.dependencies import EventOutbox, Session, scoped
+from gateway_service.http.error_docs import errors, idempotent
 from gateway_service.http.events import caller_event
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
@@ -107,6 +108,8 @@ def sent_name(sent: str | None) -> dict[str, str]:
     status_code=202,
     response_model=Uploaded,
     summary="Upload documents to a collection of yours (administrators: `global`) for search",
+    responses=errors(409, 415, 429),
+    openapi_extra=idempotent(),
 )
 async def upload(
     caller: UploadCaller,
@@ -117,15 +120,18 @@ async def upload(
     collection: Annotated[str, Form()] = DEFAULT_COLLECTION,
     metadata: Annotated[str | None, Form(description="A JSON object kept with each")] = None,
 ) -> JSONResponse:
-    claim = await claim_or_replay(session, caller, request)
-    if isinstance(claim, JSONResponse):
-        return claim
     target = _collection(caller, collection)
     extra = _metadata(metadata)
     if not 1 <= len(files) <= MAX_FILES:
         raise _invalid("files", f"send 1 to {MAX_FILES} files")
     limit = FILE_LIMITS.get(caller.plan_tier, FILE_LIMITS["solo"])
     contents = [await _read(file, index, limit) for index, file in enumerate(files)]
+    # The form was parsed into its parts, so the key's fingerprint is taken from them.
+    sent = [collection, metadata or "", *(f"{f.filename}" for f in files)]
+    fingerprint = b"\0".join([*(part.encode() for part in sent), *(d for d, _ in contents)])
+    claim = await claim_or_replay(session, caller, request, content=fingerprint)
+    if isinstance(claim, JSONResponse):
+        return claim
     requests = Requests(session)
     uploaded = []
     for file, (data, content_type) in zip(files, contents, strict=True):
@@ -244,6 +250,7 @@ async def get_document(
     "/{document_id}/retry",
     status_code=202,
     summary="Ingest a failed document again (after fixing what its error named)",
+    responses=errors(409, 429),
 )
 async def retry(
     document_id: uuid.UUID,

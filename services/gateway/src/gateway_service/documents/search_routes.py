@@ -15,6 +15,7 @@ from assistant_schemas.queries import (
 )
 from gateway_service.admission.dependencies import admitted
 from gateway_service.auth.callers import Caller
+from gateway_service.http.error_docs import errors
 from gateway_service.http.events import caller_event
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import Replies, ask
@@ -27,6 +28,7 @@ SearchCaller = Annotated[Caller, Depends(admitted("search", scope="search"))]
 @router.get(
     "",
     summary="Search your documents and the global collection",
+    responses=errors(429),
 )
 async def search(
     caller: SearchCaller,

@@ -36,9 +36,9 @@ from gateway_service.generations.outcomes import (
 from gateway_service.generations.routes import MAX_WAIT_S, GenerationCaller, catalog_view
 from gateway_service.generations.sse import SSE_HEADERS, sse
 from gateway_service.generations.submission import Draft, checked, publish
-from gateway_service.generations.validation import invalid
 from gateway_service.http.dependencies import acceptances, scoped
-from gateway_service.http.problems import Problem, openai_error
+from gateway_service.http.error_docs import errors, event_stream
+from gateway_service.http.problems import Problem, invalid, openai_error
 from gateway_service.http.queries import Replies, requester_of
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -113,6 +113,10 @@ def draft_of(body: ChatCompletionIn, provider: str, model: str) -> Draft:
 @router.post(
     "/chat/completions",
     summary="OpenAI Chat Completions (stream or not), answered through this system",
+    responses={
+        200: {"content": event_stream('data: {"object": "chat.completion.chunk", ...}')},
+        **errors(402, 404, 429, 502, 504),
+    },
 )
 async def chat_completions(
     body: ChatCompletionIn,

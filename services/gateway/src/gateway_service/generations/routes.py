@@ -46,6 +46,7 @@ from gateway_service.http.dependencies import (
     sessions_of,
 )
 from gateway_service.http.direct_route import DirectRoute
+from gateway_service.http.error_docs import errors, event_stream, idempotent
 from gateway_service.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.queries import requester_of
@@ -101,10 +102,16 @@ def draft_of(body: GenerationIn, save_to_notion: NotionTarget | None) -> Draft:
     status_code=202,
     summary="Generate content: 202 with a status URL, `Prefer: wait=N` to wait, or stream",
     responses={
-        200: {"model": GenerationOut, "description": "Finished within `Prefer: wait`."},
+        200: {
+            "model": GenerationOut,
+            "description": "Finished within `Prefer: wait`; or, with `stream`, the answer as "
+            "server-sent events (`start`, `delta`..., then `done` or `error`).",
+            "content": event_stream('event: delta\ndata: {"sequence": 0, "text": "Hi"}'),
+        },
         202: {"model": Accepted, "description": "Accepted; follow `status_url`."},
+        **errors(400, 402, 404, 409, 429, 502, 504),
     },
-    openapi_extra=BEARER_SECURITY,
+    openapi_extra=idempotent(BEARER_SECURITY),
 )
 async def create_generation(body: GenerationIn, request: Request) -> Response:
     # Nothing is resolved by FastAPI (`http.direct_route` says why): the credential and the

@@ -15,7 +15,13 @@ DEFAULT_MODEL = "mock-1"
 
 
 class GenerationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Send either `prompt` (one user turn) or `messages` (with at least one `user` message),
+    not both."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["prompt"]}, {"required": ["messages"]}]},
+    )
 
     prompt: str | None = Field(default=None, min_length=1, max_length=400_000)
     messages: list[ChatMessage] | None = Field(default=None, min_length=1, max_length=1000)

@@ -4,17 +4,7 @@ from assistant_schemas.catalog import CatalogResultPayload, ModelInfo
 from assistant_schemas.generation import ChatMessage
 from assistant_schemas.token_estimate import estimate_prompt_tokens
 from gateway_service.generations.catalog import find_model
-from gateway_service.http.problems import Problem
-
-
-def invalid(field: str, rule: str, message: str, status: int = 422) -> Problem:
-    return Problem(
-        status,
-        "validation-error",
-        "Invalid request",
-        f"{field}: {message}",
-        errors=[{"field": field, "rule": rule, "message": message}],
-    )
+from gateway_service.http.problems import invalid
 
 
 def checked_model(

@@ -37,8 +37,10 @@ class Claim:
 
 
 async def claim_or_replay(
-    session: AsyncSession, caller: Caller, request: Request
+    session: AsyncSession, caller: Caller, request: Request, content: bytes | None = None
 ) -> Claim | JSONResponse:
+    """A claim on the request's `Idempotency-Key`, or the answer stored under it. `content` is
+    what was sent when the body itself is gone (a multipart form, parsed into its parts)."""
     key = request.headers.get(HEADER)
     if key is None:
         return Claim(caller, None)
@@ -53,7 +55,13 @@ async def claim_or_replay(
             ],
         )
     fingerprint = hashlib.sha256(
-        b"\n".join([request.method.encode(), request.url.path.encode(), await request.body()])
+        b"\n".join(
+            [
+                request.method.encode(),
+                request.url.path.encode(),
+                await request.body() if content is None else content,
+            ]
+        )
     ).hexdigest()
     if random.random() < 0.01:  # noqa: S311 - housekeeping, not security
         await session.execute(

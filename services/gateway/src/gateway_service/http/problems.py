@@ -27,6 +27,18 @@ class Problem(Exception):
         return problem_document(self.status, self.kind, self.title, self.detail, **self.extra)
 
 
+def invalid(field: str, rule: str, message: str, status: int = 422) -> Problem:
+    """A value the request may not carry: 422 everywhere, naming the field (a body's, a query
+    parameter's, a cursor); the OpenAI paths answer it as OpenAI does, 400."""
+    return Problem(
+        status,
+        "validation-error",
+        "Invalid request",
+        f"{field}: {message}",
+        errors=[{"field": field, "rule": rule, "message": message}],
+    )
+
+
 def problem_document(
     status: int, kind: str, title: str, detail: str, **extra: Any
 ) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from assistant_messaging.request_reply import ReplyTimeout, Requester
 from assistant_schemas import Envelope
 from assistant_schemas.queries import QueryFailedV1
-from gateway_service.http.problems import Problem
+from gateway_service.http.problems import Problem, invalid
 
 AnswerT = TypeVar("AnswerT", bound=Envelope[Any])
 
@@ -46,6 +46,9 @@ async def ask(replies: Requester, query: Envelope[Any], expected: type[AnswerT])
         status = answer.payload.status
         if status == 503:
             raise unavailable(answer.payload.reason)
+        if status in (400, 422):  # a value of the request: one rule everywhere
+            field, _, message = answer.payload.reason.partition(": ")
+            raise invalid(field, "invalid", message or field)
         kind = "not-found" if status == 404 else "query-failed"
         raise Problem(status, kind, "Request failed", answer.payload.reason)
     if not isinstance(answer, expected):

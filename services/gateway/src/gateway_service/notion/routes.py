@@ -14,6 +14,7 @@ from assistant_schemas.notion import (
 from gateway_service.auth.callers import Caller
 from gateway_service.credentials.routes import delete_credential
 from gateway_service.http.dependencies import EventOutbox, Session, scoped
+from gateway_service.http.error_docs import errors
 from gateway_service.http.events import caller_event
 from gateway_service.http.queries import Replies, ask
 
@@ -30,7 +31,7 @@ async def connection(
     return (await ask(replies, query, NotionConnectionResultV1)).payload
 
 
-@router.delete("/connection", status_code=204, summary="Disconnect Notion")
+@router.delete("/connection", status_code=204, summary="Disconnect Notion", responses=errors(404))
 async def disconnect(
     caller: NotionCaller, session: Session, request: Request, events: EventOutbox
 ) -> Response:

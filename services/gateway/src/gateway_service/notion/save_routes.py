@@ -22,6 +22,7 @@ from gateway_service.admission.dependencies import admitted
 from gateway_service.auth.callers import Caller
 from gateway_service.generations.schemas import SaveAccepted
 from gateway_service.http.dependencies import EventOutbox, Session
+from gateway_service.http.error_docs import errors, idempotent
 from gateway_service.http.events import caller_event
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
@@ -38,6 +39,8 @@ NotionCaller = Annotated[Caller, Depends(admitted("generation", scope="notion"))
     status_code=202,
     response_model=SaveAccepted,
     summary="Save a finished generation as a Notion page (under its parent or your default)",
+    responses=errors(409, 429),
+    openapi_extra=idempotent(),
 )
 async def save_generation(
     request_id: uuid.UUID,

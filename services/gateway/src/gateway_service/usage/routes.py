@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
@@ -23,7 +23,7 @@ from assistant_schemas.queries import (
 from gateway_service.auth.callers import Caller
 from gateway_service.http.dependencies import AdminCaller, scoped
 from gateway_service.http.events import caller_event
-from gateway_service.http.problems import Problem
+from gateway_service.http.problems import Problem, invalid
 from gateway_service.http.queries import Replies, ask
 
 router = APIRouter(tags=["usage"])
@@ -48,6 +48,12 @@ CSV_COLUMNS = (
 )
 
 
+# `format=csv`: the same rows as a file (dollars in plain notation, latencies in whole ms).
+CSV_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}, "example": ",".join(CSV_COLUMNS)}}}
+}
+
+
 class UsageReport(BaseModel):
     start: date
     end: date
@@ -55,16 +61,11 @@ class UsageReport(BaseModel):
     rows: list[UsageReportRow]
 
 
-def invalid(parameter: str, rule: str) -> Problem:
-    return Problem(400, "invalid-parameter", "Invalid parameter", f"{parameter}: {rule}",
-                   fields=[parameter])  # fmt: skip
-
-
 def dimensions(group_by: str, allowed: tuple[str, ...]) -> list[ReportDimension]:
     names = [name.strip() for name in group_by.split(",") if name.strip()]
     unknown = [name for name in names if name not in allowed]
     if unknown or not names:
-        raise invalid("group_by", f"comma-separated, from {', '.join(allowed)}")
+        raise invalid("group_by", "dimensions", f"comma-separated, from {', '.join(allowed)}")
     return names  # type: ignore[return-value]
 
 
@@ -81,7 +82,7 @@ def report_payload(
     problem = payload.range_problem()
     if problem:
         parameter, _, rule = problem.partition(": ")
-        raise invalid(parameter, rule)
+        raise invalid(parameter, "range", rule)
     return payload
 
 
@@ -127,6 +128,7 @@ Format = Annotated[Literal["json", "csv"], Query(description="csv: a file downlo
     "/v1/usage",
     summary="The caller's usage and cost by day, provider or model",
     response_model=UsageReport,
+    responses=CSV_ANSWER,
 )
 async def usage(
     caller: UsageCaller,
@@ -157,6 +159,7 @@ async def usage_summary(caller: UsageCaller, request: Request, replies: Replies)
     tags=["administration"],
     summary="Every user's usage; grouped by user, the top spenders come first",
     response_model=UsageReport,
+    responses=CSV_ANSWER,
 )
 async def all_usage(
     admin: AdminCaller,
