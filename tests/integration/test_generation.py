@@ -19,6 +19,8 @@ from generation_stack import (
     start_generation_stack,
     usage_records,
 )
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 pytestmark = pytest.mark.stack
 
@@ -369,3 +371,87 @@ def test_generation_killed_mid_stream_gives_a_clear_outcome_and_bills_once(
     request_id = str(events[0][1]["request_id"])
     records = usage_records(bootstrap, request_id)
     assert len(records) <= 1
+
+
+async def test_every_column_a_generation_writes_is_read_back(
+    http: httpx.Client, user: User, engine: AsyncEngine
+) -> None:
+    """The job, the turn and the content history of one answer, column by column, against
+    what the answer (the `generation.completed` event's payload) reported."""
+    prompt = f"stored {uuid.uuid4()}"
+    response = generate(
+        http, user, prompt=prompt, provider="fake-openai", model="fixed", system_prompt="Brief."
+    )
+    assert response.status_code == 200, response.text
+    done = response.json()
+    request_id = uuid.UUID(done["request_id"])
+    async with engine.connect() as connection:
+        job = (
+            (
+                await connection.execute(
+                    text("SELECT * FROM generation.generation_jobs WHERE request_id = :r"),
+                    {"r": request_id},
+                )
+            )
+            .one()
+            ._mapping
+        )
+        history = (
+            (
+                await connection.execute(
+                    text("SELECT * FROM generation.content_history WHERE id = :r"),
+                    {"r": request_id},
+                )
+            )
+            .one()
+            ._mapping
+        )
+        turn = [
+            row._mapping
+            for row in await connection.execute(
+                text("SELECT * FROM generation.messages WHERE request_id = :r ORDER BY created_at"),
+                {"r": request_id},
+            )
+        ]
+    assert (job["user_id"], job["status"], job["attempts"]) == (
+        uuid.UUID(user.user_id),
+        "succeeded",
+        1,
+    )
+    assert job["worker"]
+    assert job["event_id"]
+    assert job["created_at"] <= job["heartbeat_at"] <= job["finished_at"]
+    usage = done["usage"]
+    assert {k: history[k] for k in history if k not in ("created_at", "metadata")} == {
+        "id": request_id,
+        "user_id": uuid.UUID(user.user_id),
+        "conversation_id": uuid.UUID(done["conversation_id"]),
+        "provider": "fake-openai",
+        "model": "fixed",
+        "prompt": prompt,
+        "generated_content": done["content"],
+        "notion_page_id": None,
+        "notion_url": None,
+    }
+    assert history["metadata"] == {
+        "finish_reason": done["finish_reason"],
+        "fallbacks": [],
+        "citations": [],
+        "usage": usage,
+    }
+    question, answer = turn
+    assert (question["role"], question["content"]) == ("user", prompt)
+    assert answer["id"] == uuid.UUID(done["message_id"])
+    assert (answer["role"], answer["content"], answer["provider"], answer["model"]) == (
+        "assistant",
+        done["content"],
+        "fake-openai",
+        "fixed",
+    )
+    assert (answer["input_tokens"], answer["output_tokens"], answer["cached_tokens"]) == (
+        usage["input_tokens"],
+        usage["output_tokens"],
+        usage["cached_tokens"],
+    )
+    assert round(answer["latency_ms"]) == done["latency_ms"]
+    assert round(answer["ttft_ms"]) == done["ttft_ms"]

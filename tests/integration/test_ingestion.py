@@ -12,6 +12,7 @@ import re
 import uuid
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -185,6 +186,9 @@ async def test_a_deleted_account_takes_its_documents_and_bytes_with_it(
         user = register(http)
         [document] = upload(http, user, [("mine.txt", f"mine {uuid.uuid4().hex}".encode())])
         assert settled(http, user, document["document_id"])["status"] == "succeeded"
+        # Bytes no document references any more (left by a crash between a deletion's commit
+        # and its blob's removal) go too.
+        (stack.blob_dir / user.user_id / ("0" * 64)).write_bytes(b"orphaned")
         gone = http.request("DELETE", "/v1/me", json={"password": PASSWORD}, headers=user.headers)
         assert gone.status_code == 204, gone.text
 
@@ -196,12 +200,16 @@ async def test_a_deleted_account_takes_its_documents_and_bytes_with_it(
             )
         return int(found or 0)
 
-    for _ in range(100):
-        if await documents_left() == 0:
+    def blobs_left() -> list[Path]:
+        return list(stack.blob_dir.glob(f"{user.user_id}/*"))
+
+    # The rows go in one transaction, the bytes right after it: wait for both.
+    for _ in range(150):
+        if await documents_left() == 0 and not blobs_left():
             break
         await asyncio.sleep(0.2)
     assert await documents_left() == 0
-    assert not list(stack.blob_dir.glob(f"{user.user_id}/*"))
+    assert not blobs_left()
 
 
 def test_a_user_never_sees_another_users_chunks_but_everyone_sees_the_global_ones(

@@ -55,6 +55,18 @@ def test_bytes_come_back_by_reference_and_deleting_twice_is_harmless(store: Blob
         store.get(first)
 
 
+def test_an_owners_blobs_go_all_at_once_and_only_theirs(store: BlobStore) -> None:
+    owner, other = uuid.uuid4(), uuid.uuid4()
+    mine = [store.put(owner, f"mine {i}".encode())[0] for i in range(3)]
+    [theirs] = [store.put(other, b"theirs")[0]]
+    assert store.delete_owner(owner) == 3
+    assert store.delete_owner(owner) == 0  # again: nothing left, nothing happens
+    for reference in mine:
+        with pytest.raises(FileNotFoundError):
+            store.get(reference)
+    assert store.get(theirs) == b"theirs"
+
+
 def test_the_same_bytes_are_kept_once(tmp_path: Path) -> None:
     store = LocalBlobStore(tmp_path)
     store.put(uuid.uuid4(), b"hello")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import uuid
 from pathlib import Path
@@ -21,6 +22,7 @@ from assistant_blobs.settings import BlobSettings
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 SCHEME = "blob://"
 
@@ -36,6 +38,10 @@ class BlobStore(Protocol):
 
     def delete(self, reference: str) -> None:
         """Removes the blob; nothing happens if it is gone already."""
+        ...
+
+    def delete_owner(self, owner: uuid.UUID) -> int:
+        """Removes every blob of the owner, whatever references remain; returns how many."""
         ...
 
 
@@ -58,6 +64,12 @@ class LocalBlobStore:
 
     def delete(self, reference: str) -> None:
         self._path(reference).unlink(missing_ok=True)
+
+    def delete_owner(self, owner: uuid.UUID) -> int:
+        folder = self.root / str(owner)
+        found = [path for path in folder.glob("*") if path.is_file()]
+        shutil.rmtree(folder, ignore_errors=True)
+        return len(found)
 
     def _path(self, reference: str) -> Path:
         return self.root / key_of(reference)
@@ -86,6 +98,20 @@ class S3BlobStore:
 
     def delete(self, reference: str) -> None:
         self._client.delete_object(Bucket=self._bucket, Key=self._key(reference))
+
+    def delete_owner(self, owner: uuid.UUID) -> int:
+        deleted = 0
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self._bucket, Prefix=f"{self._prefix}{owner}/"
+        )
+        for page in pages:  # at most 1,000 keys a page, as many as one delete takes
+            keys: list[ObjectIdentifierTypeDef] = [
+                {"Key": item["Key"]} for item in page.get("Contents", [])
+            ]
+            if keys:
+                self._client.delete_objects(Bucket=self._bucket, Delete={"Objects": keys})
+                deleted += len(keys)
+        return deleted
 
     def _key(self, reference: str) -> str:
         return self._prefix + key_of(reference)

@@ -480,7 +480,7 @@ class GenerationWorker:
                 model=answer.model,
                 prompt=turn.prompt[-1].content if turn.prompt else "",
                 generated_content=answer.text,
-                metadata={**metadata, "usage": answer.usage.model_dump()},
+                metadata={**metadata, "citations": citations, "usage": answer.usage.model_dump()},
             )
         )
 

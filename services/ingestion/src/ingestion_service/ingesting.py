@@ -115,9 +115,10 @@ class DocumentIngester:
             raise PermanentFailure("account.deleted names no user_id")
         async with self.engine.begin() as connection:
             blobs = await store.remove_all(connection, event.user_id)
-        for blob in blobs:
-            await asyncio.to_thread(self.blobs.delete, blob)
-        log.info("account's documents removed", documents=len(blobs))
+        # Every blob of the owner, not only those still referenced: a redelivery after a crash
+        # between the commit and here finds no rows, and would otherwise leave the bytes.
+        removed = await asyncio.to_thread(self.blobs.delete_owner, event.user_id)
+        log.info("account's documents removed", documents=len(blobs), blobs=removed)
 
     async def _delete(self, event: DocumentDeleteRequestedV1) -> None:
         """The document, its chunks, then its blob (a crash between the two leaves only an
