@@ -47,6 +47,60 @@ def workload(users: list[uuid.UUID], count: int) -> list[UsageRecordedV1]:
     ]
 
 
+async def test_every_column_of_a_usage_event_is_read_back(
+    engine: AsyncEngine, bootstrap: str
+) -> None:
+    """A `usage.recorded` with every field set lands in the ledger column by column."""
+    user = uuid.uuid4()
+    event = usage(user, input_tokens=1200, output_tokens=340, cached_tokens=200, latency_ms=812.5)
+    event = event.model_copy(
+        update={
+            "payload": event.payload.model_copy(
+                update={"call_index": 2, "reasoning_tokens": 30, "embedding_tokens": 0}
+            )
+        }
+    )
+    analytics = start_analytics()
+    try:
+        await publish(bootstrap, [event])
+        await wait_for_rows(engine, [user], 1)
+    finally:
+        analytics.terminate()
+    async with engine.connect() as connection:
+        row = (
+            (
+                await connection.execute(
+                    text("SELECT * FROM analytics.usage_events WHERE event_id = :id"),
+                    {"id": event.event_id},
+                )
+            )
+            .one()
+            ._mapping
+        )
+    p = event.payload
+    assert {k: row[k] for k in row if k not in ("price_id", "recorded_at")} == {
+        "event_id": event.event_id,
+        "occurred_at": event.occurred_at,
+        "user_id": user,
+        "request_id": p.request_id,
+        "usage_type": "llm",
+        "call_index": 2,
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "input_tokens": 1200,
+        "output_tokens": 340,
+        "cached_tokens": 200,
+        "reasoning_tokens": 30,
+        "embedding_tokens": 0,
+        "api_calls": 1,
+        "latency_ms": 812.5,
+        "ttft_ms": 80.0,
+        "cost_usd": gpt_4o_mini_cost(event),
+    }
+    assert row["price_id"] is not None
+    assert row["recorded_at"] >= event.occurred_at
+
+
 async def test_the_same_usage_delivered_three_times_is_counted_once(
     engine: AsyncEngine, bootstrap: str
 ) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hashlib
 import io
 import re
 import uuid
@@ -541,3 +542,69 @@ def test_an_upload_retried_with_its_idempotency_key_is_one_upload(stack: Ingesti
         assert other.status_code == 409, other.text
         listed = http.get("/v1/documents", headers=user.headers).json()["documents"]
         assert [d["document_id"] for d in listed] == [first.json()["documents"][0]["document_id"]]
+
+
+async def test_every_column_an_ingested_document_writes_is_read_back(
+    stack: IngestionStack, engine: AsyncEngine
+) -> None:
+    """The document row and its chunks, column by column, against the upload and what the
+    document status reported."""
+    text_body = (
+        f"# Runbook\n\nError {uuid.uuid4().hex} means that the disk of the server is full. "
+        "When this happens, the operator should archive the old logs and then restart the "
+        "service, which will be available again after a few minutes.\n"
+    )
+    data = text_body.encode()
+    with stack.client() as http:
+        user = register(http)
+        [uploaded] = upload(
+            http, user, [("runbook.md", data)], collection="ops", metadata={"team": "sre"}
+        )
+        status = settled(http, user, uploaded["document_id"])
+    assert status["status"] == "succeeded"
+    document_id = uuid.UUID(uploaded["document_id"])
+    async with engine.connect() as connection:
+        row = (
+            (
+                await connection.execute(
+                    text("SELECT * FROM ingestion.documents WHERE id = :d"), {"d": document_id}
+                )
+            )
+            .one()
+            ._mapping
+        )
+        chunks = [
+            c._mapping
+            for c in await connection.execute(
+                text("SELECT * FROM ingestion.chunks WHERE document_id = :d ORDER BY ordinal"),
+                {"d": document_id},
+            )
+        ]
+    digest = hashlib.sha256(data).hexdigest()
+    assert {k: row[k] for k in row if k not in ("collection_id", "created_at", "updated_at")} == {
+        "id": document_id,
+        "user_id": uuid.UUID(user.user_id),
+        "request_id": uuid.UUID(uploaded["request_id"]),
+        "filename": "runbook.md",
+        "content_type": "text/markdown",
+        "size_bytes": len(data),
+        "sha256": digest,
+        "blob_uri": f"blob://{user.user_id}/{digest}",
+        "status": "ingested",
+        "stage": None,  # nothing under way once ingested (it said "indexing")
+        "error": None,
+        "retryable": None,
+        "language": "english",
+        "chunk_count": status["detail"]["chunk_count"],
+        "embedding_model": status["detail"]["embedding_model"],
+        "metadata": {"team": "sre"},  # the collection is `collection_id`
+    }
+    assert row["created_at"] <= row["updated_at"]
+    assert len(chunks) == row["chunk_count"] >= 1
+    first = chunks[0]
+    assert (first["user_id"], first["collection_id"]) == (row["user_id"], row["collection_id"])
+    assert (first["ordinal"], first["section"], first["page"]) == (0, "Runbook", None)
+    assert first["text"] in text_body
+    assert 0 <= first["start_offset"] < first["end_offset"]  # in the parsed text
+    assert first["tokens"] > 0
+    assert "disk" in first["tsv"]

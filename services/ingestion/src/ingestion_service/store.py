@@ -110,7 +110,7 @@ async def indexed(
         await connection.execute(INSERT_CHUNK, rows)
         await connection.execute(INSERT_EMBEDDING, [row | {"index_id": index.id} for row in rows])
     await _set(
-        connection, document_id, status="ingested", stage="indexing", language=language,
+        connection, document_id, status="ingested", stage=None, language=language,
         chunk_count=len(rows), embedding_model=index.model, content_type=content_type,
     )  # fmt: skip
     return True
