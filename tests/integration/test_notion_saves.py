@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from assistant_messaging.direct import publish_directly
 from assistant_runtime.credentials_cipher import CredentialCipher
 from notion_sync_service.markdown.blocks import to_blocks
+from notion_sync_service.markdown.plan import plan
 
 KEY = CredentialCipher.generate_key()
 NOTION_RATE_PER_S = 3  # Notion's own average
@@ -116,6 +117,27 @@ async def test_a_long_document_becomes_one_page_that_reads_back_exactly(
         ("notion_api", calls_made)
     ]
     assert usage[0]["user_id"] == str(user)
+    # Every column of the save, read back.
+    assert {k: v for k, v in row._mapping.items() if k not in ("created_at", "updated_at")} == {
+        "request_id": request.payload.request_id,
+        "user_id": user,
+        "source_request_id": None,
+        "status": "synced",
+        "title": "Section 0",
+        "parent_id": request.payload.parent_id,
+        "page_id": page["id"],
+        "url": page["url"],
+        "creating_since": row.creating_since,
+        "appended": len(plan(to_blocks(markdown))),
+        "in_doubt": False,
+        "api_calls": calls_made,
+        "reported_calls": calls_made,
+        "usage_reports": 1,
+        "attempts": 1,
+        "reason": None,
+        "retryable": None,
+    }
+    assert row.created_at <= row.creating_since <= row.updated_at
 
 
 async def test_a_writer_killed_between_batches_resumes_without_duplicating_a_block(
