@@ -28,6 +28,7 @@ from analytics_support import (
 )
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from table_rows import rows
 
 from assistant_messaging import headers as h
 from assistant_messaging.dlq import read_dead_letters
@@ -66,17 +67,9 @@ async def test_every_column_of_a_usage_event_is_read_back(
         await wait_for_rows(engine, [user], 1)
     finally:
         analytics.terminate()
-    async with engine.connect() as connection:
-        row = (
-            (
-                await connection.execute(
-                    text("SELECT * FROM analytics.usage_events WHERE event_id = :id"),
-                    {"id": event.event_id},
-                )
-            )
-            .one()
-            ._mapping
-        )
+    [row] = await rows(
+        engine, "SELECT * FROM analytics.usage_events WHERE event_id = :id", id=event.event_id
+    )
     p = event.payload
     assert {k: row[k] for k in row if k not in ("price_id", "recorded_at")} == {
         "event_id": event.event_id,

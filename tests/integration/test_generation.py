@@ -19,8 +19,8 @@ from generation_stack import (
     start_generation_stack,
     usage_records,
 )
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from table_rows import rows
 
 pytestmark = pytest.mark.stack
 
@@ -385,34 +385,17 @@ async def test_every_column_a_generation_writes_is_read_back(
     assert response.status_code == 200, response.text
     done = response.json()
     request_id = uuid.UUID(done["request_id"])
-    async with engine.connect() as connection:
-        job = (
-            (
-                await connection.execute(
-                    text("SELECT * FROM generation.generation_jobs WHERE request_id = :r"),
-                    {"r": request_id},
-                )
-            )
-            .one()
-            ._mapping
-        )
-        history = (
-            (
-                await connection.execute(
-                    text("SELECT * FROM generation.content_history WHERE id = :r"),
-                    {"r": request_id},
-                )
-            )
-            .one()
-            ._mapping
-        )
-        turn = [
-            row._mapping
-            for row in await connection.execute(
-                text("SELECT * FROM generation.messages WHERE request_id = :r ORDER BY created_at"),
-                {"r": request_id},
-            )
-        ]
+    [job] = await rows(
+        engine, "SELECT * FROM generation.generation_jobs WHERE request_id = :r", r=request_id
+    )
+    [history] = await rows(
+        engine, "SELECT * FROM generation.content_history WHERE id = :r", r=request_id
+    )
+    turn = await rows(
+        engine,
+        "SELECT * FROM generation.messages WHERE request_id = :r ORDER BY created_at",
+        r=request_id,
+    )
     assert (job["user_id"], job["status"], job["attempts"]) == (
         uuid.UUID(user.user_id),
         "succeeded",

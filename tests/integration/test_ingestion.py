@@ -29,6 +29,7 @@ from ingestion_stack import (
 )
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+from table_rows import rows
 
 from assistant_schemas import new_event
 from assistant_schemas.documents import (
@@ -563,23 +564,12 @@ async def test_every_column_an_ingested_document_writes_is_read_back(
         status = settled(http, user, uploaded["document_id"])
     assert status["status"] == "succeeded"
     document_id = uuid.UUID(uploaded["document_id"])
-    async with engine.connect() as connection:
-        row = (
-            (
-                await connection.execute(
-                    text("SELECT * FROM ingestion.documents WHERE id = :d"), {"d": document_id}
-                )
-            )
-            .one()
-            ._mapping
-        )
-        chunks = [
-            c._mapping
-            for c in await connection.execute(
-                text("SELECT * FROM ingestion.chunks WHERE document_id = :d ORDER BY ordinal"),
-                {"d": document_id},
-            )
-        ]
+    [row] = await rows(engine, "SELECT * FROM ingestion.documents WHERE id = :d", d=document_id)
+    chunks = await rows(
+        engine,
+        "SELECT * FROM ingestion.chunks WHERE document_id = :d ORDER BY ordinal",
+        d=document_id,
+    )
     digest = hashlib.sha256(data).hexdigest()
     assert {k: row[k] for k in row if k not in ("collection_id", "created_at", "updated_at")} == {
         "id": document_id,
