@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from table_rows import rows
 
+from analytics_service.latency import BOUNDS_MS
 from assistant_messaging import headers as h
 from assistant_messaging.dlq import read_dead_letters
 from assistant_schemas.usage import UsageRecordedV1
@@ -92,6 +93,39 @@ async def test_every_column_of_a_usage_event_is_read_back(
     }
     assert row["price_id"] is not None
     assert row["recorded_at"] >= event.occurred_at
+
+    # ... and what it adds to the user's day (a rollup) and month (the budget's totals).
+    [day] = await rows(engine, "SELECT * FROM analytics.daily_usage WHERE user_id = :u", u=user)
+    buckets = [0] * len(BOUNDS_MS)
+    buckets[BOUNDS_MS.index(750)] = 1  # 812.5 ms falls in [750, 1000)
+    assert dict(day) == {
+        "user_id": user,
+        "day": event.occurred_at.astimezone(UTC).date(),
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "requests": 0,  # a third call (call_index 2) is no new request
+        "calls": 1,
+        "input_tokens": 1200,
+        "output_tokens": 340,
+        "cached_tokens": 200,
+        "reasoning_tokens": 30,
+        "embedding_tokens": 0,
+        "api_calls": 1,
+        "cost_usd": gpt_4o_mini_cost(event),
+        "unpriced_events": 0,
+        "latency_buckets": buckets,
+    }
+    [month] = await rows(engine, "SELECT * FROM analytics.budget_months WHERE user_id = :u", u=user)
+    assert month["updated_at"] >= event.occurred_at
+    assert {k: v for k, v in month.items() if k != "updated_at"} == {
+        "user_id": user,
+        "period": f"{event.occurred_at.astimezone(UTC):%Y-%m}",
+        "spent_usd": gpt_4o_mini_cost(event),
+        "tokens": 1200 + 340,
+        "requests": 0,
+        "unpriced_events": 0,
+        "state": "ok",
+    }
 
 
 async def test_the_same_usage_delivered_three_times_is_counted_once(

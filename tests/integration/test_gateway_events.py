@@ -64,6 +64,25 @@ async def test_budget_exceeded_from_analytics_lands_in_the_gateway_projection(
         return state == "hard_exceeded"
 
     await wait_until(projected, timeout=30, what="the projection to show the excess")
+    async with engine.connect() as connection:
+        row = (
+            (
+                await connection.execute(
+                    select(budget_projection).where(budget_projection.c.user_id == user)
+                )
+            )
+            .one()
+            ._mapping
+        )
+    assert dict(row) == {
+        "user_id": user,
+        "period": current_period(),
+        "state": "hard_exceeded",
+        "spent_usd": Decimal("10.02"),  # what the event carried, kept (it was dropped)
+        "tokens": None,
+        "hard_limit_usd": Decimal("10"),
+        "as_of": event.occurred_at,
+    }
 
 
 def document_event(event_class: type[Any], payload: Any, user: uuid.UUID) -> Envelope[Any]:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from assistant_schemas.common import TokenUsage
 from assistant_schemas.generation import ChatMessage
 from generation_service.conversations import Conversations, Turn
-from generation_service.models import messages
+from generation_service.models import conversations, messages
 
 pytestmark = pytest.mark.stack
 CITATIONS = [{"document_id": str(uuid.uuid4()), "chunk_id": str(uuid.uuid4()), "section": "Ops"}]
@@ -65,3 +65,17 @@ async def test_every_column_of_a_stored_turn_reads_back(connection: AsyncConnect
         "metadata": {"finish_reason": "stop", "fallbacks": 0, "citations": CITATIONS},
     }
     assert stored["created_at"] > prompt["created_at"]
+    conversation_row = (
+        (await session.execute(select(conversations).where(conversations.c.id == conversation)))
+        .one()
+        ._mapping
+    )
+    assert {k: conversation_row[k] for k in conversation_row if not k.endswith("_at")} == {
+        "id": conversation,
+        "user_id": user,
+        "title": "Name a queue.",
+        "provider": "openai",
+        "model": "gpt-4o-mini",
+        "system_prompt": "Be brief.",
+    }
+    assert conversation_row["created_at"] <= conversation_row["updated_at"]

@@ -1,9 +1,11 @@
 """Events the gateway consumes: budget updates from analytics, and the progress and outcome
 of every request it accepted (the request status projection)."""
 
+from typing import Any
+
 from assistant_messaging.failures import PermanentFailure
 from assistant_messaging.router import EventRouter, MessageContext
-from assistant_schemas.budget import BudgetExceededV1, BudgetUpdatedV1
+from assistant_schemas.budget import BudgetExceededPayload, BudgetExceededV1, BudgetUpdatedV1
 from gateway_service.admission import budgets
 from gateway_service.requests import projection
 
@@ -38,8 +40,12 @@ async def budget_exceeded(event: BudgetExceededV1, context: MessageContext) -> N
         context.session,
         event.user_id,
         event.occurred_at,
-        {
-            "period": event.payload.period,
-            "state": "hard_exceeded",
-        },
+        {"period": event.payload.period, "state": "hard_exceeded", **_over(event.payload)},
     )
+
+
+def _over(payload: BudgetExceededPayload) -> dict[str, Any]:
+    """What the event says of the limit passed: spend and its limit, or tokens."""
+    if payload.limit_kind == "cost":
+        return {"spent_usd": payload.spent, "hard_limit_usd": payload.limit}
+    return {"tokens": int(payload.spent)}
