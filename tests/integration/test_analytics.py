@@ -32,7 +32,10 @@ from table_rows import rows
 
 from analytics_service.latency import BOUNDS_MS
 from assistant_messaging import headers as h
+from assistant_messaging.direct import publish_directly
 from assistant_messaging.dlq import read_dead_letters
+from assistant_schemas.accounts import AccountPlanChangedPayload, AccountPlanChangedV1
+from assistant_schemas.envelope import new_event
 from assistant_schemas.usage import UsageRecordedV1
 
 
@@ -126,6 +129,44 @@ async def test_every_column_of_a_usage_event_is_read_back(
         "unpriced_events": 0,
         "state": "ok",
     }
+
+
+async def test_a_plan_change_is_kept_as_it_came_and_an_older_one_ignored(
+    engine: AsyncEngine, bootstrap: str
+) -> None:
+    user = uuid.uuid4()
+    newer = plan_change(user, "team")
+    older = plan_change(user, "enterprise", newer.occurred_at - timedelta(minutes=1))
+    analytics = start_analytics()
+    try:
+        await publish_directly(bootstrap, [newer, older])
+        handled = "SELECT event_id FROM analytics.inbox WHERE event_id IN (:a, :b)"
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(await rows(engine, handled, a=newer.event_id, b=older.event_id)) < 2:
+            assert asyncio.get_running_loop().time() < deadline, "the changes were not handled"
+            await asyncio.sleep(0.2)
+        found = await rows(engine, PLAN_OF, u=user)
+    finally:
+        analytics.terminate()
+    assert [dict(row) for row in found] == [
+        {"user_id": user, "plan_tier": "team", "as_of": newer.occurred_at}
+    ]
+
+
+PLAN_OF = "SELECT * FROM analytics.user_plans WHERE user_id = :u"
+
+
+def plan_change(
+    user: uuid.UUID, tier: str, occurred_at: datetime | None = None
+) -> AccountPlanChangedV1:
+    event = new_event(
+        AccountPlanChangedV1,
+        AccountPlanChangedPayload(plan_tier=tier),
+        correlation_id="plans",
+        producer="gateway",
+        user_id=user,
+    )
+    return event if occurred_at is None else event.model_copy(update={"occurred_at": occurred_at})
 
 
 async def test_the_same_usage_delivered_three_times_is_counted_once(
