@@ -598,3 +598,22 @@ async def test_every_column_an_ingested_document_writes_is_read_back(
     assert 0 <= first["start_offset"] < first["end_offset"]  # in the parsed text
     assert first["tokens"] > 0
     assert "disk" in first["tsv"]
+    [collection] = await rows(
+        engine, "SELECT * FROM ingestion.collections WHERE id = :c", c=row["collection_id"]
+    )
+    assert (collection["user_id"], collection["name"]) == (row["user_id"], "ops")
+    vectors = await rows(
+        engine,
+        "SELECT e.*, i.model, i.dimensions, i.state, vector_dims(e.embedding) AS length"
+        " FROM ingestion.chunk_embeddings e JOIN ingestion.embedding_indexes i"
+        " ON i.id = e.index_id WHERE e.document_id = :d",
+        d=document_id,
+    )
+    assert {v["chunk_id"] for v in vectors} == {c["id"] for c in chunks}  # one vector each
+    for vector in vectors:
+        assert (vector["user_id"], vector["collection_id"]) == (
+            row["user_id"],
+            row["collection_id"],
+        )
+        assert (vector["model"], vector["state"]) == (row["embedding_model"], "ready")
+        assert vector["length"] == vector["dimensions"] == 384
