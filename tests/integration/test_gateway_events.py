@@ -143,10 +143,24 @@ async def test_request_status_follows_ingestion_and_notion_events(
 
     await wait_until(all_arrived, timeout=30, what="three requests projected")
     uploaded = await status_of(upload)
-    assert uploaded.kind == "document"
-    assert uploaded.user_id == user
-    assert uploaded.detail["chunk_count"] == 12
-    assert uploaded.detail["parsing"] == {"completed": 1, "total": 1}
+    assert (uploaded.id, uploaded.user_id, uploaded.kind, uploaded.status) == (
+        upload,
+        user,
+        "document",
+        "succeeded",
+    )
+    assert uploaded.detail == {  # every field the two events carried, and nothing stale
+        "document_id": str(document),
+        "chunk_count": 12,
+        "embedding_model": "all-MiniLM-L6-v2",
+        "duplicate_of": None,
+        "stage": None,
+        "parsing": {"completed": 1, "total": 1},
+        "chunking": {"completed": 12, "total": 12},
+        "embedding": {"completed": 12, "total": 12},
+        "indexing": {"completed": 12, "total": 12},
+    }
+    assert uploaded.created_at <= uploaded.updated_at
     saved, generated = await status_of(save), await status_of(generation)
     assert (saved.kind, saved.status, saved.detail["url"]) == (
         "notion_save",
