@@ -5,12 +5,16 @@ before any provider call."""
 import csv
 import io
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 import httpx
 import pytest
 from analytics_support import start_analytics
 from generation_stack import GenerationStack, User, register, start_generation_stack
+from sqlalchemy.ext.asyncio import AsyncEngine
+from table_rows import rows
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +144,62 @@ def test_a_user_over_a_hard_budget_is_refused_before_any_provider_call(
     cleared = http.delete(f"/v1/admin/budgets/users/{user.user_id}", headers=admin.headers)
     assert cleared.status_code == 204
     eventually(lambda: generate(http, user).status_code == 200, "the user admitted again")
+
+
+async def test_what_an_administrator_sets_is_stored_column_by_column(
+    http: httpx.Client, admin: User, engine: AsyncEngine
+) -> None:
+    """Budgets go to analytics and the catalogue to generation over request/reply: every
+    column each writes, read back."""
+    user = register(http)
+    client = httpx.AsyncClient(base_url=str(http.base_url), headers=admin.headers)
+    limits = {"soft_limit_usd": "12.5", "hard_limit_usd": "20", "token_limit": 90_000}
+    put = await client.put(f"/v1/admin/budgets/users/{user.user_id}", json=limits)
+    assert put.status_code == 200, put.text
+    [budget] = await rows(
+        engine, "SELECT * FROM analytics.user_budgets WHERE user_id = :u", u=uuid.UUID(user.user_id)
+    )
+    assert dict(budget) == {
+        "user_id": uuid.UUID(user.user_id),
+        "soft_limit_usd": Decimal("12.5"),
+        "hard_limit_usd": Decimal("20"),
+        "token_limit": 90_000,
+    }
+
+    name = f"rb{uuid.uuid4().hex[:8]}"
+    provider = {"label": "Read back", "base_url": "https://models.example.org/v1"}
+    assert (await client.put(f"/v1/admin/catalog/providers/{name}", json=provider)).is_success
+    model = {
+        "context_window": 32_000,
+        "max_output_tokens": 4_000,
+        "input_price": "0.5",
+        "output_price": "1.5",
+        "cached_input_price": "0.05",
+    }
+    put = await client.put(f"/v1/admin/catalog/models/{name}/rb-1", json=model)
+    await client.aclose()
+    assert put.is_success, put.text
+    [stored_provider] = await rows(
+        engine, "SELECT * FROM generation.ai_providers WHERE name = :n", n=name
+    )
+    assert {k: v for k, v in stored_provider.items() if not k.endswith("_at")} == {
+        "name": name,
+        "label": "Read back",
+        "api_style": "openai",
+        "base_url": "https://models.example.org/v1",
+        "requires_key": True,
+        "enabled": True,
+    }
+    [stored_model] = await rows(
+        engine, "SELECT * FROM generation.ai_models WHERE provider = :n", n=name
+    )
+    assert {k: v for k, v in stored_model.items() if not k.endswith("_at")} == {
+        "provider": name,
+        "model": "rb-1",
+        "context_window": 32_000,
+        "max_output_tokens": 4_000,
+        "input_price": Decimal("0.5"),
+        "output_price": Decimal("1.5"),
+        "cached_input_price": Decimal("0.05"),
+        "enabled": True,
+    }
