@@ -1,5 +1,6 @@
 """What the gateway's handlers store, read back column by column: an account and its
-settings, a session, an access key, a provider credential, failed logins."""
+settings, a session, an access key, a provider credential, failed logins, an idempotency key
+and a rate-limit window."""
 
 import hashlib
 import uuid
@@ -13,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from assistant_runtime.credentials_cipher import CredentialCipher, fingerprint, masked
 from gateway_service.models import (
     access_keys,
+    idempotency_keys,
     login_failures,
     provider_credentials,
+    rate_limit_windows,
     refresh_tokens,
     user_settings,
     users,
@@ -118,3 +121,26 @@ async def test_a_failed_login_is_counted_per_name_and_per_address(
             select(login_failures).where(login_failures.c.key == "account:grace")
         )
     ).first()  # forgotten once the right password is given
+
+
+async def test_an_idempotent_upload_keeps_its_answer_and_counts_against_the_limit(
+    client: httpx.AsyncClient, register: Register, connection: AsyncConnection
+) -> None:
+    ada = await register("ada")
+    user_id = uuid.UUID(ada["user"]["id"])
+    headers = {**bearer(ada["access_token"]), "Idempotency-Key": "notes-1"}
+    files = [("files", ("notes.txt", b"Column by column."))]
+    accepted = await client.post("/v1/documents", files=files, headers=headers)
+    assert accepted.status_code == 202, accepted.text
+    kept = await row_of(connection, idempotency_keys, user_id=user_id, key="notes-1")
+    assert kept["created_at"] is not None
+    assert len(kept.pop("fingerprint")) == 64  # SHA-256 of the method, path and the form's parts
+    assert without(kept, "created_at") == {
+        "user_id": user_id,
+        "key": "notes-1",
+        "status_code": 202,
+        "body": accepted.json(),
+    }
+    window = await row_of(connection, rate_limit_windows, user_id=user_id, family="upload")
+    assert window["count"] == 1
+    assert window["window_start"] is not None
