@@ -75,6 +75,14 @@ async def test_every_column_of_a_usage_event_is_read_back(
         engine, "SELECT * FROM analytics.usage_events WHERE event_id = :id", id=event.event_id
     )
     p = event.payload
+    counts = {
+        "input_tokens": 1200,
+        "output_tokens": 340,
+        "cached_tokens": 200,
+        "reasoning_tokens": 30,
+        "embedding_tokens": 0,
+        "api_calls": 1,
+    }
     assert {k: row[k] for k in row if k not in ("price_id", "recorded_at")} == {
         "event_id": event.event_id,
         "occurred_at": event.occurred_at,
@@ -84,12 +92,7 @@ async def test_every_column_of_a_usage_event_is_read_back(
         "call_index": 2,
         "provider": "openai",
         "model": "gpt-4o-mini",
-        "input_tokens": 1200,
-        "output_tokens": 340,
-        "cached_tokens": 200,
-        "reasoning_tokens": 30,
-        "embedding_tokens": 0,
-        "api_calls": 1,
+        **counts,
         "latency_ms": 812.5,
         "ttft_ms": 80.0,
         "cost_usd": gpt_4o_mini_cost(event),
@@ -108,12 +111,7 @@ async def test_every_column_of_a_usage_event_is_read_back(
         "model": "gpt-4o-mini",
         "requests": 0,  # a third call (call_index 2) is no new request
         "calls": 1,
-        "input_tokens": 1200,
-        "output_tokens": 340,
-        "cached_tokens": 200,
-        "reasoning_tokens": 30,
-        "embedding_tokens": 0,
-        "api_calls": 1,
+        **counts,
         "cost_usd": gpt_4o_mini_cost(event),
         "unpriced_events": 0,
         "latency_buckets": buckets,
