@@ -198,27 +198,51 @@ async def test_sigkill_mid_batch_loses_nothing_and_counts_nothing_twice(
     engine: AsyncEngine, bootstrap: str
 ) -> None:
     users = [uuid.uuid4() for _ in range(20)]
-    events = workload(users, 6000)
+    committed, in_flight = workload(users, 3000), workload(users, 3000)
     analytics = start_analytics({"ANALYTICS_CONSUMER_BATCH_SIZE": "200"})
     try:
-        await publish(bootstrap, events)
-        # Killed right after its first commit: on a quick day the whole stream takes a second
-        # or two, and a kill that comes after the last batch proves nothing.
-        await wait_for_rows(engine, users, 1, poll_s=0.01)
-        analytics.kill()  # mid-stream: some batches committed, one maybe half-written
+        await publish(bootstrap, committed)
+        await wait_for_rows(engine, users, len(committed))
+        # Holding the users' rollup rows stops the next batch's statement half way: its ledger
+        # rows are written, its rollups wait. The kill lands there, whatever the machine's pace.
+        async with engine.connect() as holder, holder.begin():
+            await holder.execute(text(HOLD_ROLLUPS), {"users": users})
+            holder_pid = (await holder.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            await publish(bootstrap, in_flight)
+            await wait_for_blocked_batch(engine, holder_pid)
+            analytics.kill()
         partial = (await ledger_totals(engine, users)).rows
         analytics = start_analytics()
-        totals = await wait_for_rows(engine, users, len(events), timeout=120)
+        events = committed + in_flight
+        await wait_for_rows(engine, users, len(events), timeout=120)
         await asyncio.sleep(1.0)
         totals = await ledger_totals(engine, users)
     finally:
         analytics.terminate()
-    assert partial < len(events), "the kill came too late to prove anything"
+    assert partial == len(committed)
     assert totals.rows == len(events)
     assert totals.tokens == sum(e.payload.input_tokens + e.payload.output_tokens for e in events)
     assert totals.cost == sum(gpt_4o_mini_cost(e) for e in events)
     assert await rollup_totals(engine, users) == totals
     assert await budget_totals(engine, users) == totals
+
+
+HOLD_ROLLUPS = "SELECT 1 FROM analytics.daily_usage WHERE user_id = ANY(:users) FOR UPDATE"
+
+# Analytics' batch statement, waiting for the rows `:holder` holds.
+BLOCKED_BATCH = """
+    SELECT count(*) FROM pg_stat_activity
+    WHERE CAST(:holder AS int) = ANY(pg_blocking_pids(pid))
+      AND query LIKE '%INSERT INTO analytics.usage_units%'
+"""
+
+
+async def wait_for_blocked_batch(engine: AsyncEngine, holder: int, timeout: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with engine.connect() as connection:
+        while not (await connection.execute(text(BLOCKED_BATCH), {"holder": holder})).scalar_one():
+            assert asyncio.get_running_loop().time() < deadline, "no batch waited for the rollups"
+            await asyncio.sleep(0.1)
 
 
 async def test_two_instances_in_one_group_produce_the_totals_of_one(
