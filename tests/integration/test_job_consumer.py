@@ -43,6 +43,7 @@ async def test_a_job_failing_every_time_is_routed_never_looped(bootstrap: str) -
     policy = RetryPolicy(max_attempts=3, base_delay_s=0.2)
     jobs = JobConsumer(
         service=service,
+        instance_id=f"{service}-1",
         bootstrap_servers=bootstrap,
         topics=[topic.name],
         handler=handle,

@@ -112,6 +112,7 @@ class JobConsumer:
         self,
         *,
         service: str,
+        instance_id: str,
         bootstrap_servers: str,
         topics: list[str],
         handler: JobHandler,
@@ -120,6 +121,7 @@ class JobConsumer:
         abandon: JobAbandoner | None = None,
     ) -> None:
         self.service = service
+        self.instance_id = instance_id
         self._bootstrap = bootstrap_servers
         self._topics = topics
         self._handler = handler
@@ -138,7 +140,7 @@ class JobConsumer:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=self.service,
-            client_id=f"{self.service}-jobs",
+            client_id=f"{self.instance_id}-jobs",  # which instance holds what, in the group
             heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

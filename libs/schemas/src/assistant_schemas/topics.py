@@ -29,6 +29,7 @@ SERVICES = ("gateway", "generation", "notion_sync", "ingestion", "analytics")
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 RETRY_RETENTION = 7 * DAY  # each service's retry topic
+RETRY_PARTITIONS = 6
 
 
 @dataclass(frozen=True)
@@ -334,7 +335,9 @@ def all_topic_specs() -> list[TopicSpec]:
     specs = [TopicSpec(t.name, t.partitions, t.retention_ms) for t in TOPICS]
     for service in SERVICES:
         specs.append(
-            TopicSpec(retry_topic(service), 6, int(RETRY_RETENTION.total_seconds() * 1000))
+            TopicSpec(
+                retry_topic(service), RETRY_PARTITIONS, int(RETRY_RETENTION.total_seconds() * 1000)
+            )
         )
         specs.append(
             TopicSpec(dead_letter_topic(service), 1, int((30 * DAY).total_seconds() * 1000))

@@ -50,6 +50,7 @@ def create_app(settings: GenerationSettings) -> FastAPI:
     )
     jobs = JobConsumer(
         service=definition.name,
+        instance_id=runtime.instance_id,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topics=["generation.requested"],
         handler=worker.handle,

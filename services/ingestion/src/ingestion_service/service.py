@@ -47,6 +47,7 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     runtime.components.append(
         JobConsumer(
             service=definition.name,
+            instance_id=runtime.instance_id,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topics=["document.uploaded", "document.delete_requested", "account.deleted"],
             handler=ingester.handle,

@@ -35,6 +35,7 @@ def create_app(settings: NotionSyncSettings) -> FastAPI:
     runtime.components.append(
         JobConsumer(
             service=definition.name,
+            instance_id=runtime.instance_id,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topics=["notion.page.requested"],
             handler=saver.handle,
