@@ -87,11 +87,20 @@ class GenerationStack:
         return httpx.Client(base_url=self.base_url, timeout=timeout)
 
     def restart_generation(self) -> None:
+        self.generation = self._started("generation")
+
+    def restart_gateway(self) -> None:
+        """A new gateway process (on a new port), nothing of the old one's memory kept."""
+        self.gateway.terminate()
+        self.gateway = self._started("gateway")
+
+    def _started(self, service: str) -> ServiceProcess:
         port = free_port()
-        self.generation = ServiceProcess(
-            "generation_service", port, {**self.env, "GENERATION_HTTP_PORT": str(port)}
+        process = ServiceProcess(
+            f"{service}_service", port, {**self.env, f"{service.upper()}_HTTP_PORT": str(port)}
         )
-        self.generation.wait_ready(60)
+        process.wait_ready(60)
+        return process
 
 
 def start_generation_stack() -> Iterator[GenerationStack]:

@@ -133,6 +133,42 @@ def test_asynchronous_generation_answers_202_and_finishes_later(
     assert status["detail"]["provider"] == "mock"
 
 
+def test_with_generation_stopped_a_generation_is_accepted_as_fast_and_answered_when_it_is_back(
+    stack: GenerationStack, user: User
+) -> None:
+    """The gateway checks models against its own copy of the catalogue: neither accepting nor
+    listing needs generation running."""
+    body = {"prompt": "while away", "provider": "fake-openai", "model": "fixed"}
+    with stack.client() as http:
+        usual = [timed_acceptance(http, user, body)[0] for _ in range(3)]
+    stack.generation.terminate()
+    stack.restart_gateway()  # no catalogue left in its memory either
+    try:
+        with stack.client() as http:
+            models = http.get("/v1/models", headers=user.headers)
+            assert models.status_code == 200, models.text
+            assert "fake-openai/fixed" in [m["id"] for m in models.json()["data"]]
+            away = [timed_acceptance(http, user, body) for _ in range(3)]
+            statuses = [http.get(f"/v1/requests/{r}", headers=user.headers) for _, r in away]
+    finally:
+        stack.restart_generation()
+    assert max(elapsed for elapsed, _ in away) < 3 * max(usual) + 0.5, (usual, away)
+    assert [s.json()["status"] for s in statuses] == ["accepted"] * 3
+    with stack.client() as http:
+        for _, request_id in away:
+            status = final_status(http, user, request_id, timeout=60)
+            assert status["status"] == "succeeded", status
+
+
+def timed_acceptance(http: httpx.Client, user: User, body: dict[str, object]) -> tuple[float, str]:
+    """Seconds to a 202, and the request's id."""
+    started = time.monotonic()
+    response = http.post("/v1/generations", json=body, headers=user.headers)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 202, response.text
+    return elapsed, str(response.json()["request_id"])
+
+
 def test_an_idempotency_key_replays_the_acceptance_and_starts_one_generation(
     http: httpx.Client, user: User, bootstrap: str
 ) -> None:

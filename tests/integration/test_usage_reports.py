@@ -4,13 +4,16 @@ before any provider call."""
 
 import csv
 import io
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 from analytics_support import start_analytics
 from generation_stack import GenerationStack, User, register, start_generation_stack
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -147,10 +150,11 @@ def test_a_user_over_a_hard_budget_is_refused_before_any_provider_call(
 
 
 async def test_what_an_administrator_sets_is_stored_column_by_column(
-    http: httpx.Client, admin: User, engine: AsyncEngine
+    http: httpx.Client, admin: User, engine: AsyncEngine, bootstrap: str
 ) -> None:
-    """Budgets go to analytics and the catalogue to generation over request/reply: every
-    column each writes, read back."""
+    """Budgets go to analytics and the catalogue to generation over request/reply, and
+    generation announces the catalogue to the gateway's projection: every column each writes,
+    read back."""
     user = register(http)
     client = httpx.AsyncClient(base_url=str(http.base_url), headers=admin.headers)
     limits = {"soft_limit_usd": "12.5", "hard_limit_usd": "20", "token_limit": 90_000}
@@ -203,3 +207,35 @@ async def test_what_an_administrator_sets_is_stored_column_by_column(
         "cached_input_price": Decimal("0.05"),
         "enabled": True,
     }
+    changed = put.json()
+    assert await rows(engine, "SELECT * FROM generation.catalog_version") == [
+        {"singleton": True, "version": changed["version"]}
+    ]
+    assert await announced_catalogue(bootstrap, changed["version"]) == changed
+    [projection] = await rows(engine, "SELECT * FROM gateway.catalog_projection")
+    assert projection["updated_at"] > datetime.now(UTC) - timedelta(minutes=1)
+    assert {k: v for k, v in projection.items() if k != "updated_at"} == {
+        "singleton": True,
+        "version": changed["version"],
+        "providers": changed["providers"],
+        "models": changed["models"],
+    }
+
+
+async def announced_catalogue(bootstrap: str, version: int) -> dict[str, object]:
+    """The payload of the `catalog.changed` with `version`, read from the topic."""
+    consumer = AIOKafkaConsumer(
+        "catalog.changed", bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + 30  # the outbox relay publishes it after the change
+        while time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for record in records:
+                    payload: dict[str, object] = json.loads(record.value or b"{}")["payload"]
+                    if payload["version"] == version:
+                        return payload
+        raise AssertionError(f"no catalog.changed with version {version}")
+    finally:
+        await consumer.stop()

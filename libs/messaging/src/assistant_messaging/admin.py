@@ -39,7 +39,7 @@ async def ensure_topics(
                 spec.name,
                 num_partitions=spec.partitions,
                 replication_factor=replication_factor,
-                topic_configs={"retention.ms": str(spec.retention_ms)},
+                topic_configs=spec.configs,
             )
             try:
                 await admin.create_topics([topic])

@@ -20,6 +20,7 @@ def build_document() -> str:
     broker = KafkaBroker("localhost:9092", description="Notion Assistant event backbone")
     for topic in TOPICS:
         consumers = ", ".join(topic.consumers) or "the requester that asked (by partition)"
+        kept = "compacted (the latest per key)" if topic.compacted else str(topic.retention)
         for event in topic.events:
             key = " or ".join(topic.key) or "none"
             broker.publisher(
@@ -27,7 +28,7 @@ def build_document() -> str:
                 title=f"{topic.name}:{event.TYPE}.v{event.VERSION}",
                 description=(
                     f"{topic.description}\n\nKey: {key}. Partitions: {topic.partitions}. "
-                    f"Retention: {topic.retention}. Consumed by: {consumers}."
+                    f"Retention: {kept}. Consumed by: {consumers}."
                 ),
                 schema=event,
             )

@@ -1,7 +1,9 @@
-"""The model catalogue: providers, their models, limits and prices (request/reply).
+"""The model catalogue: providers, their models, limits and prices.
 
-The generation service owns the catalogue; the gateway reads it to validate requests and list
-models, and administrators change it through the gateway with `put_provider` / `put_model`.
+The generation service owns the catalogue and announces the whole of it (`catalog.changed`) on
+every change and when it starts; the gateway keeps the latest announced to validate requests
+and list models, so it accepts work while generation is down. Administrators change it
+through the gateway with `put_provider` / `put_model` (request/reply).
 """
 
 from typing import Literal
@@ -53,6 +55,9 @@ class CatalogQueryPayload(Contract):
 class CatalogResultPayload(Contract):
     providers: list[ProviderInfo]
     models: list[ModelInfo]
+    version: int = Field(
+        default=0, ge=0, description="Grows with every change; a reader keeps the highest."
+    )
 
 
 class CatalogQueryV1(Envelope[CatalogQueryPayload]):
@@ -62,4 +67,11 @@ class CatalogQueryV1(Envelope[CatalogQueryPayload]):
 
 class CatalogResultV1(Envelope[CatalogResultPayload]):
     type: Literal["catalog.result"] = "catalog.result"
+    version: Literal[1] = 1
+
+
+class CatalogChangedV1(Envelope[CatalogResultPayload]):
+    """The whole catalogue as of `payload.version`."""
+
+    type: Literal["catalog.changed"] = "catalog.changed"
     version: Literal[1] = 1

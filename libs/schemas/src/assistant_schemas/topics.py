@@ -43,6 +43,9 @@ class Topic:
     consumers: tuple[str, ...] = ()
     partitions: int = 6
     retention: timedelta = 7 * DAY
+    compacted: bool = field(
+        default=False, metadata={"doc": "Keeps the latest message per key instead of expiring."}
+    )
 
     def key_for(self, event: Envelope[Any]) -> bytes | None:
         for path in self.key:
@@ -252,6 +255,16 @@ TOPICS: tuple[Topic, ...] = (
         retention=HOUR,
     ),
     Topic(
+        "catalog.changed",
+        "The whole model catalogue, after each change and when generation starts; compacted,"
+        " so the latest is kept for as long as the topic exists.",
+        (catalog.CatalogChangedV1,),
+        key=("type",),
+        consumers=("gateway",),
+        partitions=1,
+        compacted=True,
+    ),
+    Topic(
         "catalog.query",
         "Read or change the model catalogue (request/reply).",
         (catalog.CatalogQueryV1,),
@@ -324,15 +337,22 @@ def subscriptions(service: str) -> tuple[Topic, ...]:
 
 @dataclass(frozen=True)
 class TopicSpec:
-    """What the stack creates: a name, its partitions and retention."""
+    """What the stack creates: a name, its partitions and how long records stay."""
 
     name: str
     partitions: int
     retention_ms: int
+    compacted: bool = False
+
+    @property
+    def configs(self) -> dict[str, str]:
+        if self.compacted:
+            return {"cleanup.policy": "compact"}
+        return {"retention.ms": str(self.retention_ms)}
 
 
 def all_topic_specs() -> list[TopicSpec]:
-    specs = [TopicSpec(t.name, t.partitions, t.retention_ms) for t in TOPICS]
+    specs = [TopicSpec(t.name, t.partitions, t.retention_ms, t.compacted) for t in TOPICS]
     for service in SERVICES:
         specs.append(
             TopicSpec(

@@ -1,12 +1,15 @@
-"""Events the gateway consumes: budget updates from analytics, and the progress and outcome
-of every request it accepted (the request status projection)."""
+"""Events the gateway consumes: budget updates from analytics, the model catalogue from
+generation, and the progress and outcome of every request it accepted (the request status
+projection)."""
 
 from typing import Any
 
 from assistant_messaging.failures import PermanentFailure
 from assistant_messaging.router import EventRouter, MessageContext
 from assistant_schemas.budget import BudgetExceededPayload, BudgetExceededV1, BudgetUpdatedV1
+from assistant_schemas.catalog import CatalogChangedV1
 from gateway_service.admission import budgets
+from gateway_service.generations import catalog_projection
 from gateway_service.requests import projection
 
 router = EventRouter("gateway")
@@ -49,3 +52,8 @@ def _over(payload: BudgetExceededPayload) -> dict[str, Any]:
     if payload.limit_kind == "cost":
         return {"spent_usd": payload.spent, "hard_limit_usd": payload.limit}
     return {"tokens": int(payload.spent)}
+
+
+@router.handles(CatalogChangedV1)
+async def catalog_changed(event: CatalogChangedV1, context: MessageContext) -> None:
+    await catalog_projection.record(context.session, event.payload)

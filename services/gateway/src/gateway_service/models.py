@@ -154,6 +154,18 @@ budget_projection = Table(
     ),
 )
 
+# The model catalogue as generation last announced it (catalog.changed): one row.
+catalog_projection = Table(
+    "catalog_projection",
+    metadata,
+    Column("singleton", Boolean, primary_key=True, server_default="true"),
+    Column("version", BigInteger, nullable=False, comment="lower versions are ignored"),
+    Column("providers", JSONB, nullable=False),
+    Column("models", JSONB, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("singleton", name="singleton"),
+)
+
 requests = Table(
     "requests",
     metadata,

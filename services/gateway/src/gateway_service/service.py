@@ -55,7 +55,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         bootstrap_servers=settings.kafka_bootstrap_servers, producer=runtime.producer
     )
     runtime.components.append(app.state.requester)
-    app.state.catalog = CatalogView(settings.catalog_ttl_s)
+    app.state.catalog = CatalogView(runtime.sessions, settings.catalog_ttl_s)
     app.state.blobs = blob_store(settings.blobs)
     app.state.background_tasks = set()
     secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else None

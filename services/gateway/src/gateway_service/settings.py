@@ -57,8 +57,9 @@ class GatewaySettings(ServiceSettings):
         default=5.0,
         gt=0,
         le=3600,
-        description="How long the model catalogue asked of generation is reused before asking "
-        "again; an admin's change through this instance applies at once.",
+        description="How long the model catalogue is kept in memory before it is read again "
+        "from this service's projection of generation's announcements; an admin's change "
+        "through this instance applies at once.",
     )
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=30, ge=1, le=365)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from assistant_schemas.catalog import ModelInfo, ProviderInfo
-from generation_service.models import ai_models, ai_providers
+from assistant_schemas.catalog import CatalogResultPayload, ModelInfo, ProviderInfo
+from generation_service.models import ai_models, ai_providers, catalog_version
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,13 @@ class Catalog:
 
     def model(self, provider: str, model: str) -> ModelInfo | None:
         return self.models.get((provider, model))
+
+    def payload(self, version: int) -> CatalogResultPayload:
+        return CatalogResultPayload(
+            providers=list(self.providers.values()),
+            models=list(self.models.values()),
+            version=version,
+        )
 
 
 class CatalogCache:
@@ -107,3 +114,18 @@ async def put_model(session: AsyncSession, model: ModelInfo) -> None:
             index_elements=["provider", "model"], set_={**values, "updated_at": func.now()}
         )
     )
+
+
+async def next_version(session: AsyncSession) -> int:
+    """A new version for the catalogue as this transaction leaves it. The row stays locked
+    until the transaction ends, so a concurrent change waits and then reads this one's."""
+    statement = update(catalog_version).values(version=catalog_version.c.version + 1)
+    version: int = (
+        await session.execute(statement.returning(catalog_version.c.version))
+    ).scalar_one()
+    return version
+
+
+async def current_version(session: AsyncSession) -> int:
+    version: int = (await session.execute(select(catalog_version.c.version))).scalar_one()
+    return version

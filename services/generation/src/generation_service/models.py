@@ -1,7 +1,9 @@
-"""Tables of the `generation` schema: the model catalogue, conversations and their messages,
-content history, users' provider credentials (encrypted), the jobs being answered, messaging."""
+"""Tables of the `generation` schema: the model catalogue and its version, conversations and
+their messages, content history, users' provider credentials (encrypted), the jobs being
+answered, messaging."""
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -69,6 +71,16 @@ ai_models = Table(
     Column("enabled", Boolean, nullable=False, server_default="true"),
     *_timestamps(),
     PrimaryKeyConstraint("provider", "model"),
+)
+
+# One row: the version of the catalogue announced last. Bumping it in a change's transaction
+# orders concurrent changes, so a later version always carries every earlier change.
+catalog_version = Table(
+    "catalog_version",
+    metadata,
+    Column("singleton", Boolean, primary_key=True, server_default="true"),
+    Column("version", BigInteger, nullable=False, server_default="0"),
+    CheckConstraint("singleton", name="singleton"),
 )
 
 conversations = Table(

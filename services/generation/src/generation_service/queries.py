@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assistant_db.keyset import decode_cursor, encode_cursor
 from assistant_messaging import request_reply
+from assistant_messaging.outbox import Outbox
 from assistant_schemas import Envelope
-from assistant_schemas.catalog import CatalogQueryV1, CatalogResultPayload, CatalogResultV1
+from assistant_schemas.catalog import CatalogQueryV1, CatalogResultV1
 from assistant_schemas.common import TokenUsage
 from assistant_schemas.queries import (
     ConversationMessage,
@@ -21,6 +22,7 @@ from assistant_schemas.queries import (
 )
 from generation_service import catalog
 from generation_service.catalog import CatalogCache
+from generation_service.catalog_announcer import announce
 from generation_service.conversations import Conversations
 
 # Replies carry the query's correlation id and user; this service is their producer.
@@ -113,30 +115,30 @@ def _milliseconds(value: float | None) -> int | None:
 
 
 class CatalogQueries:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], cache: CatalogCache) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cache: CatalogCache, outbox: Outbox
+    ) -> None:
         self._sessions = sessions
         self._cache = cache
+        self._outbox = outbox
 
     async def __call__(self, query: CatalogQueryV1) -> Envelope[Any]:
         p = query.payload
         async with self._sessions() as session, session.begin():
+            if p.action == "list":
+                version = await catalog.current_version(session)
+                current = (await catalog.load(session)).payload(version)
+                return answer(query, CatalogResultV1, current)
             if p.action == "put_provider":
                 if p.provider is None:
                     return refusal(query, 400, "put_provider needs a provider")
                 await catalog.put_provider(session, p.provider)
-            elif p.action == "put_model":
+            else:
                 if p.model is None:
                     return refusal(query, 400, "put_model needs a model")
                 if not await catalog.has_provider(session, p.model.provider):
                     return refusal(query, 404, f"no provider {p.model.provider}: add it first")
                 await catalog.put_model(session, p.model)
-            current = await catalog.load(session)
-        if p.action != "list":  # only a change makes the cached snapshot stale
-            self._cache.invalidate()
-        return answer(
-            query,
-            CatalogResultV1,
-            CatalogResultPayload(
-                providers=list(current.providers.values()), models=list(current.models.values())
-            ),
-        )
+            changed = await announce(session, self._outbox, query.correlation_id)
+        self._cache.invalidate()
+        return answer(query, CatalogResultV1, changed)

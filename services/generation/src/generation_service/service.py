@@ -12,6 +12,7 @@ from assistant_runtime.service_app import build_app
 from generation_service.answering import Answerer
 from generation_service.cancellation import CancelListener
 from generation_service.catalog import CatalogCache
+from generation_service.catalog_announcer import CatalogAnnouncer
 from generation_service.circuit_breaker import CircuitBreaker
 from generation_service.handlers import router
 from generation_service.models import messaging
@@ -29,7 +30,9 @@ def create_app(settings: GenerationSettings) -> FastAPI:
     runtime: ServiceRuntime = app.state.runtime
     catalog = CatalogCache(runtime.sessions)
     runtime.responder.serve("conversations.query", ConversationQueries(runtime.sessions))
-    runtime.responder.serve("catalog.query", CatalogQueries(runtime.sessions, catalog))
+    runtime.responder.serve(
+        "catalog.query", CatalogQueries(runtime.sessions, catalog, runtime.outbox)
+    )
     answerer = Answerer(
         settings,
         ProviderClients(settings),
@@ -62,6 +65,7 @@ def create_app(settings: GenerationSettings) -> FastAPI:
     )
     # Stopped in reverse: the jobs drain first, while cancellations and heartbeats still work.
     runtime.components += [
+        CatalogAnnouncer(runtime.sessions, runtime.outbox),
         requester,
         worker,
         CancelListener(settings.kafka_bootstrap_servers, worker),

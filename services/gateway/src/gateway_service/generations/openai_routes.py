@@ -39,7 +39,7 @@ from gateway_service.generations.submission import Draft, checked, publish
 from gateway_service.http.dependencies import acceptances, scoped
 from gateway_service.http.error_docs import errors, event_stream
 from gateway_service.http.problems import Problem, invalid, openai_error
-from gateway_service.http.queries import Replies, requester_of
+from gateway_service.http.queries import requester_of
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -124,7 +124,7 @@ async def chat_completions(
     request: Request,
 ) -> Response:
     reply_reader = requester_of(request)
-    catalog = await catalog_view(request).current(reply_reader)
+    catalog = await catalog_view(request).current()
     resolved = resolve_name(catalog, body.model)
     if resolved is None:
         raise Problem(
@@ -267,9 +267,8 @@ CatalogReader = Annotated[Caller, Depends(scoped("generate"))]
 async def list_models(
     _caller: CatalogReader,
     request: Request,
-    reply_reader: Replies,
 ) -> dict[str, Any]:
-    catalog = await catalog_view(request).current(reply_reader)
+    catalog = await catalog_view(request).current()
     labels = {p.name: p for p in catalog.providers if p.enabled}
     return {
         "object": "list",

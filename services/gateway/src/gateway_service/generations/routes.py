@@ -170,7 +170,7 @@ async def submitted(
 ) -> tuple[Accepted, ReplyStream | None]:
     """Checks and accepts the generation; the stream of its outcome if the client waits."""
     waiting = body.stream or wait is not None
-    catalog = await catalog_view(request).current(reply_reader)
+    catalog = await catalog_view(request).current()
     payload = await checked(draft_of(body, save_to_notion), catalog, reply_reader, user_id, request)
     accepted = Accepted(
         request_id=payload.request_id,
