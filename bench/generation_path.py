@@ -1,7 +1,8 @@
 """Streamed generations: the upstream called directly, through this system, through LiteLLM.
 
-One fake OpenAI-compatible upstream answers every stream with a fixed delay before the first
-token and between tokens. The same client (httpx, streaming `POST /v1/chat/completions`) then
+One fake OpenAI-compatible upstream answers two kinds of stream: 15 tokens 5 ms apart after a
+first token at 50 ms (`fixed`), and 300 tokens 30 ms apart, as a real model streams
+(`paced-300x30ms`). The same client (httpx, streaming `POST /v1/chat/completions`) then
 drives, in one run and for the same time at each concurrency:
 
   (a) the upstream directly — the baseline;
@@ -9,7 +10,9 @@ drives, in one run and for the same time at each concurrency:
   (c) LiteLLM's proxy (its own venv, `make bench` installs it) in front of the same upstream.
 
 Reported: time to first token and total time (p50/p99), the time each path adds to the
-baseline, and completed streams per second.
+baseline, and completed streams per second; for this system also what a stream costs it (CPU
+of the gateway, generation, PostgreSQL and Kafka process trees, Kafka records appended,
+PostgreSQL statements executed: `bench.system_cost`).
 
     python -m bench.generation_path [--seconds 10] [--concurrency 10 50 200]
 """
@@ -32,11 +35,18 @@ import httpx
 
 from assistant_stack.cli import environment
 from bench.accounts import bench_users, login_admin
-from bench.harness import PROFILE, free_port, percentile, serve_until_ready
+from bench.harness import BOOTSTRAP, DATABASE_URL, PROFILE, free_port, percentile, serve_until_ready
+from bench.system_cost import Reading, infrastructure
 
 LITELLM = Path(".local/litellm-venv/bin/litellm")
 FIRST_TOKEN_DELAY_MS = 50
 TOKEN_DELAY_MS = 5
+# (what the runs are called, the upstream's model, the shortest run that completes enough)
+STREAMS = (
+    ("15 tokens, 5 ms apart", "fixed", 0.0),
+    ("300 tokens, 30 ms apart", "paced-300x30ms", 20.0),
+)
+SETTLE_S = 2.0  # for the work that follows a stream (usage, status) to be counted with it
 LITELLM_KEY = "sk-bench-" + uuid.uuid4().hex  # the proxy refuses to start without a master key
 
 
@@ -112,30 +122,31 @@ def register_upstream(base: str, admin_email: str, upstream: str) -> None:
             json={"label": "bench upstream", "api_style": "openai", "base_url": upstream},
             headers=headers,
         ).raise_for_status()
-        http.put(
-            "/v1/admin/catalog/models/bench-upstream/fixed",
-            json={
-                "context_window": 100_000,
-                "max_output_tokens": 4096,
-                "input_price": "1",
-                "output_price": "2",
-            },
-            headers=headers,
-        ).raise_for_status()
+        for _, model, _ in STREAMS:
+            http.put(
+                f"/v1/admin/catalog/models/bench-upstream/{model}",
+                json={
+                    "context_window": 100_000,
+                    "max_output_tokens": 4096,
+                    "input_price": "1",
+                    "output_price": "2",
+                },
+                headers=headers,
+            ).raise_for_status()
 
 
 def litellm_config(upstream: str) -> str:
     config = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)  # noqa: SIM115
-    config.write(
-        "model_list:\n"
-        "  - model_name: fixed\n"
-        "    litellm_params:\n"
-        "      model: openai/fixed\n"
-        f"      api_base: {upstream}\n"
-        "      api_key: bench-key\n"
-        "general_settings:\n"
-        f"  master_key: {LITELLM_KEY}\n"
-    )
+    config.write("model_list:\n")
+    for _, model, _ in STREAMS:
+        config.write(
+            f"  - model_name: {model}\n"
+            "    litellm_params:\n"
+            f"      model: openai/{model}\n"
+            f"      api_base: {upstream}\n"
+            "      api_key: bench-key\n"
+        )
+    config.write(f"general_settings:\n  master_key: {LITELLM_KEY}\n")
     config.close()
     return config.name
 
@@ -212,40 +223,51 @@ def main(seconds: float, concurrencies: list[int]) -> None:
         base = f"http://127.0.0.1:{gateway_port}"
         register_upstream(base, admin_email, upstream_url)
         keys = bench_users(base, admin_email, 20)
-        time.sleep(6)  # the gateway's catalogue view refreshes within 5 s
-        print(
-            f"Streamed generations, {seconds:g}s per run; upstream: first token after "
-            f"{FIRST_TOKEN_DELAY_MS} ms, then a token every {TOKEN_DELAY_MS} ms (15 tokens)"
-        )
-        for concurrency in concurrencies:
-            direct = asyncio.run(
-                drive(f"{upstream_url}/chat/completions", ["k"], "fixed", concurrency, seconds)
+        time.sleep(6)  # every gateway worker's catalogue in memory has been read again
+        roots = {
+            "gateway": processes[1].pid,
+            "generation": processes[2].pid,
+            **infrastructure(PROFILE),
+        }
+        for title, model, shortest_s in STREAMS:
+            run_s = max(seconds, shortest_s)
+            print(
+                f"Streamed generations of {title} (first after {FIRST_TOKEN_DELAY_MS} ms),"
+                f" {run_s:g}s per run"
             )
-            system = asyncio.run(
-                drive(
-                    f"{base}/v1/chat/completions",
-                    keys,
-                    "bench-upstream/fixed",
-                    concurrency,
-                    seconds,
+            for concurrency in concurrencies:
+                direct = asyncio.run(
+                    drive(f"{upstream_url}/chat/completions", ["k"], model, concurrency, run_s)
                 )
-            )
-            print(f"  {concurrency} concurrent streams")
-            print(report("(a) upstream directly", direct, None))
-            print(report("(b) this system", system, direct))
-            if has_litellm:
-                litellm = asyncio.run(
+                before = asyncio.run(Reading.take(roots, BOOTSTRAP, DATABASE_URL))
+                system = asyncio.run(
                     drive(
-                        f"http://127.0.0.1:{litellm_port}/v1/chat/completions",
-                        [LITELLM_KEY],
-                        "fixed",
+                        f"{base}/v1/chat/completions",
+                        keys,
+                        f"bench-upstream/{model}",
                         concurrency,
-                        seconds,
+                        run_s,
                     )
                 )
-                print(report("(c) LiteLLM proxy", litellm, direct))
-            else:
-                print("    (c) LiteLLM proxy: not installed (make bench installs it)")
+                time.sleep(SETTLE_S)
+                after = asyncio.run(Reading.take(roots, BOOTSTRAP, DATABASE_URL))
+                print(f"  {concurrency} concurrent streams")
+                print(report("(a) upstream directly", direct, None))
+                print(report("(b) this system", system, direct))
+                print(f"      {after.per_stream(before, len(system.total))}")
+                if has_litellm:
+                    litellm = asyncio.run(
+                        drive(
+                            f"http://127.0.0.1:{litellm_port}/v1/chat/completions",
+                            [LITELLM_KEY],
+                            model,
+                            concurrency,
+                            run_s,
+                        )
+                    )
+                    print(report("(c) LiteLLM proxy", litellm, direct))
+                else:
+                    print("    (c) LiteLLM proxy: not installed (make bench installs it)")
     finally:
         for process in processes:
             process.terminate()

@@ -33,7 +33,7 @@ async def credential_events(bootstrap: str, user_id: str, count: int) -> list[by
                     record.value
                     for records in batches.values()
                     for record in records
-                    if user_id.encode() in record.value
+                    if record.value and user_id.encode() in record.value  # not a tombstone
                 )
     finally:
         await consumer.stop()

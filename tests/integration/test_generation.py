@@ -4,7 +4,7 @@ asynchronous."""
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -160,7 +160,9 @@ def test_with_generation_stopped_a_generation_is_accepted_as_fast_and_answered_w
             assert status["status"] == "succeeded", status
 
 
-def timed_acceptance(http: httpx.Client, user: User, body: dict[str, object]) -> tuple[float, str]:
+def timed_acceptance(
+    http: httpx.Client, user: User, body: Mapping[str, object]
+) -> tuple[float, str]:
     """Seconds to a 202, and the request's id."""
     started = time.monotonic()
     response = http.post("/v1/generations", json=body, headers=user.headers)

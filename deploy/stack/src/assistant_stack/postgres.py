@@ -64,6 +64,8 @@ def _server_options(profile: Profile) -> str:
         f"-k {profile.postgres_dir}",
         "-c max_connections=300",
         "-c shared_buffers=256MB",
+        # Statement counts for benchmarks and operators (round trips per request).
+        "-c shared_preload_libraries=pg_stat_statements",
     ]
     if profile.durable:
         # Checkpoints far apart, as for any write-heavy database: each one makes the next

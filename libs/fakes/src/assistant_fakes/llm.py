@@ -7,6 +7,7 @@ The model name chooses the behaviour, so one server plays every scenario:
 - `limited-once`: 429 with `Retry-After: 1` the first time a prompt is seen, then answers
 - `slow-first-token`: waits 30 s before its first token
 - `slow-stream`: 200 words, 0.1 s apart (for disconnects and crashes mid-stream)
+- `paced-<N>x<D>ms` (e.g. `paced-300x30ms`): N words, D ms apart, as a real model streams
 
 `POST /v1/embeddings` answers hashed bag-of-words vectors (each word adds ±1 to one of
 `dimensions` places, 64 unless asked; unit length): texts that share words are near, so search
@@ -51,10 +52,23 @@ class FakeState:
     aborted: int = 0
 
 
+PACED = re.compile(r"paced-(\d{1,5})x(\d{1,4})ms")
+
+
 def _words(model: str) -> list[str]:
     if model == "slow-stream":
         return [f"w{i}" for i in range(200)]
+    if paced := PACED.fullmatch(model):
+        return [f"w{i}" for i in range(int(paced[1]))]
     return ANSWER.split()
+
+
+def _token_delay_s(model: str, default_s: float) -> float:
+    if model == "slow-stream":
+        return 0.1
+    if paced := PACED.fullmatch(model):
+        return int(paced[2]) / 1000
+    return default_s
 
 
 def hashed_embedding(text: str, dimensions: int) -> list[float]:
@@ -128,7 +142,7 @@ class FakeLLM:
 
     async def _tokens(self, model: str) -> AsyncIterator[str]:
         first = 30.0 if model == "slow-first-token" else self.state.first_token_delay_s
-        delay = 0.1 if model == "slow-stream" else self.state.token_delay_s
+        delay = _token_delay_s(model, self.state.token_delay_s)
         if first:
             await asyncio.sleep(first)
         for index, word in enumerate(_words(model)):

@@ -35,8 +35,14 @@ class GenerationSettings(ServiceSettings):
         default=5, ge=1, description="Consecutive failures that open a provider's circuit."
     )
     breaker_cooldown_s: float = Field(default=30.0, ge=0)
-    stream_flush_ms: float = Field(
-        default=15.0, ge=0, description="Deltas arriving within this window travel together."
+    stream_first_window_ms: float = Field(
+        default=50.0,
+        ge=0,
+        description="After the first delta (sent at once), deltas arriving within this window "
+        "travel together; the window doubles with each send.",
+    )
+    stream_longest_window_ms: float = Field(
+        default=250.0, ge=0, description="The longest the window grows to."
     )
     heartbeat_s: float = Field(default=2.0, gt=0)
     # How long a job that has its answer waits for the database to store it (an outage, a

@@ -277,7 +277,7 @@ class GenerationWorker:
             self._running.pop(request_id, None)
             self._cancelled.discard(request_id)
         if chunks is not None:
-            await chunks.close()
+            await chunks.close(completed=answer.error is None)
         return answer
 
     def _chunk_stream(self, job: Job) -> ChunkStream | None:
@@ -290,7 +290,8 @@ class GenerationWorker:
             job.request.request_id,
             job.event.correlation_id,
             job.user_id,
-            self._settings.stream_flush_ms / 1000,
+            self._settings.stream_first_window_ms / 1000,
+            self._settings.stream_longest_window_ms / 1000,
         )
 
     async def _key_for(

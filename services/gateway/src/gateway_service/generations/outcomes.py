@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from assistant_messaging.request_reply import ReplyStream, ReplyTimeout
+from assistant_schemas import new_event
 from assistant_schemas.generation import (
+    GenerationChunkPayload,
     GenerationChunkV1,
     GenerationCompletedV1,
     GenerationFailedPayload,
@@ -43,8 +45,11 @@ async def replies(
     stream: ReplyStream, *, first_timeout: float = FIRST_REPLY_TIMEOUT_S
 ) -> AsyncIterator[Reply]:
     """Chunks in sequence order, then the outcome; raises `ReplyTimeout` if the generation
-    goes silent and `StreamBroken` if a chunk went missing."""
+    goes silent and `StreamBroken` if a chunk went missing. The text a completed answer has
+    beyond its chunks (generation does not send its last window as a chunk) comes as one more
+    chunk before the outcome."""
     expected = 0
+    streamed: list[str] = []
     timeout = first_timeout
     while True:
         event = await stream.next(timeout)
@@ -56,10 +61,36 @@ async def replies(
                 raise StreamBroken(f"chunk {expected} never arrived")
             expected += 1
             timeout = IDLE_TIMEOUT_S
+            streamed.append(event.payload.delta)
             yield event
         elif isinstance(event, GenerationCompletedV1 | GenerationFailedV1):
+            if isinstance(event, GenerationCompletedV1):
+                rest = _rest(event, "".join(streamed), expected)
+                if rest is not None:
+                    yield rest
             yield event
             return
+
+
+def _rest(
+    completed: GenerationCompletedV1, streamed: str, sequence: int
+) -> GenerationChunkV1 | None:
+    """The answer's text after what was streamed, as the next chunk (None if nothing is left,
+    or if the answer does not continue what was streamed)."""
+    content = completed.payload.content
+    if len(content) <= len(streamed) or not content.startswith(streamed):
+        return None
+    return new_event(
+        GenerationChunkV1,
+        GenerationChunkPayload(
+            request_id=completed.payload.request_id,
+            sequence=sequence,
+            delta=content[len(streamed) :],
+        ),
+        correlation_id=completed.correlation_id,
+        producer="gateway",
+        user_id=completed.user_id,
+    )
 
 
 def failure_problem(failure: GenerationFailedPayload) -> Problem:
