@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 
 from assistant_db import create_engine
@@ -60,15 +61,21 @@ def infrastructure(profile: Profile) -> dict[str, int]:
 
 async def kafka_records(bootstrap: str) -> int:
     """Records ever appended to every topic (the sum of their end offsets)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        topics = [name for name in await admin.list_topics() if not name.startswith("__")]
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    partitions = [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        for partition in topic["partitions"]
+    ]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await consumer.start()
     try:
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in await consumer.topics()
-            if not topic.startswith("__")
-            for partition in consumer.partitions_for_topic(topic) or ()
-        ]
         return sum((await consumer.end_offsets(partitions)).values())
     finally:
         await consumer.stop()

@@ -1,19 +1,13 @@
-"""Users' own provider keys: stored as the gateway's ciphertext, decrypted only to call."""
+"""Users' own provider keys, kept as the gateway's ciphertext (`credentials.updated`); read
+with a job's claim (`job_store`) and decrypted only to call."""
 
 import uuid
-from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from generation_service.models import provider_credentials
-
-
-@dataclass(frozen=True)
-class StoredCredential:
-    ciphertext: str
-    base_url: str | None
 
 
 async def put(
@@ -39,17 +33,3 @@ async def remove(session: AsyncSession, user_id: uuid.UUID, provider: str | None
     if provider is not None:
         statement = statement.where(provider_credentials.c.provider == provider)
     await session.execute(statement)
-
-
-async def of_user(
-    session: AsyncSession, user_id: uuid.UUID, provider: str
-) -> StoredCredential | None:
-    row = (
-        await session.execute(
-            select(provider_credentials.c.ciphertext, provider_credentials.c.base_url).where(
-                provider_credentials.c.user_id == user_id,
-                provider_credentials.c.provider == provider,
-            )
-        )
-    ).one_or_none()
-    return StoredCredential(row.ciphertext, row.base_url) if row else None

@@ -15,6 +15,7 @@ from generation_service.catalog import CatalogCache
 from generation_service.catalog_announcer import CatalogAnnouncer
 from generation_service.circuit_breaker import CircuitBreaker
 from generation_service.handlers import router
+from generation_service.job_store import JobStore
 from generation_service.models import messaging
 from generation_service.providers.clients import ProviderClients
 from generation_service.queries import CatalogQueries, ConversationQueries
@@ -44,6 +45,7 @@ def create_app(settings: GenerationSettings) -> FastAPI:
     worker = GenerationWorker(
         settings=settings,
         sessions=runtime.sessions,
+        jobs=JobStore(runtime.driver_pool.pool),
         outbox=runtime.outbox,
         responder=runtime.responder,
         answerer=answerer,

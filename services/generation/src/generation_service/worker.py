@@ -1,9 +1,10 @@
 """Answering `generation.requested`: claim the job, call the provider chain, stream, record.
 
 A request is claimed in the jobs table before any provider is called, so a redelivered request
-is never answered twice. The outcome — the stored turn, `generation.completed` or
-`generation.failed`, and one `usage.recorded` per billed provider call — commits in one
-transaction with the job's end; the final reply to a waiting gateway goes after that commit.
+is never answered twice; the claim's statement also reads the conversation and the user's keys.
+The outcome — the stored turn, `generation.completed` or `generation.failed`, and one
+`usage.recorded` per billed provider call — is one statement with the job's end
+(`job_store`); the final reply to a waiting gateway goes after it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assistant_db.errors import database_unavailable
@@ -43,12 +43,11 @@ from assistant_schemas.generation import (
 from assistant_schemas.notion import save_request_id
 from assistant_schemas.queries import SearchHit
 from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
-from generation_service import credentials, job_claims, notion_saves, retrieval
+from generation_service import job_claims, notion_saves, retrieval
 from generation_service.answering import Answer, Answerer, BilledCall, Progress, Prompt
 from generation_service.catalog import CatalogCache
-from generation_service.conversations import Conversations, Turn
-from generation_service.job_claims import Claim
-from generation_service.models import content_history
+from generation_service.conversations import Turn, message_rows, title_from
+from generation_service.job_store import Claim, Claimed, Conclusion, JobStore
 from generation_service.providers.base import ProviderError
 from generation_service.reply_stream import ChunkStream
 from generation_service.retrieval import Retriever
@@ -114,6 +113,7 @@ class GenerationWorker:
         *,
         settings: GenerationSettings,
         sessions: async_sessionmaker[AsyncSession],
+        jobs: JobStore,
         outbox: Outbox,
         responder: Responder,
         answerer: Answerer,
@@ -123,6 +123,7 @@ class GenerationWorker:
     ) -> None:
         self._settings = settings
         self._sessions = sessions
+        self._jobs = jobs
         self._outbox = outbox
         self._responder = responder
         self._answerer = answerer
@@ -190,10 +191,10 @@ class GenerationWorker:
                 self._answering.discard(request_id)
 
     async def _handle(self, job: Job) -> None:
-        claim = await self._claim(job)
-        if claim is Claim.FINISHED:
+        claimed = await self._claim(job)
+        if claimed.claim is Claim.FINISHED:
             return
-        if claim is Claim.TAKEN_OVER and job.request.stream:
+        if claimed.claim is Claim.TAKEN_OVER and job.request.stream:
             # The client saw part of a stream from the instance that died; starting over
             # would splice two different answers. Tell it plainly instead.
             lost = ProviderError(
@@ -209,7 +210,7 @@ class GenerationWorker:
             except ProviderError as error:
                 await self._conclude(job, Answer(*job.chain()[0], error=error))
                 return
-        await self._conclude(job, await self._answer(job))
+        await self._conclude(job, await self._answer(job, claimed))
 
     async def _grounded(self, job: Job) -> Job:
         assert job.request.rag is not None
@@ -218,30 +219,25 @@ class GenerationWorker:
         )
         return replace(job, sources=tuple(found))
 
-    async def _claim(self, job: Job) -> Claim:
+    async def _claim(self, job: Job) -> Claimed:
         stale_after = timedelta(seconds=3 * self._settings.heartbeat_s)
         while True:
-            async with self._sessions() as session, session.begin():
-                claim = await job_claims.claim(
-                    session,
-                    request_id=job.request.request_id,
-                    event_id=job.event.event_id,
-                    user_id=job.user_id,
-                    worker=self._worker_id,
-                    stale_after=stale_after,
-                )
-            if claim is not Claim.BUSY:
-                return claim
+            claimed = await self._jobs.claim(
+                request_id=job.request.request_id,
+                event_id=job.event.event_id,
+                user_id=job.user_id,
+                worker=self._worker_id,
+                stale_after=stale_after,
+                conversation_id=job.conversation_id,
+                providers=sorted({provider for provider, _ in job.chain()}),
+            )
+            if claimed.claim is not Claim.BUSY:
+                return claimed
             await asyncio.sleep(self._settings.heartbeat_s)  # its instance may yet finish
 
-    async def _answer(self, job: Job) -> Answer:
+    async def _answer(self, job: Job, claimed: Claimed) -> Answer:
         catalog = await self._catalog.get()
-        async with self._sessions() as session:
-            conversations = Conversations(session, job.user_id)
-            owner = await conversations.owner_of(job.conversation_id)
-            mine = owner == job.user_id
-            history = await conversations.history(job.conversation_id) if mine else []
-        if owner is not None and owner != job.user_id:
+        if claimed.owner is not None and claimed.owner != job.user_id:
             missing = ProviderError(
                 "conversation_not_found",
                 f"conversation {job.conversation_id} does not exist or is not yours",
@@ -249,7 +245,9 @@ class GenerationWorker:
             )
             return Answer(*job.chain()[0], error=missing)
         chunks = self._chunk_stream(job)
-        prompt = Prompt(history, job.turn(), job.grounded_system_prompt(), job.request.parameters)
+        prompt = Prompt(
+            claimed.history, job.turn(), job.grounded_system_prompt(), job.request.parameters
+        )
         loop = asyncio.get_running_loop()
         progress = Progress(job.request.provider, job.request.model, loop.time())
 
@@ -258,7 +256,7 @@ class GenerationWorker:
                 await chunks.delta(text)
 
         async def key_for(provider: ProviderInfo) -> tuple[str | None, str | None]:
-            return await self._key_for(job.user_id, provider)
+            return self._key_for(claimed, provider)
 
         call = asyncio.create_task(
             self._answerer.answer(job.chain(), prompt, catalog, key_for, on_delta, progress)
@@ -294,12 +292,9 @@ class GenerationWorker:
             self._settings.stream_longest_window_ms / 1000,
         )
 
-    async def _key_for(
-        self, user_id: uuid.UUID, provider: ProviderInfo
-    ) -> tuple[str | None, str | None]:
+    def _key_for(self, claimed: Claimed, provider: ProviderInfo) -> tuple[str | None, str | None]:
         """(API key, base URL override): the user's own credential first, then the server's."""
-        async with self._sessions() as session:
-            stored = await credentials.of_user(session, user_id, provider.name)
+        stored = claimed.credentials.get(provider.name)
         if stored is not None and self._cipher is not None:
             try:
                 return self._cipher.decrypt(stored.ciphertext), stored.base_url
@@ -335,25 +330,44 @@ class GenerationWorker:
     async def _store_outcome(
         self, job: Job, answer: Answer, outcome: GenerationCompletedV1 | GenerationFailedV1
     ) -> bool:
-        """The job's end, the turn, the outcome and the usage, in one transaction; False if
+        """The job's end, the turn, the outcome and the usage, in one statement; False if
         another instance owns the job now."""
-        async with self._sessions() as session, session.begin():
-            owned = await job_claims.finish(
-                session, job.request.request_id, self._worker_id, succeeded=answer.error is None
-            )
-            # Every billed call is recorded, even if this instance lost the job meanwhile:
-            # the provider charged for it either way.
-            events: list[Envelope[Any]] = [
-                self._usage_event(job, call, index) for index, call in enumerate(answer.billed)
-            ]
-            if owned:
-                if isinstance(outcome, GenerationCompletedV1):
-                    await self._store_turn(session, job, answer, outcome.payload)
-                    events += self._notion_save(job, answer)
-                events.append(outcome)
-            else:
-                log.warning("job was taken over by another instance; outcome dropped")
-            await self._outbox.add_all(session, events)
+        # Every billed call is recorded, even if this instance lost the job meanwhile: the
+        # provider charged for it either way.
+        usage = [self._usage_event(job, call, index) for index, call in enumerate(answer.billed)]
+        ours: list[Envelope[Any]] = [outcome]
+        turn: list[dict[str, Any]] = []
+        metadata: dict[str, Any] = {}
+        if isinstance(outcome, GenerationCompletedV1):
+            ours = [*self._notion_save(job, answer), outcome]
+            metadata = {
+                "finish_reason": answer.finish_reason,
+                "fallbacks": answer.fallbacks_used,
+                "citations": [c.model_dump(mode="json") for c in outcome.payload.citations],
+            }
+            turn = message_rows(self._turn(job, answer, metadata), outcome.payload.message_id)
+        prompt = job.turn()[-1].content if job.turn() else ""
+        owned = await self._jobs.conclude(
+            self._worker_id,
+            Conclusion(
+                request_id=job.request.request_id,
+                user_id=job.user_id,
+                conversation_id=job.conversation_id,
+                succeeded=answer.error is None,
+                title=title_from(next((m.content for m in job.turn() if m.role == "user"), "")),
+                provider=answer.provider,
+                model=answer.model,
+                system_prompt=job.system_prompt(),
+                turn=turn,
+                prompt=prompt,
+                answer=answer.text,
+                history_metadata={**metadata, "usage": answer.usage.model_dump()},
+                events=[*usage, *ours],
+                always=[True] * len(usage) + [False] * len(ours),
+            ),
+        )
+        if not owned:
+            log.warning("job was taken over by another instance; outcome dropped")
         return owned
 
     async def abandon(self, event: Envelope[Any], headers: Mapping[str, str], why: str) -> None:
@@ -453,12 +467,9 @@ class GenerationWorker:
             ),
         )
 
-    async def _store_turn(
-        self, session: AsyncSession, job: Job, answer: Answer, outcome: GenerationCompletedPayload
-    ) -> None:
-        metadata = {"finish_reason": answer.finish_reason, "fallbacks": answer.fallbacks_used}
-        citations = [citation.model_dump(mode="json") for citation in outcome.citations]
-        turn = Turn(
+    @staticmethod
+    def _turn(job: Job, answer: Answer, metadata: dict[str, Any]) -> Turn:
+        return Turn(
             request_id=job.request.request_id,
             prompt=job.turn(),
             answer=answer.text,
@@ -467,22 +478,7 @@ class GenerationWorker:
             usage=answer.usage,
             latency_ms=answer.latency_ms,
             ttft_ms=answer.ttft_ms,
-            metadata={**metadata, "citations": citations},
-        )
-        await Conversations(session, job.user_id).record(
-            job.conversation_id, turn, job.system_prompt(), answer_id=outcome.message_id
-        )
-        await session.execute(
-            insert(content_history).values(
-                id=job.request.request_id,
-                user_id=job.user_id,
-                conversation_id=job.conversation_id,
-                provider=answer.provider,
-                model=answer.model,
-                prompt=turn.prompt[-1].content if turn.prompt else "",
-                generated_content=answer.text,
-                metadata={**metadata, "citations": citations, "usage": answer.usage.model_dump()},
-            )
+            metadata=metadata,
         )
 
 
