@@ -17,7 +17,7 @@ from gateway_service.auth.callers import Caller
 from gateway_service.http import idempotency
 from gateway_service.http.dependencies import CurrentCaller, Session
 from gateway_service.models import idempotency_keys, requests
-from gateway_service.requests.repository import Requests
+from gateway_service.requests.repository import News, Requests, Status, merged
 from gateway_test_support import Register, bearer
 
 
@@ -116,15 +116,46 @@ async def test_events_never_move_a_finished_request_back_or_to_another_user(
     request_id, owner, stranger = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
         repository = Requests(session)
-        await repository.follow(request_id, owner, "document", "running", {"parsing": {"t": 1}})
-        await repository.follow(request_id, owner, "document", "succeeded", {"chunk_count": 3})
-        await repository.follow(request_id, owner, "document", "running", {"indexing": {"t": 1}})
-        await repository.follow(request_id, stranger, "document", "failed", {"x": 1})
+        for news in [*document_news(request_id, owner), news_of(request_id, stranger, "failed")]:
+            await repository.follow([news])
         row = await repository.of_user(owner, request_id)
         assert row is not None
         assert row.status == "succeeded"
         assert row.detail == {"parsing": {"t": 1}, "chunk_count": 3, "indexing": {"t": 1}}
         assert await repository.of_user(stranger, request_id) is None
+
+
+async def test_a_batch_of_news_folded_together_ends_as_the_news_one_by_one(
+    connection: AsyncConnection,
+) -> None:
+    one_by_one, batched, owner = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    others = [news_of(uuid.uuid4(), owner, "running") for _ in range(3)]
+    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session:
+        repository = Requests(session)
+        for news in document_news(one_by_one, owner):
+            await repository.follow([news])
+        batch = [*document_news(batched, owner), *others]
+        await repository.follow(merged(batch[:1] + others + batch[1:3]))
+        expected = await repository.of_user(owner, one_by_one)
+        found = await repository.of_user(owner, batched)
+        assert expected is not None
+        assert found is not None
+        assert (found.status, found.detail) == (expected.status, expected.detail)
+        for news in others:
+            assert await repository.of_user(owner, news.request_id) is not None
+
+
+def document_news(request_id: uuid.UUID, user_id: uuid.UUID) -> list[News]:
+    """Progress, the end, then a progress event that arrived late."""
+    return [
+        News(request_id, user_id, "document", "running", {"parsing": {"t": 1}}),
+        News(request_id, user_id, "document", "succeeded", {"chunk_count": 3}),
+        News(request_id, user_id, "document", "running", {"indexing": {"t": 1}}),
+    ]
+
+
+def news_of(request_id: uuid.UUID, user_id: uuid.UUID, status: Status) -> News:
+    return News(request_id, user_id, "document", status, {"x": 1})
 
 
 def post_request(key: str, body: bytes) -> Request:

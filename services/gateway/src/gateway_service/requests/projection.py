@@ -1,7 +1,8 @@
 """How each event the gateway consumes moves requests forward.
 
-Every event maps to one or more updates — (request id, kind, status, detail) — applied by one
-handler; the mapping functions below say only what differs from event to event.
+Every event maps to one or more updates — (request id, kind, status, detail); one handler
+applies all those of a consumed batch in one statement. The mapping functions below say only
+what differs from event to event.
 """
 
 import uuid
@@ -19,7 +20,7 @@ from assistant_schemas.documents import (
 )
 from assistant_schemas.generation import GenerationCompletedV1, GenerationFailedV1
 from assistant_schemas.notion import NotionPageFailedV1, NotionPageSyncedV1
-from gateway_service.requests.repository import Kind, Requests, Status
+from gateway_service.requests.repository import Kind, News, Requests, Status, merged
 
 Update = tuple[uuid.UUID, Kind, Status, dict[str, Any]]
 
@@ -117,14 +118,16 @@ UPDATES: dict[type[Envelope[Any]], Callable[[Any], list[Update]]] = {
 }
 
 
-async def project(event: Envelope[Any], context: MessageContext) -> None:
-    if event.user_id is None:
-        raise PermanentFailure(f"{event.type} names no user_id; its request has no owner")
-    requests = Requests(context.session)
-    for request_id, kind, status, detail in UPDATES[type(event)](event.payload):
-        await requests.follow(request_id, event.user_id, kind, status, detail)
+async def project(events: list[Envelope[Any]], context: MessageContext) -> None:
+    news: list[News] = []
+    for event in events:
+        if event.user_id is None:
+            raise PermanentFailure(f"{event.type} names no user_id; its request has no owner")
+        for request_id, kind, status, detail in UPDATES[type(event)](event.payload):
+            news.append(News(request_id, event.user_id, kind, status, detail))
+    await Requests(context.session).follow(merged(news))
 
 
 def register(router: EventRouter) -> None:
     for event_class in UPDATES:
-        router.handles(event_class)(project)
+        router.handles_batch(event_class)(project)
