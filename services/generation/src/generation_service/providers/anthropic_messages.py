@@ -7,6 +7,7 @@ import anthropic
 from anthropic import AsyncAnthropic
 
 from assistant_schemas.common import TokenUsage
+from generation_service.providers import sse
 from generation_service.providers.base import (
     Delta,
     Finished,
@@ -31,23 +32,33 @@ class AnthropicMessages:
             options["top_p"] = parameters.top_p
         if parameters.stop:
             options["stop_sequences"] = parameters.stop
+        stop_reason: str | None = None
+        usage: dict[str, Any] = {}
         with provider_errors(anthropic):
-            async with self._client.messages.stream(
+            async with self._client.messages.with_streaming_response.create(
                 model=call.model,
                 max_tokens=call.max_tokens,
                 messages=[{"role": m.role, "content": m.content} for m in call.messages],  # type: ignore[misc]
+                stream=True,
                 **options,
-            ) as stream:
-                async for text in stream.text_stream:
-                    if text:
-                        yield Delta(text)
-                final = await stream.get_final_message()
-        usage = final.usage
+            ) as response:
+                async for event in sse.events(response.iter_lines()):
+                    kind = event.get("type")
+                    if kind == "content_block_delta":
+                        text = event["delta"].get("text")
+                        if text:
+                            yield Delta(text)
+                    elif kind == "message_start":
+                        usage |= event["message"].get("usage") or {}
+                    elif kind == "message_delta":
+                        stop_reason = event["delta"].get("stop_reason") or stop_reason
+                        usage |= event.get("usage") or {}
+        cached = usage.get("cache_read_input_tokens") or 0
         yield Finished(
-            final.stop_reason,
+            stop_reason,
             TokenUsage(
-                input_tokens=usage.input_tokens + (usage.cache_read_input_tokens or 0),
-                output_tokens=usage.output_tokens,
-                cached_tokens=usage.cache_read_input_tokens or 0,
+                input_tokens=(usage.get("input_tokens") or 0) + cached,
+                output_tokens=usage.get("output_tokens") or 0,
+                cached_tokens=cached,
             ),
         )

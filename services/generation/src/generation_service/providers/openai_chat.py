@@ -7,6 +7,7 @@ import openai
 from openai import AsyncOpenAI
 
 from assistant_schemas.common import TokenUsage
+from generation_service.providers import sse
 from generation_service.providers.base import (
     Delta,
     Finished,
@@ -32,32 +33,33 @@ class OpenAIChat:
             options["top_p"] = parameters.top_p
         if parameters.stop:
             options["stop"] = parameters.stop
+        finish_reason: str | None = None
+        usage: TokenUsage | None = None
         with provider_errors(openai):
-            chunks = await self._client.chat.completions.create(
+            async with self._client.chat.completions.with_streaming_response.create(
                 model=call.model,
                 messages=messages,
                 stream=True,
                 stream_options={"include_usage": True},
                 **options,
-            )
-            finish_reason: str | None = None
-            usage: TokenUsage | None = None
-            async for chunk in chunks:
-                for choice in chunk.choices[:1]:
-                    if choice.delta.content:
-                        yield Delta(choice.delta.content)
-                    finish_reason = choice.finish_reason or finish_reason
-                if chunk.usage is not None:
-                    usage = _usage(chunk.usage)
+            ) as response:
+                async for chunk in sse.events(response.iter_lines()):
+                    for choice in (chunk.get("choices") or ())[:1]:
+                        text = (choice.get("delta") or {}).get("content")
+                        if text:
+                            yield Delta(text)
+                        finish_reason = choice.get("finish_reason") or finish_reason
+                    if chunk.get("usage"):
+                        usage = _usage(chunk["usage"])
         yield Finished(finish_reason, usage)
 
 
-def _usage(usage: Any) -> TokenUsage:
-    prompt_details = getattr(usage, "prompt_tokens_details", None)
-    completion_details = getattr(usage, "completion_tokens_details", None)
+def _usage(usage: dict[str, Any]) -> TokenUsage:
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    completion_details = usage.get("completion_tokens_details") or {}
     return TokenUsage(
-        input_tokens=usage.prompt_tokens,
-        output_tokens=usage.completion_tokens,
-        cached_tokens=getattr(prompt_details, "cached_tokens", None) or 0,
-        reasoning_tokens=getattr(completion_details, "reasoning_tokens", None) or 0,
+        input_tokens=usage.get("prompt_tokens") or 0,
+        output_tokens=usage.get("completion_tokens") or 0,
+        cached_tokens=prompt_details.get("cached_tokens") or 0,
+        reasoning_tokens=completion_details.get("reasoning_tokens") or 0,
     )
