@@ -153,9 +153,8 @@ async def test_the_claim_reads_the_users_conversation_and_keys_for_the_chain(
 async def test_every_column_a_conclusion_writes_is_read_back(
     store: JobStore, connection: AsyncConnection
 ) -> None:
-    user, request = uuid.uuid4(), uuid.uuid4()
-    await claim(store, request, "generation-a", user_id=user)
-    outcome = completed(request, user, "Name a queue.", "Kafka.")
+    outcome = await claimed_answer(store)
+    user, request = outcome.user_id, outcome.request_id
 
     assert await store.conclude("generation-a", outcome)
 
@@ -234,10 +233,9 @@ async def test_every_column_a_conclusion_writes_is_read_back(
 async def test_a_conclusion_for_a_job_taken_over_stores_only_the_billed_usage(
     store: JobStore, connection: AsyncConnection
 ) -> None:
-    user, request = uuid.uuid4(), uuid.uuid4()
-    await claim(store, request, "generation-a", user_id=user)
-    outcome = completed(request, user, "Name a queue.", "Kafka.")
-    events = [*outcome.events, usage_event(request, user)]
+    outcome = await claimed_answer(store)
+    request = outcome.request_id
+    events = [*outcome.events, usage_event(request, outcome.user_id)]
     lost = Conclusion(**{**outcome.__dict__, "events": events, "always": [True, False]})
 
     assert not await store.conclude("generation-b", lost)  # not its job
@@ -257,6 +255,13 @@ async def test_a_conclusion_for_a_job_taken_over_stores_only_the_billed_usage(
         [event.event_id for event in events],
     )
     assert [row["event_id"] for row in staged] == [events[0].event_id]
+
+
+async def claimed_answer(store: JobStore) -> Conclusion:
+    """A new job claimed by generation-a, and the answer it would conclude with."""
+    user, request = uuid.uuid4(), uuid.uuid4()
+    await claim(store, request, "generation-a", user_id=user)
+    return completed(request, user, "Name a queue.", "Kafka.")
 
 
 def completed(request: uuid.UUID, user: uuid.UUID, question: str, reply: str) -> Conclusion:
