@@ -266,7 +266,6 @@ async def claimed_answer(store: JobStore) -> Conclusion:
 
 def completed(request: uuid.UUID, user: uuid.UUID, question: str, reply: str) -> Conclusion:
     turn = Turn(
-        request_id=request,
         prompt=[ChatMessage(role="user", content=question)],
         answer=reply,
         provider="openai",

@@ -31,7 +31,6 @@ def title_from(prompt: str) -> str:
 class Turn:
     """One exchange to store: what the user sent and what the model answered."""
 
-    request_id: uuid.UUID
     prompt: list[ChatMessage]
     answer: str
     provider: str

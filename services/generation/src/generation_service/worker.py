@@ -470,7 +470,6 @@ class GenerationWorker:
     @staticmethod
     def _turn(job: Job, answer: Answer, metadata: dict[str, Any]) -> Turn:
         return Turn(
-            request_id=job.request.request_id,
             prompt=job.turn(),
             answer=answer.text,
             provider=answer.provider,
