@@ -28,10 +28,10 @@ from assistant_schemas.queries import (
     SearchResultPayload,
     SearchResultV1,
 )
-from assistant_schemas.topics import REPLIES
+from assistant_schemas.topics import REPLIES, topic_of
 from bench.harness import BOOTSTRAP, summary
 
-QUERIES = "search.query"  # the same topic and partitions the real queries use
+QUERIES = topic_of(SearchQueryV1).name  # the same topic and partitions the real queries use
 RAW_REPLY_PARTITION = 30
 REPLY_PARTITION = 31
 
@@ -95,7 +95,7 @@ async def responder(ready: Event) -> None:
     producer = DurableProducer(BOOTSTRAP, client_id="bench-responder")
     service = f"bench_rr_{uuid.uuid4().hex[:6]}"
     responder = Responder(service, producer, bootstrap_servers=BOOTSTRAP)
-    responder.serve(QUERIES, answer)
+    responder.serve(SearchQueryV1, answer)
     await producer.start()
     await responder.start()
     await asyncio.sleep(3)  # the responder's group has formed

@@ -55,8 +55,8 @@ class EchoResponder:
         self.answering = asyncio.Event()
         self.producer = DurableProducer(bootstrap, client_id=name, linger_ms=0)
         self.responder = Responder(group, self.producer, bootstrap_servers=bootstrap)
-        self.responder.serve("search.query", self.answer)
-        self.responder.serve("documents.query", self.list_documents)
+        self.responder.serve(SearchQueryV1, self.answer)
+        self.responder.serve(DocumentsQueryV1, self.list_documents)
 
     async def list_documents(self, query: DocumentsQueryV1) -> DocumentsResultV1:
         self.listed += 1
@@ -209,7 +209,7 @@ async def test_a_stopping_responder_sends_the_answers_in_flight_first(
 
 async def test_a_query_topic_named_after_start_is_refused(responders: list[EchoResponder]) -> None:
     with pytest.raises(RuntimeError, match="call serve\\(\\) before it"):
-        responders[0].responder.serve("documents.query", responders[0].answer)
+        responders[0].responder.serve(DocumentsQueryV1, responders[0].answer)
 
 
 async def test_no_responder_gives_a_clear_timeout(bootstrap: str) -> None:

@@ -33,7 +33,7 @@ from assistant_messaging.producer import DurableProducer, Publisher
 from assistant_messaging.tail_reader import tail_consumer
 from assistant_schemas import ContractError, Envelope, decode_event, new_event
 from assistant_schemas.queries import QueryFailedPayload, QueryFailedV1
-from assistant_schemas.topics import REPLIES, REPLY_PARTITIONS, topic_for_event
+from assistant_schemas.topics import REPLIES, REPLY_PARTITIONS, topic_for_event, topic_of
 
 log = structlog.get_logger(__name__)
 
@@ -218,11 +218,11 @@ class Responder:
         self._reader: asyncio.Task[None] | None = None
         self._answering: set[asyncio.Task[None]] = set()
 
-    def serve(self, topic: str, handler: QueryHandler) -> None:
-        """Answers `topic` with `handler` once started."""
+    def serve(self, query: type[Envelope[Any]], handler: QueryHandler) -> None:
+        """Answers `query` (on its topic in the registry) with `handler` once started."""
         if self._reader is not None:
             raise RuntimeError("queries are served from start(): call serve() before it")
-        self._handlers[topic] = handler
+        self._handlers[topic_of(query).name] = handler
 
     async def start(self) -> None:
         """Joins the group on every query topic; on failure leaves it (so that a caller may

@@ -124,8 +124,6 @@ class ServiceRuntime:
             bootstrap_servers=settings.kafka_bootstrap_servers,
             failures=failures,
         )
-        for topic, handler in definition.queries.items():
-            self.responder.serve(topic, handler)
         self.relay = OutboxRelay(
             database_url=settings.database_url,
             schema=definition.schema,

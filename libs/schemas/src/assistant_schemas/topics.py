@@ -325,10 +325,20 @@ TOPICS_BY_NAME = {topic.name: topic for topic in TOPICS}
 
 def topic_for_event(event: Envelope[Any]) -> Topic:
     """The topic an event is published on (the one that is not the reply topic)."""
+    return topic_of(type(event))
+
+
+def topic_of(contract: type[Envelope[Any]]) -> Topic:
+    """The topic that carries `contract` (the one that is not the reply topic)."""
     for topic in TOPICS:
-        if topic.name != REPLIES and type(event) in topic.events:
+        if topic.name != REPLIES and contract in topic.events:
             return topic
-    raise LookupError(f"no topic carries {event.type} v{event.version}")
+    raise LookupError(f"no topic carries {contract.__name__}")
+
+
+def topic_names(*contracts: type[Envelope[Any]]) -> list[str]:
+    """The topics carrying `contracts`, in their order: how a consumer names what it reads."""
+    return [topic_of(contract).name for contract in contracts]
 
 
 def subscriptions(service: str) -> tuple[Topic, ...]:

@@ -9,6 +9,10 @@ from assistant_messaging.request_reply import Requester
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.service_app import build_app
+from assistant_schemas.catalog import CatalogQueryV1
+from assistant_schemas.generation import GenerationRequestedV1
+from assistant_schemas.queries import ConversationsQueryV1
+from assistant_schemas.topics import topic_names
 from generation_service.answering import Answerer
 from generation_service.cancellation import CancelListener
 from generation_service.catalog import CatalogCache
@@ -30,9 +34,9 @@ def create_app(settings: GenerationSettings) -> FastAPI:
     app = build_app(definition, settings)
     runtime: ServiceRuntime = app.state.runtime
     catalog = CatalogCache(runtime.sessions)
-    runtime.responder.serve("conversations.query", ConversationQueries(runtime.sessions))
+    runtime.responder.serve(ConversationsQueryV1, ConversationQueries(runtime.sessions))
     runtime.responder.serve(
-        "catalog.query", CatalogQueries(runtime.sessions, catalog, runtime.outbox)
+        CatalogQueryV1, CatalogQueries(runtime.sessions, catalog, runtime.outbox)
     )
     answerer = Answerer(
         settings,
@@ -57,7 +61,7 @@ def create_app(settings: GenerationSettings) -> FastAPI:
         service=definition.name,
         instance_id=runtime.instance_id,
         bootstrap_servers=settings.kafka_bootstrap_servers,
-        topics=["generation.requested"],
+        topics=topic_names(GenerationRequestedV1),
         handler=worker.handle,
         abandon=worker.abandon,
         failures=runtime.consumer.failures,

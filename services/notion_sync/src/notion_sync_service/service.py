@@ -9,6 +9,8 @@ from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.service_app import build_app
+from assistant_schemas.notion import NotionConnectionQueryV1, NotionPageRequestedV1
+from assistant_schemas.topics import topic_names
 from notion_sync_service.handlers import router
 from notion_sync_service.models import messaging
 from notion_sync_service.pacing import Pacer
@@ -26,7 +28,7 @@ def create_app(settings: NotionSyncSettings) -> FastAPI:
     cipher = CredentialCipher(keys.get_secret_value()) if keys else None
     pacer = Pacer(settings.rate_per_s)  # one per process: every call of a token shares it
     runtime.responder.serve(
-        "notion.connection.query",
+        NotionConnectionQueryV1,
         ConnectionQueries(runtime.sessions, cipher, settings, pacer),
     )
     saver = PageSaver(
@@ -37,7 +39,7 @@ def create_app(settings: NotionSyncSettings) -> FastAPI:
             service=definition.name,
             instance_id=runtime.instance_id,
             bootstrap_servers=settings.kafka_bootstrap_servers,
-            topics=["notion.page.requested"],
+            topics=topic_names(NotionPageRequestedV1),
             handler=saver.handle,
             abandon=saver.abandon,
             failures=runtime.consumer.failures,
