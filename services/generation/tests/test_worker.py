@@ -68,6 +68,17 @@ async def test_a_streamed_answer_sends_its_first_delta_at_once_and_the_rest_in_t
     assert replies.sent[-1].payload.content == "Hello there"
 
 
+async def test_a_nul_a_model_sends_is_streamed_and_stored_as_a_replacement_character() -> None:
+    store, replies = FakeJobStore(), SentReplies()
+    providers = ScriptedProviders({"m": ["a\x00", "b"]})
+
+    await worker(store, providers, CATALOG, replies).handle(requested("Hi", stream=True), WAITING)
+
+    assert replies.sent[0].payload.delta == "a\ufffd"
+    assert store.concluded[0].answer == "a\ufffdb"
+    assert store.concluded[0].turn[-1]["content"] == "a\ufffdb"
+
+
 async def test_a_duplicate_is_neither_answered_nor_concluded_again() -> None:
     store = FakeJobStore(Claimed(Claim.FINISHED, owner=None, history=[], credentials={}))
     providers = ScriptedProviders({"m": ["again"]})

@@ -188,8 +188,11 @@ class Answerer:
                         if progress.ttft_ms is None:
                             progress.ttft_ms = progress.elapsed_ms()
                             deadline.reschedule(progress.started + settings.total_timeout_s)
-                        progress.pieces.append(item.text)
-                        await on_delta(item.text)
+                        # PostgreSQL text cannot hold NUL: a model's would fail the answer's
+                        # storage on every attempt, each attempt calling (and paying) again.
+                        text = item.text.replace("\x00", "\ufffd")
+                        progress.pieces.append(text)
+                        await on_delta(text)
                     else:
                         answer.finish_reason = item.finish_reason
                         answer.usage = item.usage or TokenUsage(
