@@ -17,9 +17,9 @@ budget and rate limit decided, and the request's status and outbox rows written,
 statement once the worker has seen the key; 202), followed by how long the outbox relay takes
 to put the last accepted request on Kafka.
 
-A generation process answers every gateway worker's catalogue query first, then stops, so it
-does not share the machine's two cores with the gateway while it is measured; the requests it
-would have answered are skipped afterwards.
+A generation process runs until its catalogue announcement has reached the gateway's
+projection, then stops, so it does not share the machine's two cores with the gateway while
+it is measured; the requests it would have answered are skipped afterwards.
 
     python -m bench.gateway_admission [--seconds 10] [--connections 50 200]
         [--rates 500 1000] [--rounds 3] [--workers 2]
@@ -254,21 +254,17 @@ def print_rates(
             print(line(f"all {rounds}: POST /v1/generations", published, bare))
 
 
-def warm_every_worker(base: str, key: str, workers: int) -> None:
-    """Makes each gateway worker ask generation for the catalogue (kept an hour here), then,
-    with generation stopped, checks that none is left cold (it would wait on generation for
-    every request): the kernel spreads new connections over the workers, so a few per worker
-    reach them all."""
-    for _ in range(8 * workers):
-        accept_one(base, key, timeout=30)
-
-
-def check_warm(base: str, key: str, workers: int) -> None:
-    try:
-        for _ in range(8 * workers):
-            accept_one(base, key, timeout=2)
-    except httpx.TimeoutException:
-        raise SystemExit("a gateway worker's catalogue is cold; run the benchmark again") from None
+def wait_for_catalogue(base: str, key: str) -> None:
+    """Until generation's catalogue has reached the gateway's projection (503 before)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            accept_one(base, key, timeout=30)
+            break
+        except httpx.HTTPStatusError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def accept_one(base: str, key: str, timeout: float) -> None:
@@ -296,7 +292,7 @@ def main(seconds: int, connections: list[int], rates: list[int], rounds: int, wo
         "GENERATION_LOG_LEVEL": "WARNING",
         "GATEWAY_JWT_SECRET": "a" * 40,
         "GATEWAY_BOOTSTRAP_ADMIN_EMAIL": admin_email,
-        "GATEWAY_CATALOG_TTL_S": "3600",  # asked once, before generation stops
+        "GATEWAY_CATALOG_TTL_S": "3600",  # read once per worker from its projection
         "GATEWAY_HTTP_WORKERS": str(workers),
     }
     processes: list[subprocess.Popen[bytes]] = []
@@ -321,10 +317,13 @@ def main(seconds: int, connections: list[int], rates: list[int], rounds: int, wo
         users = bench_users(base, admin_email, USERS)
         with tempfile.NamedTemporaryFile("w", suffix=".keys", delete=False) as keys:
             keys.write("\n".join(users) + "\n")
-        warm_every_worker(base, users[0], workers)
+        wait_for_catalogue(base, users[0])
         generation.terminate()  # not paused: a paused process would hold its transactions open
         generation.wait(60)
-        check_warm(base, users[0], workers)
+        # Each worker reads the catalogue into memory (kept an hour here): the kernel spreads
+        # new connections over the workers, so a few per worker reach them all.
+        for _ in range(8 * workers):
+            accept_one(base, users[0], timeout=30)
         print(f"Gateway admission, {workers} gateway workers, {seconds}s per run")
         print("Closed loop: wrk with one thread")
         for count in connections:
