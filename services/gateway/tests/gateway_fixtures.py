@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from assistant_db import driver_connection
 from gateway_service.admission.gate import CoalescedAdmissions, Gate
 from gateway_service.admission.rate_limits import RateLimiter
+from gateway_service.generations.catalog import CatalogView
 from gateway_service.http.dependencies import database_connection
 from gateway_service.requests.acceptance import CoalescedAcceptances
 from gateway_service.service import create_app
@@ -45,6 +46,7 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
         return await driver_connection(connection)
 
     app.state.sessions = rolled_back_session
+    app.state.catalog = CatalogView(rolled_back_session, settings.catalog_ttl_s)
     app.dependency_overrides[database_connection] = test_connection
     # One write at a time: one connection is enough.
     app.state.acceptances = CoalescedAcceptances(test_connection)

@@ -2,8 +2,9 @@
 announced, kept in memory for a few seconds; changes are asked of generation."""
 
 import time
+from collections.abc import Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_messaging.request_reply import Requester
 from assistant_schemas import new_event
@@ -23,7 +24,7 @@ NOT_ANNOUNCED_RETRY_S = 5
 
 
 class CatalogView:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_s: float) -> None:
+    def __init__(self, sessions: Callable[[], AsyncSession], ttl_s: float) -> None:
         self.sessions = sessions
         self.ttl_s = ttl_s
         self._loaded: tuple[float, CatalogResultPayload] | None = None
