@@ -16,11 +16,9 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db import driver_connection
-from gateway_service.admission.gate import CoalescedAdmissions, Gate
-from gateway_service.admission.rate_limits import RateLimiter
+from gateway_service.admission.gate import Admissions
 from gateway_service.generations.catalog import CatalogView
 from gateway_service.http.dependencies import database_connection
-from gateway_service.requests.acceptance import CoalescedAcceptances
 from gateway_service.service import create_app
 from gateway_service.settings import GatewaySettings
 from gateway_test_support import CREDENTIALS_KEY, JWT_SECRET, PASSWORD, Register
@@ -49,10 +47,7 @@ def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
     app.state.catalog = CatalogView(rolled_back_session, settings.catalog_ttl_s)
     app.dependency_overrides[database_connection] = test_connection
     # One write at a time: one connection is enough.
-    app.state.acceptances = CoalescedAcceptances(test_connection)
-    app.state.admissions = CoalescedAdmissions(
-        test_connection, Gate(RateLimiter()), test_connection
-    )
+    app.state.admissions = Admissions(test_connection, test_connection)
     return app
 
 

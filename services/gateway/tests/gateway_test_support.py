@@ -44,7 +44,7 @@ async def admit_once(
 ) -> Admission | None:
     """One request through admission, alone in its statement; None when nobody is calling."""
     query = Query(credential, family, scope, check_budget)
-    [(row, at)] = await found(database, [query], now or datetime.now(UTC))
+    [(row, at)] = await found(database, [(query, None)], now or datetime.now(UTC))
     return await gate.decided(database, query, row, at)
 
 

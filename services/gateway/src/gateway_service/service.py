@@ -15,8 +15,7 @@ from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.service_app import build_app
 from gateway_service.accounts.routes import router as accounts_router
 from gateway_service.admin.routes import router as admin_router
-from gateway_service.admission.gate import CoalescedAdmissions, Gate
-from gateway_service.admission.rate_limits import RateLimiter
+from gateway_service.admission.gate import Admissions
 from gateway_service.auth.api_key_routes import router as api_keys_router
 from gateway_service.auth.routes import router as auth_router
 from gateway_service.auth.tokens import AccessTokens
@@ -37,7 +36,6 @@ from gateway_service.http.text_guard import TextGuardMiddleware
 from gateway_service.models import messaging
 from gateway_service.notion.routes import router as notion_router
 from gateway_service.notion.save_routes import router as notion_save_router
-from gateway_service.requests.acceptance import CoalescedAcceptances
 from gateway_service.requests.routes import router as requests_router
 from gateway_service.settings import GatewaySettings
 from gateway_service.usage.budget_routes import router as budget_router
@@ -66,10 +64,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         secret = secrets.token_urlsafe(48)
     app.state.access_tokens = AccessTokens(secret, timedelta(minutes=settings.access_token_minutes))
     app.state.refresh_lifetime = timedelta(days=settings.refresh_token_days)
-    app.state.admissions = CoalescedAdmissions(
-        runtime.counting_pool.pool, Gate(RateLimiter()), runtime.driver_pool.pool
-    )
-    app.state.acceptances = CoalescedAcceptances(runtime.driver_pool.pool)
+    app.state.admissions = Admissions(runtime.counting_pool.pool, runtime.driver_pool.pool)
     admin_email = settings.bootstrap_admin_email
     app.state.bootstrap_admin = admin_email.lower() if admin_email else None
     keys = settings.credentials_keys

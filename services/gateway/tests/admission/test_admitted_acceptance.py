@@ -4,15 +4,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assistant_db import driver_connection
-from gateway_service.admission.gate import CoalescedAdmissions, Gate, Query, found_accepting
-from gateway_service.admission.rate_limits import RateLimiter, window_of
+from gateway_service.admission.gate import Acceptance, Admissions, Gate, Known, Query, found
+from gateway_service.admission.rate_limits import window_of
 from gateway_service.auth.callers import Credential, key_hash
 from gateway_service.models import access_keys, messaging, rate_limit_windows, requests, users
-from gateway_service.requests.acceptance import Acceptance
 from gateway_test_support import solo_user
 
 SOLO_GENERATION = 100
@@ -52,9 +51,7 @@ async def accept(
     connection: AsyncConnection, credential: Credential, acceptance: Acceptance, now: datetime
 ) -> Any:
     database = await driver_connection(connection)
-    [(row, _)] = await found_accepting(
-        database, RateLimiter(), [(query(credential), acceptance)], now
-    )
+    [(row, _)] = await found(database, [(query(credential), acceptance)], now)
     return row
 
 
@@ -78,7 +75,7 @@ async def test_a_request_past_the_rate_limit_writes_nothing(connection: AsyncCon
     )
     acceptance = generation(user)
     row = await accept(connection, Credential(user_id=user), acceptance, now)
-    admission = await Gate(RateLimiter()).decided(
+    admission = await Gate().decided(
         await driver_connection(connection), query(Credential(user_id=user)), row, now
     )
     assert admission is not None
@@ -146,7 +143,7 @@ async def test_work_made_for_another_user_is_not_written(connection: AsyncConnec
     assert await written(connection, acceptance) == (0, 0)
 
 
-async def test_a_keys_user_is_known_once_it_has_been_admitted(
+async def test_a_keys_user_is_looked_up_once_and_its_refusal_still_writes_nothing(
     connection: AsyncConnection,
 ) -> None:
     user, key = uuid.uuid4(), "na_" + uuid.uuid4().hex
@@ -160,9 +157,17 @@ async def test_a_keys_user_is_known_once_it_has_been_admitted(
     async def database() -> Any:
         return await driver_connection(connection)
 
-    admissions = CoalescedAdmissions(database, Gate(RateLimiter()), database)
+    admissions = Admissions(database, database)
     credential = Credential(api_key_hash=key_hash(key))
-    assert admissions.user_of(credential) is None
-    assert await admissions.admission(query(credential)) is not None
-    assert admissions.user_of(credential) == user
-    assert admissions.user_of(Credential(user_id=user)) == user  # a token names its user
+    assert await admissions.known(credential) == Known(user, frozenset())
+    await connection.execute(
+        update(access_keys).where(access_keys.c.user_id == user).values(revoked_at=func.now())
+    )
+    assert await admissions.known(credential) == Known(
+        user, frozenset()
+    )  # remembered: a key never changes hands
+    acceptance = generation(user)
+    assert await admissions.admission(query(credential), acceptance) is None  # revoked: nobody
+    assert await written(connection, acceptance) == (0, 0)
+    assert await admissions.known(Credential(api_key_hash=key_hash("na_unknown"))) is None
+    assert await admissions.known(Credential(user_id=user)) == Known(user)  # a token: its user

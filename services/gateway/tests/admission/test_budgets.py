@@ -12,16 +12,13 @@ from assistant_db import driver_connection
 from gateway_service.admission import budgets
 from gateway_service.admission.dependencies import admitted
 from gateway_service.admission.gate import Gate
-from gateway_service.admission.rate_limits import RateLimiter
 from gateway_service.models import budget_projection, rate_limit_windows, users
 from gateway_test_support import Register, admit_generation, bearer, solo_user
 
 
 async def over_budget(connection: AsyncConnection, user: uuid.UUID) -> bool:
     """What admission says of the user's budget (and whether it counted the request)."""
-    admission = await admit_generation(
-        Gate(RateLimiter()), await driver_connection(connection), user
-    )
+    admission = await admit_generation(Gate(), await driver_connection(connection), user)
     assert admission is not None
     assert (admission.decision is None) == admission.over_budget  # refused work is not counted
     return admission.over_budget

@@ -70,23 +70,25 @@ async def test_two_statements_counting_the_same_users_lock_them_in_one_order(
 ) -> None:
     first, second = two_connections
     now = datetime.now(UTC)
-    await found(first, [generation(Credential(user_id=user)) for user in users], now)
+    await found(first, [(generation(Credential(user_id=user)), None) for user in users], now)
     # Whatever plan PostgreSQL picks: here the users are grouped by hashing, in no set order,
     # as it may plan a larger batch.
     await second.execute("SET enable_sort = off")
     holding = first.transaction()
     await holding.start()
     try:
-        await found(first, [generation(Credential(user_id=users[0]))], now)
+        await found(first, [(generation(Credential(user_id=users[0])), None)], now)
         # All the users, listed last to first: it waits for the first user's counter, and so
         # must not hold any other meanwhile.
         waiting = asyncio.create_task(
-            found(second, [generation(Credential(user_id=user)) for user in users[::-1]], now)
+            found(
+                second, [(generation(Credential(user_id=user)), None) for user in users[::-1]], now
+            )
         )
         await asyncio.sleep(0.3)
         assert not waiting.done()
         async with asyncio.timeout(UNBLOCKED_WITHIN_S):
-            await found(first, [generation(Credential(user_id=users[-1]))], now)
+            await found(first, [(generation(Credential(user_id=users[-1])), None)], now)
     finally:
         await holding.commit()
     rows = await asyncio.wait_for(waiting, 5)
@@ -117,13 +119,13 @@ async def test_a_keys_last_use_being_written_elsewhere_does_not_hold_its_admissi
             key_hash(secret),
         )
         async with asyncio.timeout(UNBLOCKED_WITHIN_S):
-            [(row, _)] = await found(second, [generation(key)], datetime.now(UTC))
+            [(row, _)] = await found(second, [(generation(key), None)], datetime.now(UTC))
         assert row is not None
         assert row["user_id"] == users[0]
     finally:
         await writing.commit()
     # The use that went ahead is written the next time nothing holds the row.
-    await found(second, [generation(key)], datetime.now(UTC))
+    await found(second, [(generation(key), None)], datetime.now(UTC))
     last_used = await first.fetchval(
         f"SELECT last_used_at FROM {SCHEMA}.access_keys WHERE key_hash = $1",  # noqa: S608
         key_hash(secret),

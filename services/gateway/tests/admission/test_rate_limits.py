@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from assistant_db import create_engine, driver_connection
 from gateway_service.admission.dependencies import admitted
 from gateway_service.admission.gate import Gate, Query, found
-from gateway_service.admission.rate_limits import Decision, RateLimiter, window_of
+from gateway_service.admission.rate_limits import Decision, window_of
 from gateway_service.auth.callers import Credential
 from gateway_service.models import rate_limit_windows, users
 from gateway_test_support import Register, admit_generation, admit_once, bearer, solo_user
@@ -35,7 +35,7 @@ async def test_two_instances_racing_admit_exactly_the_limit(engine: AsyncEngine)
     user = uuid.uuid4()
     async with engine.begin() as connection:
         await connection.execute(insert(users).values(**solo_user(user)))
-    instances = [Gate(RateLimiter()), Gate(RateLimiter())]
+    instances = [Gate(), Gate()]
     moment = datetime.now(UTC).replace(second=5)
 
     async def one_request(gate: Gate) -> bool:
@@ -61,7 +61,7 @@ async def test_two_instances_racing_admit_exactly_the_limit(engine: AsyncEngine)
 async def test_the_previous_minute_weighs_on_the_next_and_retry_after_says_when(
     connection: AsyncConnection,
 ) -> None:
-    gate, user = Gate(RateLimiter()), uuid.uuid4()
+    gate, user = Gate(), uuid.uuid4()
     await connection.execute(insert(users).values(**solo_user(user)))
     database = await driver_connection(connection)
     minute = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -148,14 +148,14 @@ async def test_requests_admitted_in_one_statement_each_get_their_own_count(
         asking(Credential(api_key_hash="0" * 64)),  # no such key
         asking(Credential(user_id=inactive)),
     ]
-    results = await found(database, queries, moment)
+    results = await found(database, [(query, None) for query in queries], moment)
 
     rows = [row for row, _ in results]
     assert [row["current_count"] for row in rows[:5] if row] == [99, 100, 101, 102, 1]
     assert rows[5] is None
     assert rows[6] is not None
     assert rows[6]["current_count"] is None  # inactive: not counted
-    gate, allowed = Gate(RateLimiter()), []
+    gate, allowed = Gate(), []
     for query, (row, at) in zip(queries[:4], results[:4], strict=True):
         admission = await gate.decided(database, query, row, at)
         assert admission is not None
@@ -189,7 +189,7 @@ async def test_windows_too_old_to_count_are_dropped_once_a_window(
     async def admit(at: datetime) -> None:
         await admit_generation(gate, await driver_connection(connection), user, at)
 
-    gate = Gate(RateLimiter())
+    gate = Gate()
     stale_row = {"user_id": user, "family": "generation", "window_start": stale, "count": 5}
     await connection.execute(insert(rate_limit_windows).values(**stale_row))
     await admit(now)

@@ -27,7 +27,7 @@ def work_endpoint(app: FastAPI) -> None:
 
     @app.post("/test/work", status_code=202)
     async def accept_work(caller: CurrentCaller, session: Session, request: Request) -> Any:
-        claim = await idempotency.claim_or_replay(session, caller, request)
+        claim = await idempotency.claim_or_replay(session, caller.user_id, request)
         if isinstance(claim, JSONResponse):
             return claim
         request_id = uuid.uuid4()
@@ -183,7 +183,9 @@ async def test_concurrent_requests_with_one_key_do_the_work_once() -> None:
 
         async def first() -> str:
             async with sessions() as session:
-                claim = await idempotency.claim_or_replay(session, caller, post_request("k", b"{}"))
+                claim = await idempotency.claim_or_replay(
+                    session, caller.user_id, post_request("k", b"{}")
+                )
                 assert isinstance(claim, idempotency.Claim)
                 first_claimed.set()
                 await asyncio.sleep(0.5)  # the work takes a while; the second one waits
@@ -195,7 +197,7 @@ async def test_concurrent_requests_with_one_key_do_the_work_once() -> None:
             await first_claimed.wait()
             async with sessions() as session:
                 outcome = await idempotency.claim_or_replay(
-                    session, caller, post_request("k", b"{}")
+                    session, caller.user_id, post_request("k", b"{}")
                 )
                 assert isinstance(outcome, JSONResponse), "must not claim the key again"
                 assert outcome.headers["idempotent-replayed"] == "true"

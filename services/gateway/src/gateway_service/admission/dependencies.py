@@ -1,21 +1,20 @@
-"""The admission dependency of endpoints that create work.
+"""Admission as endpoints use it.
 
-`Depends(admitted("generation", scope="generate", budget=True))` is the endpoint's caller: it
-answers 401 for an unknown credential, 403 for a key without the scope, 402 for a user over a
-hard budget, and 429 (with the headers that say when to come back) past the rate limit — all
-decided by one statement (`admission.gate`), shared with the requests arriving meanwhile.
-
-An endpoint that accepts a request's work in a single statement can instead hand it to an
-`AdmittingAcceptor`, which admits the request in that same statement: one round trip, and
-nothing written for a request that is refused."""
+`Depends(admitted("upload", scope="documents"))` is an endpoint's caller, admitted before the
+endpoint runs. An endpoint whose work is made first (a generation) calls `admission_of` with
+that work instead: it is written if and only if the request is admitted. Either way the
+answer is the caller, or the problem that refuses it: 401 for an unknown credential, 403 for a
+key without the scope, 402 for a user over a hard budget, and 429 (with the headers that say
+when to come back) past the rate limit. All of it is decided by one statement
+(`admission.gate`)."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from fastapi import Request
 
+from assistant_db import Statements
 from assistant_runtime.http import response_headers
-from gateway_service.admission.gate import Admission, CoalescedAdmissions, Query
+from gateway_service.admission.gate import Acceptance, Admission, Admissions, Query
 from gateway_service.auth.callers import Caller
 from gateway_service.http.dependencies import (
     Bearer,
@@ -24,7 +23,6 @@ from gateway_service.http.dependencies import (
     insufficient_scope,
 )
 from gateway_service.http.problems import Problem
-from gateway_service.requests.acceptance import Acceptance
 
 
 def admitted(family: str, *, scope: str, budget: bool = False) -> Callable[..., Awaitable[Caller]]:
@@ -37,14 +35,23 @@ def admitted(family: str, *, scope: str, budget: bool = False) -> Callable[..., 
     return admit
 
 
-async def admission_of(query: Query, request: Request) -> Caller:
-    """The caller `query` admits (its answer will carry its rate limit headers), or the problem
-    that refuses it."""
-    return admitted_caller(query, await admissions_of(request).admission(query), request)
+async def admission_of(
+    query: Query,
+    request: Request,
+    work: Acceptance | None = None,
+    transaction: Statements | None = None,
+) -> Caller:
+    """The caller `query` admits (its answer will carry its rate limit headers), or the
+    problem that refuses it; `work` is written if and only if it is admitted (in
+    `transaction` if given)."""
+    admission = await admissions_of(request).admission(query, work, transaction)
+    caller = admitted_caller(query, admission, request)
+    assert work is None or (admission is not None and admission.accepted)  # admitted: written
+    return caller
 
 
-def admissions_of(request: Request) -> CoalescedAdmissions:
-    admissions: CoalescedAdmissions = request.app.state.admissions
+def admissions_of(request: Request) -> Admissions:
+    admissions: Admissions = request.app.state.admissions
     return admissions
 
 
@@ -77,17 +84,3 @@ def admitted_caller(query: Query, admission: Admission | None, request: Request)
         raise problem
     response_headers(request).update(decision.headers())
     return caller
-
-
-@dataclass(frozen=True)
-class AdmittingAcceptor:
-    """Accepts a request's work with its admission, in one statement
-    (`CoalescedAdmissions.admission_accepting`); refused, it writes nothing and raises the
-    refusal, as `admitted` would have before the endpoint ran."""
-
-    query: Query
-    request: Request
-
-    async def accept(self, acceptance: Acceptance) -> None:
-        admission = await admissions_of(self.request).admission_accepting(self.query, acceptance)
-        admitted_caller(self.query, admission, self.request)

@@ -1,17 +1,17 @@
-"""Admission of work in one round trip: who is calling, whether their budget allows it, and
-this request's count against their rate limit.
+"""Admission in one round trip: who is calling, whether their credential carries the scope and
+their budget allows the request, its count against their rate limit, and the work it brings
+(status rows and the events that start them), written if and only if it is admitted.
 
-The statement counts the request only for an active caller whose credential carries the scope
-and, where the budget is checked, whose month is not over a hard limit; it runs outside any
-transaction, so the count commits at once, whatever the endpoint does next. This is the
-gateway's hottest path: as several statements through SQLAlchemy it was most of the cost of
-accepting a generation. It takes many requests at once: the endpoints' admissions are
-coalesced (`CoalescedAdmissions`), one statement for those arriving while one is in flight.
+All of it is one statement, `sql/admit.sql`, the gateway's hottest path. Concurrent requests'
+admissions are coalesced (`assistant_db.coalescing`): one statement for those arriving while
+one is in flight. Admissions without work commit through a pool that does not wait for the
+disk (a crash may forget the last counts, which only lets a caller a few requests more); with
+work they commit durably, as a `202` is never lost. A request with a transaction of its own
+(an idempotency key, say) is admitted inside it instead, committing with the rest.
 
-A generation whose user is known before its admission (a verified token's, or an API key's
-that this process has admitted before) is admitted and accepted by one statement
-(`ADMIT_AND_ACCEPT`): its status row and its event are written if and only if it is admitted
-within its rate limit, which that statement decides as `RateLimiter.decide` does.
+Work is made before its admission, so its user must be known first: a verified token names
+it, and an API key's user and scopes are looked up once per process (a key never changes hands
+or scopes; whether it is still live is the admission's to say).
 """
 
 import uuid
@@ -21,107 +21,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from pydantic_core import to_json
 
 from assistant_db import Statements
 from assistant_db.coalescing import Coalescer
-from assistant_messaging.outbox import Outbox
 from gateway_service.admission.budgets import current_period
-from gateway_service.admission.rate_limits import (
-    WINDOW,
-    Decision,
-    RateLimiter,
-    elapsed_of,
-    window_of,
-)
-from gateway_service.auth.callers import CALLER_COLUMNS, LIVE_KEY, STALE_USE, Caller, Credential
-from gateway_service.models import SCHEMA, messaging
-from gateway_service.requests.acceptance import Acceptance
+from gateway_service.admission.rate_limits import LIMITS_JSON, Decision, WindowCleaner, uncount
+from gateway_service.auth.callers import Caller, Credential, identify
+from gateway_service.requests.repository import Kind
+from gateway_service.sql import statement
 
-# Many requests at once ($1…$5: one element each), or one. $6 the period, $7 this window, $8
-# the previous one. The caller as `auth.callers` finds it: a live API key by its hash, or the
-# user of a verified token. A user's admitted requests of one family are counted together; each
-# request's count is the window's new total less that user's requests after it in the batch.
-# Each request's rows are looked up by key (LATERAL … LIMIT 1): planned for the batch as a
-# whole, PostgreSQL would hash-join whole tables, which costs more the more users there are.
-# Two statements (two workers, two gateways) may count the same users at once: each locks its
-# users' counters in one order (user, then family), or the two could each hold a counter the
-# other waits for, until PostgreSQL's deadlock check a second later failed one of them (seen as
-# one-second stalls under load). A key's last use is written only if no other statement is
-# writing it: that one records the same use.
-COUNTED = f"""
-    WITH caller AS (
-        SELECT i.n, i.family, u.id AS user_id, u.is_active, u.is_admin, u.plan_tier, k.scopes,
-               k.id AS key_id, {STALE_USE} AS stale_use, b.state AS budget_state,
-               u.is_active
-               AND (k.scopes IS NULL OR cardinality(k.scopes) = 0 OR i.scope = ANY(k.scopes))
-               AND NOT (i.check_budget AND b.state IS NOT DISTINCT FROM 'hard_exceeded')
-                   AS admissible
-        FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bool[], $5::text[])
-            WITH ORDINALITY AS i(key_hash, token_user, scope, check_budget, family, n)
-        LEFT JOIN LATERAL (
-            SELECT * FROM {SCHEMA}.access_keys k WHERE k.key_hash = i.key_hash AND {LIVE_KEY}
-            LIMIT 1
-        ) k ON true
-        JOIN LATERAL (
-            SELECT * FROM {SCHEMA}.users u WHERE u.id = coalesce(k.user_id, i.token_user) LIMIT 1
-        ) u ON true
-        LEFT JOIN LATERAL (
-            SELECT b.state FROM {SCHEMA}.budget_projection b
-            WHERE b.user_id = u.id AND b.period = $6 LIMIT 1
-        ) b ON true
-    ),
-    used AS (
-        UPDATE {SCHEMA}.access_keys SET last_used_at = statement_timestamp()
-        WHERE id IN (
-            SELECT id FROM {SCHEMA}.access_keys
-            WHERE id IN (SELECT key_id FROM caller WHERE stale_use)
-            FOR UPDATE SKIP LOCKED
-        )
-    ),
-    counted AS (
-        INSERT INTO {SCHEMA}.rate_limit_windows AS w (user_id, family, window_start, count)
-        SELECT user_id, family, $7, count(*) FROM caller WHERE admissible
-        GROUP BY user_id, family ORDER BY user_id, family
-        ON CONFLICT (user_id, family, window_start) DO UPDATE SET count = w.count + excluded.count
-        RETURNING w.user_id, w.family, w.count
-    ),
-    decided AS (
-        SELECT c.*,
-               CASE WHEN c.admissible THEN k.count + 1 - count(*) FILTER (WHERE c.admissible)
-                   OVER (PARTITION BY c.user_id, c.family ORDER BY c.n DESC)
-               END AS current_count,
-               (SELECT p.count FROM {SCHEMA}.rate_limit_windows p
-                WHERE p.user_id = c.user_id AND p.family = c.family AND p.window_start = $8
-               ) AS previous_count
-        FROM caller c LEFT JOIN counted k ON k.user_id = c.user_id AND k.family = c.family
-    )"""  # noqa: S608 - the schema is a constant identifier; values are parameters
-DECIDED = f"""
-    SELECT {CALLER_COLUMNS}, c.n, c.budget_state, c.current_count, c.previous_count
-    FROM decided c"""  # noqa: S608 - constant columns
-ADMIT = COUNTED + DECIDED
-
-# The same, and for each request admitted within its rate limit, its status row and the event
-# that starts it (one of each per request), in the same statement: the hot path's one round
-# trip. $9 the limits per plan tier and family, $10 how much of this window has elapsed (the
-# estimate `rate_limits.RateLimiter.decide` makes, in the same floating-point steps), $11…$13
-# each request's expected user, id and kind, $14… its event (`Outbox.arrays`).
-STAGE_ACCEPTED = Outbox(messaging.outbox).insert_sql(first=14, positions="(SELECT n FROM accepted)")
-ADMIT_AND_ACCEPT = f"""{COUNTED},
-    accepted AS (
-        SELECT d.n, d.user_id FROM decided d
-        JOIN unnest($11::uuid[]) WITH ORDINALITY AS e(user_id, n) ON e.n = d.n
-        WHERE d.current_count IS NOT NULL AND d.user_id = e.user_id
-          AND d.current_count + coalesce(d.previous_count, 0) * (1 - $10::float8)
-              <= ($9::jsonb -> d.plan_tier ->> d.family)::float8
-    ),
-    recorded AS (
-        INSERT INTO {SCHEMA}.requests (id, user_id, kind, status)
-        SELECT r.id, a.user_id, r.kind, 'accepted'
-        FROM unnest($12::uuid[], $13::text[]) WITH ORDINALITY AS r(id, kind, n)
-        JOIN accepted a ON a.n = r.n
-    ),
-    staged AS ({STAGE_ACCEPTED})
-   {DECIDED}"""  # noqa: S608 - as above
+ADMIT = statement("admit")
 # A coalesced statement's most requests: far more than arrive during one.
 MAX_COALESCED = 200
 # API keys whose user a process remembers; past it, it starts again.
@@ -138,57 +48,30 @@ class Query:
     check_budget: bool
 
 
+@dataclass(frozen=True)
+class Acceptance:
+    """The work a request brings: status rows (id, kind) of one user, and the events
+    (`outbox_row`s) that start them."""
+
+    user_id: uuid.UUID
+    requests: Sequence[tuple[uuid.UUID, Kind]]
+    events: Sequence[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a credential says before any lookup of what may change: its user and, for an API
+    key, its scopes (both fixed when the key is made)."""
+
+    user_id: uuid.UUID
+    scopes: frozenset[str] | None = None  # None: a login session, every scope
+
+    def allows(self, scope: str) -> bool:
+        return self.scopes is None or not self.scopes or scope in self.scopes
+
+
+Asked = tuple[Query, Acceptance | None]
 Found = tuple[asyncpg.Record | None, datetime]  # the caller's row (None: nobody), and when
-
-
-async def found(database: Statements, queries: Sequence[Query], now: datetime) -> list[Found]:
-    """Each query's row (counted if admissible), in one statement."""
-    rows = await database.fetch(ADMIT, *_admission_arguments(queries, now))
-    return _by_position(rows, len(queries), now)
-
-
-async def found_accepting(
-    database: Statements,
-    limiter: RateLimiter,
-    queries: Sequence[tuple[Query, Acceptance]],
-    now: datetime,
-) -> list[Found]:
-    """As `found`, and each acceptance written if its query is admitted within its limit."""
-    acceptances = [acceptance for _, acceptance in queries]
-    for acceptance in acceptances:
-        if len(acceptance.requests) != 1 or len(acceptance.events) != 1:
-            raise ValueError("an admitted acceptance is one request and its event")
-    rows = await database.fetch(
-        ADMIT_AND_ACCEPT,
-        *_admission_arguments([query for query, _ in queries], now),
-        limiter.limits_json,
-        elapsed_of(now),
-        [acceptance.user_id for acceptance in acceptances],
-        [acceptance.requests[0][0] for acceptance in acceptances],
-        [acceptance.requests[0][1] for acceptance in acceptances],
-        *Outbox.arrays([acceptance.events[0] for acceptance in acceptances]),
-    )
-    return _by_position(rows, len(queries), now)
-
-
-def _admission_arguments(queries: Sequence[Query], now: datetime) -> list[Any]:
-    """$1…$8 of the admission statements."""
-    window = window_of(now)
-    return [
-        [query.credential.api_key_hash for query in queries],
-        [query.credential.user_id for query in queries],
-        [query.scope for query in queries],
-        [query.check_budget for query in queries],
-        [query.family for query in queries],
-        current_period(now),
-        window,
-        window - WINDOW,
-    ]
-
-
-def _by_position(rows: Sequence[asyncpg.Record], count: int, now: datetime) -> list[Found]:
-    by_position = {row["n"]: row for row in rows}
-    return [(by_position.get(n), now) for n in range(1, count + 1)]
 
 
 @dataclass(frozen=True)
@@ -197,100 +80,142 @@ class Admission:
     is_active: bool
     over_budget: bool
     decision: Decision | None  # None: not counted (inactive, out of scope, or over budget)
+    accepted: bool  # its work was written
 
 
-@dataclass(frozen=True)
+async def found(database: Statements, asked: Sequence[Asked], now: datetime) -> list[Found]:
+    """Each request's row (counted if admissible, its work written if admitted), in one
+    statement."""
+    rows = await database.fetch(ADMIT, *_arguments(asked, now))
+    by_position = {row["n"]: row for row in rows}
+    return [(by_position.get(n), now) for n in range(1, len(asked) + 1)]
+
+
+def _arguments(asked: Sequence[Asked], now: datetime) -> list[Any]:
+    """$1…$18 of `sql/admit.sql`."""
+    queries = [query for query, _ in asked]
+    works = [(n, work) for n, (_, work) in enumerate(asked, start=1) if work is not None]
+    rows = [(n, request) for n, work in works for request in work.requests]
+    events = [(n, event) for n, work in works for event in work.events]
+    return [
+        [query.credential.api_key_hash for query in queries],
+        [query.credential.user_id for query in queries],
+        [query.scope for query in queries],
+        [query.check_budget for query in queries],
+        [query.family for query in queries],
+        [work.user_id if work is not None else None for _, work in asked],
+        current_period(now),
+        now,
+        LIMITS_JSON,
+        [n for n, _ in rows],
+        [request_id for _, (request_id, _) in rows],
+        [kind for _, (_, kind) in rows],
+        [n for n, _ in events],
+        [event["event_id"] for _, event in events],
+        [event["topic"] for _, event in events],
+        [event["key"] for _, event in events],
+        [_json(event["headers"]) for _, event in events],
+        [event["payload"] for _, event in events],
+    ]
+
+
+def _json(headers: dict[str, str]) -> str:
+    return to_json(headers).decode()
+
+
 class Gate:
-    limiter: RateLimiter
+    """An admission from its row; a refused request's count is taken back."""
+
+    def __init__(self) -> None:
+        self._cleaner = WindowCleaner()
 
     async def decided(
         self, database: Statements, query: Query, row: asyncpg.Record | None, now: datetime
     ) -> Admission | None:
-        """The admission of a request from its row; a refused request's count is taken back
-        (through `database`)."""
         if row is None:
             return None
         caller = Caller.of(row)
         decision = None
-        if row["current_count"] is not None:
-            decision = self.limiter.decide(
-                caller.plan_tier,
-                query.family,
-                row["current_count"],
-                row["previous_count"] or 0,
-                now,
-            )
+        if row["counted"]:
+            decision = Decision.of(row)
             if not decision.allowed:
-                await self.limiter.uncount(database, caller.user_id, query.family, now)
-            await self.limiter.clean_up_once_a_window(database, now)
+                await uncount(database, caller.user_id, query.family, now)
+            await self._cleaner.clean_up_once_a_window(database, now)
         return Admission(
             caller=caller,
             is_active=row["is_active"],
             over_budget=query.check_budget and row["budget_state"] == "hard_exceeded",
             decision=decision,
+            accepted=row["accepted"],
         )
 
 
-class CoalescedAdmissions:
-    """Admission queries of concurrent requests, sent as one statement
-    (`assistant_db.coalescing`): one round trip and one commit for all that arrive while one
-    is in flight; each request's answer then decided by `gate`.
+class Admissions:
+    """Admissions of this process's requests: coalesced across concurrent requests, or inside
+    a request's own transaction.
 
-    Counts alone commit through `counting` (they may be lost in a crash); counts with the work
-    they admit commit durably through `accepting`. A request whose API key this process has
-    seen admitted can be accepted with its admission: the key's user is known (a key never
-    changes hands), so its event can be made before the statement that admits it."""
+    `counting` is where counts alone commit (they may be lost in a crash), `accepting` where
+    counts commit with the work they admit (durably)."""
 
     def __init__(
         self,
         counting: Callable[[], Awaitable[Statements]],
-        gate: Gate,
         accepting: Callable[[], Awaitable[Statements]],
     ) -> None:
         self._counting = counting
         self._accepting = accepting
-        self._gate = gate
-        self._owners: dict[str, uuid.UUID] = {}  # API key hash -> its user
-        self._admissions: Coalescer[Query, Found] = Coalescer(self._write, MAX_COALESCED)
-        self._with_work: Coalescer[tuple[Query, Acceptance], Found] = Coalescer(
-            self._write_accepting, MAX_COALESCED
-        )
+        self._gate = Gate()
+        self._keys: dict[str, Known] = {}  # API key hash -> its user and scopes
+        self._alone: Coalescer[Asked, Found] = Coalescer(self._write_counts, MAX_COALESCED)
+        self._with_work: Coalescer[Asked, Found] = Coalescer(self._write_work, MAX_COALESCED)
 
-    def user_of(self, credential: Credential) -> uuid.UUID | None:
-        """The credential's user if known without a lookup (it may be refused all the same)."""
+    async def known(self, credential: Credential) -> Known | None:
+        """Whose work the credential's request would be, and what it may do (it may be
+        refused all the same); None: the credential admits nobody."""
         if credential.api_key_hash is None:
-            return credential.user_id
-        return self._owners.get(credential.api_key_hash)
+            assert credential.user_id is not None
+            return Known(credential.user_id)
+        known = self._keys.get(credential.api_key_hash)
+        if known is None:
+            row = await identify(await self._counting(), credential)
+            if row is None:
+                return None
+            known = self._remember(credential.api_key_hash, row)
+        return known
 
-    async def admission(self, query: Query) -> Admission | None:
-        """The request's admission; None when its credential admits nobody."""
-        row, now = await self._admissions.submit(query)
-        return await self._decided(self._counting, query, row, now)
-
-    async def admission_accepting(self, query: Query, acceptance: Acceptance) -> Admission | None:
-        """As `admission`; the acceptance is written (durably, in the same statement) if and
-        only if the request is admitted: active, in scope, within budget and rate limit."""
-        row, now = await self._with_work.submit((query, acceptance))
-        return await self._decided(self._accepting, query, row, now)
-
-    async def _decided(
+    async def admission(
         self,
-        database: Callable[[], Awaitable[Statements]],
         query: Query,
-        row: asyncpg.Record | None,
-        now: datetime,
+        work: Acceptance | None = None,
+        transaction: Statements | None = None,
     ) -> Admission | None:
+        """The request's admission (None when its credential admits nobody), its `work`
+        written if and only if it is admitted: in `transaction` if given, else on its own
+        commit with the requests admitted meanwhile."""
+        if transaction is not None:
+            [(row, now)] = await found(transaction, [(query, work)], datetime.now(UTC))
+            database = transaction
+        elif work is None:
+            row, now = await self._alone.submit((query, None))
+            database = await self._counting()
+        else:
+            row, now = await self._with_work.submit((query, work))
+            database = await self._accepting()
         key = query.credential.api_key_hash
-        if row is not None and key is not None and key not in self._owners:
-            if len(self._owners) >= MAX_KNOWN_KEYS:
-                self._owners.clear()
-            self._owners[key] = row["user_id"]
-        return await self._gate.decided(await database(), query, row, now)
+        if row is not None and key is not None and key not in self._keys:
+            self._remember(key, row)
+        return await self._gate.decided(database, query, row, now)
 
-    async def _write(self, queries: list[Query]) -> list[Found]:
-        return await found(await self._counting(), queries, datetime.now(UTC))
+    def _remember(self, key: str, row: asyncpg.Record) -> Known:
+        if len(self._keys) >= MAX_KNOWN_KEYS:
+            self._keys.clear()
+        scopes = row["scopes"]
+        known = Known(row["user_id"], None if scopes is None else frozenset(scopes))
+        self._keys[key] = known
+        return known
 
-    async def _write_accepting(self, queries: list[tuple[Query, Acceptance]]) -> list[Found]:
-        return await found_accepting(
-            await self._accepting(), self._gate.limiter, queries, datetime.now(UTC)
-        )
+    async def _write_counts(self, asked: list[Asked]) -> list[Found]:
+        return await found(await self._counting(), asked, datetime.now(UTC))
+
+    async def _write_work(self, asked: list[Asked]) -> list[Found]:
+        return await found(await self._accepting(), asked, datetime.now(UTC))

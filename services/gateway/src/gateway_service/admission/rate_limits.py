@@ -1,23 +1,21 @@
 """Requests per minute per user and endpoint family, shared by every gateway instance.
 
-The counters live in PostgreSQL: one atomic upsert per request (part of the admission
-statement, `admission.gate`) increments the current minute's window, so two instances can never
-both admit the last allowed request. The decision uses a sliding-window estimate (Cloudflare's):
-the current window's count plus the previous window's, weighted by how much of it still
-overlaps the last 60 seconds, which avoids admitting twice the limit across a window boundary.
+The counters live in PostgreSQL and the rule is decided there, by the admission statement
+(`sql/admit.sql`): so two instances can never both admit the last allowed request. What is
+here: the limits per plan tier, the decision as that statement returns it, and the
+housekeeping around it.
 """
 
 import json
-import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from assistant_db import Statements
-from gateway_service.models import SCHEMA
+from gateway_service.sql import statement
 
 WINDOW = timedelta(minutes=1)
-FAMILIES = ("generation", "upload", "search")
 
 # Per minute, from the NetGuru seed (chat/upload); search is as cheap to admit as chat.
 DEFAULT_LIMITS: dict[str, dict[str, int]] = {
@@ -25,22 +23,15 @@ DEFAULT_LIMITS: dict[str, dict[str, int]] = {
     "team": {"generation": 500, "upload": 50, "search": 500},
     "enterprise": {"generation": 2000, "upload": 200, "search": 2000},
 }
+LIMITS_JSON = json.dumps(DEFAULT_LIMITS)  # as the admission statement takes them
 
-UNCOUNT = f"""
-    UPDATE {SCHEMA}.rate_limit_windows SET count = count - 1
-    WHERE user_id = $1 AND family = $2 AND window_start = $3
-"""  # noqa: S608 - the schema is a constant identifier; values are parameters
-CLEAN_UP = f"DELETE FROM {SCHEMA}.rate_limit_windows WHERE window_start < $1"  # noqa: S608
+UNCOUNT = statement("uncount")
+DROP_OLD_WINDOWS = statement("drop_old_windows")
 
 
 def window_of(now: datetime) -> datetime:
     """The start of the minute `now` is counted in."""
     return now.replace(second=0, microsecond=0)
-
-
-def elapsed_of(now: datetime) -> float:
-    """How much of its window `now` is into, from 0 to 1."""
-    return (now - window_of(now)) / WINDOW
 
 
 @dataclass(frozen=True)
@@ -50,6 +41,17 @@ class Decision:
     remaining: int
     reset_s: int  # seconds until the current window ends
     retry_after_s: int  # when refused: seconds until a request would be admitted again
+
+    @classmethod
+    def of(cls, row: Any) -> "Decision":
+        """From the admission statement's row of a counted request."""
+        return cls(
+            allowed=row["allowed"],
+            limit=row["rate_limit"],
+            remaining=row["remaining"],
+            reset_s=row["reset_s"],
+            retry_after_s=row["retry_after_s"],
+        )
 
     def headers(self) -> dict[str, str]:
         found = {
@@ -63,52 +65,21 @@ class Decision:
         return found
 
 
-class RateLimiter:
-    def __init__(self, limits: dict[str, dict[str, int]] | None = None) -> None:
-        self.limits = limits or DEFAULT_LIMITS
-        self.limits_json = json.dumps(self.limits)  # for the statement that decides in SQL
-        self._cleaned: datetime | None = None  # the last window this limiter cleaned up in
+async def uncount(database: Statements, user_id: uuid.UUID, family: str, now: datetime) -> None:
+    """Takes back a refused request's count."""
+    await database.execute(UNCOUNT, user_id, family, now)
 
-    def decide(
-        self, plan_tier: str, family: str, current: int, before: int, now: datetime
-    ) -> Decision:
-        """The decision on a request counted as the `current`-th of its window, `before`
-        having been counted in the previous one."""
-        limit = self.limits[plan_tier][family]
-        window = window_of(now)
-        elapsed = elapsed_of(now)
-        estimate = current + before * (1 - elapsed)
-        reset_s = max(1, math.ceil((window + WINDOW - now).total_seconds()))
-        allowed = estimate <= limit
-        retry_after = (
-            reset_s if before == 0 else self._retry_after(limit, current, before, elapsed, reset_s)
-        )
-        return Decision(
-            allowed=allowed,
-            limit=limit,
-            remaining=max(0, math.floor(limit - estimate)),
-            reset_s=reset_s,
-            retry_after_s=0 if allowed else retry_after,
-        )
 
-    @staticmethod
-    def _retry_after(limit: int, current: int, before: int, elapsed: float, reset_s: int) -> int:
-        """Seconds until the previous window's weight has decayed enough to admit one more."""
-        needed = (current + before - limit) / before  # fraction of the window to wait out
-        seconds = math.ceil(max(0.0, needed - elapsed) * WINDOW.total_seconds())
-        return max(1, min(seconds, reset_s))
+class WindowCleaner:
+    """Drops windows too old to count, once per window: however many requests a minute
+    brings, it leaves one minute's rows behind."""
 
-    @staticmethod
-    async def uncount(database: Statements, user_id: uuid.UUID, family: str, now: datetime) -> None:
-        """Takes back a refused request's count: it must not consume the budget it did not
-        get."""
-        await database.execute(UNCOUNT, user_id, family, window_of(now))
+    def __init__(self) -> None:
+        self._cleaned: datetime | None = None  # the last window cleaned up in
 
     async def clean_up_once_a_window(self, database: Statements, now: datetime) -> None:
-        """Drops windows too old to weigh on any decision, once per window: however many
-        requests a minute brings, it leaves one minute's rows behind."""
         window = window_of(now)
         if self._cleaned == window:
             return
         self._cleaned = window
-        await database.execute(CLEAN_UP, window - WINDOW)
+        await database.execute(DROP_OLD_WINDOWS, now)

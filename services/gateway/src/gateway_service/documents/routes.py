@@ -129,7 +129,7 @@ async def upload(
     # The form was parsed into its parts, so the key's fingerprint is taken from them.
     sent = [collection, metadata or "", *(f"{f.filename}" for f in files)]
     fingerprint = b"\0".join([*(part.encode() for part in sent), *(d for d, _ in contents)])
-    claim = await claim_or_replay(session, caller, request, content=fingerprint)
+    claim = await claim_or_replay(session, caller.user_id, request, content=fingerprint)
     if isinstance(claim, JSONResponse):
         return claim
     requests = Requests(session)

@@ -17,7 +17,7 @@ from assistant_schemas.catalog import (
     ProviderInfo,
 )
 from assistant_schemas.common import ProviderName
-from gateway_service.generations.routes import catalog_view
+from gateway_service.generations.service import catalog_of
 from gateway_service.http.dependencies import AdminCaller
 from gateway_service.http.queries import Replies
 
@@ -49,7 +49,7 @@ class ModelIn(BaseModel):
 async def get_catalog(
     _admin: AdminCaller, request: Request, replies: Replies
 ) -> CatalogResultPayload:
-    return await catalog_view(request).change(
+    return await catalog_of(request).change(
         replies, CatalogQueryPayload(action="list"), request.state.request_id
     )
 
@@ -60,7 +60,7 @@ async def put_provider(
 ) -> CatalogResultPayload:
     provider = ProviderInfo(name=name, **body.model_dump())
     payload = CatalogQueryPayload(action="put_provider", provider=provider)
-    return await catalog_view(request).change(replies, payload, request.state.request_id)
+    return await catalog_of(request).change(replies, payload, request.state.request_id)
 
 
 @router.put("/models/{provider}/{model:path}", summary="Add or change a model")
@@ -74,4 +74,4 @@ async def put_model(
 ) -> CatalogResultPayload:
     info = ModelInfo(provider=provider, model=model, **body.model_dump())
     payload = CatalogQueryPayload(action="put_model", model=info)
-    return await catalog_view(request).change(replies, payload, request.state.request_id)
+    return await catalog_of(request).change(replies, payload, request.state.request_id)

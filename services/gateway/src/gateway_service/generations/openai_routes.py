@@ -26,20 +26,18 @@ from assistant_schemas.generation import (
 )
 from gateway_service.auth.callers import Caller
 from gateway_service.generations.cancellation import cancel_in_background
-from gateway_service.generations.catalog import resolve_name
 from gateway_service.generations.outcomes import (
     StreamBroken,
     failure_problem,
     replies,
     silence_problem,
 )
-from gateway_service.generations.routes import MAX_WAIT_S, GenerationCaller, catalog_view
+from gateway_service.generations.routes import MAX_WAIT_S
+from gateway_service.generations.service import Draft, Submitted, catalog_of, submit
 from gateway_service.generations.sse import SSE_HEADERS, sse
-from gateway_service.generations.submission import Draft, checked, publish
-from gateway_service.http.dependencies import acceptances, scoped
+from gateway_service.http.dependencies import BEARER_SECURITY, presented_credential, scoped
 from gateway_service.http.error_docs import errors, event_stream
 from gateway_service.http.problems import Problem, invalid, openai_error
-from gateway_service.http.queries import requester_of
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -81,7 +79,7 @@ class ChatCompletionIn(BaseModel):
     stream_options: StreamOptions | None = None
 
 
-def draft_of(body: ChatCompletionIn, provider: str, model: str) -> Draft:
+def draft_of(body: ChatCompletionIn) -> Draft:
     system = [m.text() for m in body.messages if m.role in ("system", "developer")]
     chat = [
         ChatMessage(role=m.role, content=m.text())
@@ -94,8 +92,8 @@ def draft_of(body: ChatCompletionIn, provider: str, model: str) -> Draft:
     if len(stop) > 4:
         raise invalid("stop", "max_items", "at most 4 stop sequences", 400)
     return Draft(
-        provider=provider,
-        model=model,
+        provider=None,  # resolved from the name
+        model=body.model,
         messages=chat,
         system_prompt="\n\n".join(system) or None,
         parameters=GenerationParameters(
@@ -117,44 +115,32 @@ def draft_of(body: ChatCompletionIn, provider: str, model: str) -> Draft:
         200: {"content": event_stream('data: {"object": "chat.completion.chunk", ...}')},
         **errors(402, 404, 429, 502, 504),
     },
+    openapi_extra=BEARER_SECURITY,
 )
-async def chat_completions(
-    body: ChatCompletionIn,
-    caller: GenerationCaller,
-    request: Request,
-) -> Response:
-    reply_reader = requester_of(request)
-    catalog = await catalog_view(request).current()
-    resolved = resolve_name(catalog, body.model)
-    if resolved is None:
-        raise Problem(
-            404,
-            "model_not_found",
-            "Unknown model",
-            f"The model `{body.model}` does not exist; GET /v1/models lists them",
-        )
-    payload = await checked(
-        draft_of(body, *resolved), catalog, reply_reader, caller.user_id, request
+async def chat_completions(body: ChatCompletionIn, request: Request) -> Response:
+    submitted = await submit(
+        draft_of(body), await presented_credential(request), request, waiting=True
     )
-    _, stream = await publish(acceptances(request), caller.user_id, request, payload, reply_reader)
-    assert stream is not None  # committed: the statement was the request's only write
-    completion_id = f"chatcmpl-{payload.request_id.hex}"
+    assert isinstance(submitted, Submitted)  # no Idempotency-Key replays when waiting
+    assert submitted.stream is not None
+    request_id = submitted.accepted.request_id
+    completion_id = f"chatcmpl-{request_id.hex}"
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return StreamingResponse(
             chunks(
-                stream,
+                submitted.stream,
                 completion_id,
                 body.model,
                 include_usage,
-                caller,
+                submitted.user_id,
                 request,
-                payload.request_id,
+                request_id,
             ),
             media_type="text/event-stream",
             headers=SSE_HEADERS,
         )
-    return await completion(stream, completion_id, body.model)
+    return await completion(submitted.stream, completion_id, body.model)
 
 
 def _usage(payload: GenerationCompletedPayload) -> dict[str, Any]:
@@ -212,7 +198,7 @@ async def chunks(
     completion_id: str,
     model: str,
     include_usage: bool,
-    caller: Caller,
+    user_id: uuid.UUID,
     request: Request,
     request_id: uuid.UUID,
 ) -> AsyncIterator[bytes]:
@@ -250,7 +236,7 @@ async def chunks(
     finally:
         stream.close()
         if not finished:
-            cancel_in_background(request.app, caller.user_id, request_id)
+            cancel_in_background(request.app, user_id, request_id)
     if finished:
         yield sse("[DONE]")
 
@@ -268,7 +254,7 @@ async def list_models(
     _caller: CatalogReader,
     request: Request,
 ) -> dict[str, Any]:
-    catalog = await catalog_view(request).current()
+    catalog = await catalog_of(request).current()
     labels = {p.name: p for p in catalog.providers if p.enabled}
     return {
         "object": "list",

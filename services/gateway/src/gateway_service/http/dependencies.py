@@ -17,7 +17,6 @@ from assistant_messaging.outbox import Outbox
 from gateway_service.auth.callers import Caller, Credential, identify, key_hash, looks_like_api_key
 from gateway_service.auth.tokens import AccessTokens, InvalidToken
 from gateway_service.http.problems import Problem
-from gateway_service.requests.acceptance import Acceptor
 
 
 def sessions_of(request: Request) -> Callable[[], AsyncSession]:
@@ -44,14 +43,6 @@ async def database_connection(request: Request) -> Statements:
 
 
 Database = Annotated[Statements, Depends(database_connection)]
-
-
-def acceptances(request: Request) -> Acceptor:
-    """Where work is accepted outside a transaction: one statement for the concurrent requests
-    of this process (`requests.acceptance`). The hot endpoints read it, and the requester, from
-    the app's state themselves, as `admission.dependencies` explains."""
-    acceptor: Acceptor = request.app.state.acceptances
-    return acceptor
 
 
 async def access_tokens(request: Request) -> AccessTokens:

@@ -9,6 +9,7 @@ and are kept for 24 hours.
 
 import hashlib
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +20,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway_service.auth.callers import Caller
 from gateway_service.http.problems import Problem
 from gateway_service.models import idempotency_keys
 
@@ -32,18 +32,18 @@ MAX_KEY_LENGTH = 255
 class Claim:
     """A key claimed by this request (`key` None: the client sent no key)."""
 
-    caller: Caller
+    user_id: uuid.UUID
     key: str | None
 
 
 async def claim_or_replay(
-    session: AsyncSession, caller: Caller, request: Request, content: bytes | None = None
+    session: AsyncSession, user_id: uuid.UUID, request: Request, content: bytes | None = None
 ) -> Claim | JSONResponse:
     """A claim on the request's `Idempotency-Key`, or the answer stored under it. `content` is
     what was sent when the body itself is gone (a multipart form, parsed into its parts)."""
     key = request.headers.get(HEADER)
     if key is None:
-        return Claim(caller, None)
+        return Claim(user_id, None)
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise Problem(
             422,
@@ -71,16 +71,16 @@ async def claim_or_replay(
         )
     claimed = await session.scalar(
         insert(idempotency_keys)
-        .values(user_id=caller.user_id, key=key, fingerprint=fingerprint)
+        .values(user_id=user_id, key=key, fingerprint=fingerprint)
         .on_conflict_do_nothing(index_elements=["user_id", "key"])
         .returning(idempotency_keys.c.key)
     )
     if claimed is not None:
-        return Claim(caller, key)
+        return Claim(user_id, key)
     stored = (
         await session.execute(
             select(idempotency_keys).where(
-                idempotency_keys.c.user_id == caller.user_id, idempotency_keys.c.key == key
+                idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key
             )
         )
     ).one()
@@ -109,8 +109,6 @@ async def remember(session: AsyncSession, claim: Claim, status_code: int, body: 
         return
     await session.execute(
         update(idempotency_keys)
-        .where(
-            idempotency_keys.c.user_id == claim.caller.user_id, idempotency_keys.c.key == claim.key
-        )
+        .where(idempotency_keys.c.user_id == claim.user_id, idempotency_keys.c.key == claim.key)
         .values(status_code=status_code, body=body)
     )

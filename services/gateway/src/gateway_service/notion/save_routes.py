@@ -50,7 +50,7 @@ async def save_generation(
     events: EventOutbox,
     target: NotionTarget | None = None,
 ) -> JSONResponse:
-    claim = await claim_or_replay(session, caller, request)
+    claim = await claim_or_replay(session, caller.user_id, request)
     if isinstance(claim, JSONResponse):
         return claim
     requests = Requests(session)
@@ -66,7 +66,7 @@ async def save_generation(
             "Generation not finished",
             f"generation {request_id} is {source.status}: only finished content can be saved",
         )
-    resolved = await resolved_target(session, caller, target or NotionTarget(), "body")
+    resolved = await resolved_target(session, caller.user_id, target or NotionTarget(), "body")
     save_id = new_id()
     await events.add(
         session,

@@ -7,13 +7,13 @@ anything is published.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_schemas.generation import NotionTarget
-from gateway_service.auth.callers import Caller
 from gateway_service.http.problems import Problem
 from gateway_service.models import user_settings
 
@@ -21,14 +21,14 @@ PARENT_TYPES = ("page", "database")
 
 
 async def resolved_target(
-    session: AsyncSession, caller: Caller, target: NotionTarget, field: str
+    session: AsyncSession, user_id: uuid.UUID, target: NotionTarget, field: str
 ) -> NotionTarget:
     """The target with its parent filled from the caller's defaults when it names none."""
     if target.parent_id is not None:
         return target
     config: dict[str, Any] = (
         await session.scalar(
-            select(user_settings.c.notion_config).where(user_settings.c.user_id == caller.user_id)
+            select(user_settings.c.notion_config).where(user_settings.c.user_id == user_id)
         )
         or {}
     )
