@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db import driver_connection
 from gateway_service.admission.gate import Admissions
-from gateway_service.generations.catalog import CatalogView
+from gateway_service.catalog.service import CatalogView
 from gateway_service.http.dependencies import database_connection
 from gateway_service.service import create_app
 from gateway_service.settings import GatewaySettings

@@ -9,7 +9,7 @@ from assistant_messaging.router import EventRouter, MessageContext
 from assistant_schemas.budget import BudgetExceededPayload, BudgetExceededV1, BudgetUpdatedV1
 from assistant_schemas.catalog import CatalogChangedV1
 from gateway_service.admission import budgets
-from gateway_service.generations import catalog_projection
+from gateway_service.catalog import repository as catalog_projection
 from gateway_service.requests import projection
 
 router = EventRouter("gateway")

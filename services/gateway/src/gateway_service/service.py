@@ -13,20 +13,19 @@ from assistant_messaging.request_reply import Requester
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.service_app import build_app
-from gateway_service.accounts.routes import router as accounts_router
-from gateway_service.admin.routes import router as admin_router
+from gateway_service.accounts.endpoints import router as accounts_router
+from gateway_service.admin.endpoints import router as admin_router
 from gateway_service.admission.gate import Admissions
-from gateway_service.auth.api_key_routes import router as api_keys_router
-from gateway_service.auth.routes import router as auth_router
+from gateway_service.api_keys.endpoints import router as api_keys_router
+from gateway_service.auth.endpoints import router as auth_router
 from gateway_service.auth.tokens import AccessTokens
-from gateway_service.conversations.routes import router as conversations_router
-from gateway_service.credentials.routes import router as credentials_router
-from gateway_service.documents.routes import router as documents_router
-from gateway_service.documents.search_routes import router as search_router
-from gateway_service.generations.catalog import CatalogView
-from gateway_service.generations.catalog_routes import router as catalog_router
-from gateway_service.generations.openai_routes import router as openai_router
-from gateway_service.generations.routes import router as generations_router
+from gateway_service.budgets.endpoints import router as budget_router
+from gateway_service.catalog.endpoints import router as catalog_router
+from gateway_service.catalog.service import CatalogView
+from gateway_service.conversations.endpoints import router as conversations_router
+from gateway_service.credentials.endpoints import router as credentials_router
+from gateway_service.documents.endpoints import router as documents_router
+from gateway_service.generations.endpoints import router as generations_router
 from gateway_service.handlers import router
 from gateway_service.http.body_limit import BodyLimitMiddleware
 from gateway_service.http.error_boundary import ErrorBoundaryMiddleware
@@ -34,12 +33,13 @@ from gateway_service.http.error_docs import install_error_docs
 from gateway_service.http.problems import install_problem_handlers
 from gateway_service.http.text_guard import TextGuardMiddleware
 from gateway_service.models import messaging
-from gateway_service.notion.routes import router as notion_router
-from gateway_service.notion.save_routes import router as notion_save_router
-from gateway_service.requests.routes import router as requests_router
+from gateway_service.notion.endpoints import router as notion_router
+from gateway_service.notion_saves.endpoints import router as notion_save_router
+from gateway_service.openai_compat.endpoints import router as openai_router
+from gateway_service.requests.endpoints import router as requests_router
+from gateway_service.search.endpoints import router as search_router
 from gateway_service.settings import GatewaySettings
-from gateway_service.usage.budget_routes import router as budget_router
-from gateway_service.usage.routes import router as usage_router
+from gateway_service.usage.endpoints import router as usage_router
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
 

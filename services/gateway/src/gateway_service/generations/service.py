@@ -40,8 +40,8 @@ from assistant_schemas.queries import (
 from gateway_service.admission.dependencies import admission_of, admissions_of, admitted_caller
 from gateway_service.admission.gate import Acceptance, Query
 from gateway_service.auth.callers import Credential
+from gateway_service.catalog.service import CatalogView, resolve_name
 from gateway_service.generations import validation
-from gateway_service.generations.catalog import CatalogView, resolve_name
 from gateway_service.generations.schemas import Accepted
 from gateway_service.http.dependencies import insufficient_scope, sessions_of
 from gateway_service.http.events import user_event
@@ -49,7 +49,7 @@ from gateway_service.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import ask, requester_of
-from gateway_service.notion.saves import resolved_target
+from gateway_service.notion_saves.service import resolved_target
 from gateway_service.requests.repository import Kind
 
 FAMILY, SCOPE = "generation", "generate"

@@ -3,7 +3,7 @@
 from assistant_schemas.catalog import CatalogResultPayload, ModelInfo
 from assistant_schemas.generation import ChatMessage
 from assistant_schemas.token_estimate import estimate_prompt_tokens
-from gateway_service.generations.catalog import find_model
+from gateway_service.catalog.service import find_model
 from gateway_service.http.problems import invalid
 
 

@@ -16,7 +16,7 @@ from assistant_schemas.catalog import (
     ModelInfo,
     ProviderInfo,
 )
-from gateway_service.generations import catalog_projection
+from gateway_service.catalog import repository as catalog_projection
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import ask
 

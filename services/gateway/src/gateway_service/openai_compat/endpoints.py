@@ -10,11 +10,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from assistant_messaging.request_reply import ReplyStream, ReplyTimeout
 from assistant_schemas.generation import (
@@ -26,57 +25,21 @@ from assistant_schemas.generation import (
 )
 from gateway_service.auth.callers import Caller
 from gateway_service.generations.cancellation import cancel_in_background
+from gateway_service.generations.endpoints import MAX_WAIT_S
 from gateway_service.generations.outcomes import (
     StreamBroken,
     failure_problem,
     replies,
     silence_problem,
 )
-from gateway_service.generations.routes import MAX_WAIT_S
 from gateway_service.generations.service import Draft, Submitted, catalog_of, submit
 from gateway_service.generations.sse import SSE_HEADERS, sse
 from gateway_service.http.dependencies import BEARER_SECURITY, presented_credential, scoped
 from gateway_service.http.error_docs import errors, event_stream
 from gateway_service.http.problems import Problem, invalid, openai_error
+from gateway_service.openai_compat.schemas import ChatCompletionIn
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
-
-
-class ContentPart(BaseModel):
-    type: str
-    text: str | None = None
-
-
-class OpenAIMessage(BaseModel):
-    role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[ContentPart] = Field(max_length=400_000)
-
-    def text(self) -> str:
-        if isinstance(self.content, str):
-            return self.content
-        if any(part.type != "text" for part in self.content):
-            raise invalid("messages", "content_type", "only text content parts are supported", 400)
-        return "".join(part.text or "" for part in self.content)
-
-
-class StreamOptions(BaseModel):
-    include_usage: bool = False
-
-
-class ChatCompletionIn(BaseModel):
-    # Parameters this API does not use (seed, penalties, user, ...) are accepted and ignored.
-    model_config = ConfigDict(extra="ignore")
-
-    model: str = Field(min_length=1, max_length=300)
-    messages: list[OpenAIMessage] = Field(min_length=1, max_length=1000)
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    top_p: float | None = Field(default=None, gt=0, le=1)
-    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
-    stop: str | list[str] | None = None
-    n: int = Field(default=1, ge=1, le=1)
-    stream: bool = False
-    stream_options: StreamOptions | None = None
 
 
 def draft_of(body: ChatCompletionIn) -> Draft:

@@ -12,7 +12,7 @@ from assistant_schemas.notion import (
     NotionConnectionResultV1,
 )
 from gateway_service.auth.callers import Caller
-from gateway_service.credentials.routes import delete_credential
+from gateway_service.credentials.endpoints import delete_credential
 from gateway_service.http.dependencies import EventOutbox, Session, scoped
 from gateway_service.http.error_docs import errors
 from gateway_service.http.events import caller_event

@@ -26,7 +26,7 @@ from gateway_service.http.error_docs import errors, idempotent
 from gateway_service.http.events import caller_event
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
-from gateway_service.notion.saves import resolved_target
+from gateway_service.notion_saves.service import resolved_target
 from gateway_service.requests.repository import Requests
 
 router = APIRouter(prefix="/v1/generations", tags=["notion"])

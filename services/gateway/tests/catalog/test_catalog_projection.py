@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_schemas.catalog import CatalogResultPayload, ModelInfo, ProviderInfo
-from gateway_service.generations import catalog_projection
+from gateway_service.catalog import repository as catalog_projection
 from gateway_test_support import Register, bearer
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Row
 
-from gateway_service.auth.api_keys import AccessKeys
+from gateway_service.api_keys.repository import AccessKeys
 from gateway_service.auth.callers import Caller
 from gateway_service.http.dependencies import AccountCaller, Session
 from gateway_service.http.problems import Problem
