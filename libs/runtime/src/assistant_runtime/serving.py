@@ -25,7 +25,6 @@ import uvicorn
 from fastapi import FastAPI
 
 from assistant_runtime.http import SHARED_METRICS
-from assistant_runtime.http_protocol import OneSendHttpProtocol
 from assistant_runtime.logging import configure_logging
 from assistant_runtime.settings import ServiceSettings
 
@@ -141,7 +140,6 @@ def _run(app: FastAPI, settings: ServiceSettings, sockets: list[socket.socket] |
         app,
         host=settings.http_host,
         port=settings.http_port,
-        http=OneSendHttpProtocol,
         # Nothing reads a client's address (limits are per user, logs name no client): the
         # middleware that would take it from a proxy's X-Forwarded-For only costs each request.
         proxy_headers=False,
