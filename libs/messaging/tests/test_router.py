@@ -63,3 +63,26 @@ async def test_a_batch_handler_also_serves_one_event_at_a_time() -> None:
     await router.handler_for(event)(event, None)  # type: ignore[arg-type]
     assert seen == [[event]]
     assert router.topics() == ["usage.recorded"]
+
+
+def test_jobs_answers_and_broadcasts_are_declared_once_per_contract() -> None:
+    router = EventRouter("analytics")
+
+    @router.job(UsageRecordedV1)
+    async def job(event: UsageRecordedV1, headers: dict[str, str]) -> None:
+        return None
+
+    @router.answers(UsageRecordedV1)
+    async def answer(query: UsageRecordedV1) -> None:
+        return None
+
+    @router.hears(UsageRecordedV1)
+    async def heard(event: UsageRecordedV1) -> None:
+        return None
+
+    assert router.jobs == {UsageRecordedV1: job}
+    assert router.answerers == {UsageRecordedV1: answer}
+    assert router.listeners == {UsageRecordedV1: heard}
+    assert router.topics() == []  # the event consumer's topics: jobs have their own consumer
+    with pytest.raises(ValueError, match="already has a job"):
+        router.job(UsageRecordedV1)(job)

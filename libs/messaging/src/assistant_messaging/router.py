@@ -1,4 +1,18 @@
-"""Declaring which contracts a service handles, and the context a handler receives."""
+"""Everything a service receives, declared in its `handlers.py` through one router.
+
+- `@router.handles(Contract)` (or `handles_batch`): an event handled inside a database
+  transaction with the inbox record, many per consumed batch (`consumer.EventConsumer`).
+- `@router.job(Contract)` (and `@router.abandons(Contract)`): long-running work, one task per
+  record, one at a time per key, with the retry topic and the dead letter (`jobs.JobConsumer`).
+- `@router.answers(Query)`: a query answered over request/reply (`request_reply.Responder`).
+- `@router.hears(Contract)`: a broadcast every instance reads from its end
+  (`broadcast.BroadcastListener`).
+
+Topics come only from the registry (`assistant_schemas.topics`). A job handler, an answerer or
+a listener may ask for the service's objects by type after its fixed parameters (`def
+generate(event: GenerationRequestedV1, headers: Headers, worker: GenerationWorker)`): the
+service provides them (`ServiceRuntime.provide`), `dependencies.Provided` fills them in.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +45,10 @@ class MessageContext:
 
 Handler = Callable[[Any, MessageContext], Awaitable[None]]
 BatchHandler = Callable[[list[Any], MessageContext], Awaitable[None]]
+# (event, headers, *dependencies); an abandoner also takes the reason after the headers; an
+# answerer is (query, *dependencies) -> reply; a listener (event, *dependencies).
+Declared = Callable[..., Awaitable[Any]]
+F = TypeVar("F", bound=Declared)
 
 
 class EventRouter:
@@ -43,6 +61,10 @@ class EventRouter:
         self._handlers: dict[type[Envelope[Any]], Handler] = {}
         self._external: set[type[Envelope[Any]]] = set()
         self._batch: dict[type[Envelope[Any]], BatchHandler] = {}
+        self.jobs: dict[type[Envelope[Any]], Declared] = {}
+        self.abandoners: dict[type[Envelope[Any]], Declared] = {}
+        self.answerers: dict[type[Envelope[Any]], Declared] = {}
+        self.listeners: dict[type[Envelope[Any]], Declared] = {}
 
     def handles(
         self, event_class: type[EventT], *, external_effects: bool = False
@@ -80,6 +102,24 @@ class EventRouter:
 
         return register
 
+    def job(self, contract: type[Envelope[Any]]) -> Callable[[F], F]:
+        """Registers the job handler of `contract`: `(event, headers, *dependencies)`."""
+        return _declaring(self.jobs, contract, "job")
+
+    def abandons(self, contract: type[Envelope[Any]]) -> Callable[[F], F]:
+        """Registers what ends a job of `contract` as failed before its record is
+        dead-lettered: `(event, headers, reason, *dependencies)`."""
+        return _declaring(self.abandoners, contract, "abandoner")
+
+    def answers(self, query: type[Envelope[Any]]) -> Callable[[F], F]:
+        """Registers the answerer of `query`: `(query, *dependencies) -> reply`."""
+        return _declaring(self.answerers, query, "answerer")
+
+    def hears(self, contract: type[Envelope[Any]]) -> Callable[[F], F]:
+        """Registers a listener every instance runs for every `contract` broadcast from now
+        on: `(event, *dependencies)`."""
+        return _declaring(self.listeners, contract, "listener")
+
     def batch_handler_for(self, event: Envelope[Any]) -> BatchHandler | None:
         return self._batch.get(type(event))
 
@@ -95,7 +135,8 @@ class EventRouter:
             ) from None
 
     def topics(self) -> list[str]:
-        """The topics this service consumes: declared in the registry, handled here."""
+        """The topics of the events this service handles in transactions: declared in the
+        registry, handled here."""
         return [t.name for t in self._consumed()]
 
     def longest_retention(self) -> timedelta:
@@ -107,3 +148,15 @@ class EventRouter:
         handled = set(self._handlers)
         declared = self._subscriptions or subscriptions(self.service)
         return [t for t in declared if handled & set(t.events)]
+
+
+def _declaring(
+    declared: dict[type[Envelope[Any]], Declared], contract: type[Envelope[Any]], kind: str
+) -> Callable[[F], F]:
+    def register(handler: F) -> F:
+        if contract in declared:
+            raise ValueError(f"{contract.TYPE} v{contract.VERSION} already has a {kind}")
+        declared[contract] = handler
+        return handler
+
+    return register

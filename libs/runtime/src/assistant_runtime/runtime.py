@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from assistant_db import DriverPool, create_engine, session_factory
 from assistant_db.migrations import current_revision, head_revision
 from assistant_messaging.consumer import EventConsumer
+from assistant_messaging.dependencies import Provided
 from assistant_messaging.failures import FailureRouter, RetryPolicy
 from assistant_messaging.inbox import Inbox
 from assistant_messaging.inbox_pruning import InboxPruner
@@ -35,6 +36,7 @@ from assistant_messaging.producer import DurableProducer
 from assistant_messaging.relay import OutboxRelay, RelaySettings
 from assistant_messaging.request_reply import Responder
 from assistant_messaging.stall import Stall
+from assistant_runtime import receiving
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.settings import ServiceSettings
 
@@ -135,19 +137,36 @@ class ServiceRuntime:
         )
         # Started once Kafka is reachable, stopped before it is let go.
         self.components: list[Component] = []
+        self._provided: list[object] = []
+        # The router's jobs and broadcasts: started after the components, stopped before.
+        self._receivers: list[Component] = []
         self._head = head_revision(definition.migrations_dir)
         self._tasks: list[asyncio.Task[None]] = []
         self._cached: tuple[float, Readiness] | None = None
         self._connected = False
 
+    def provide(self, *objects: object) -> None:
+        """Objects the router's job handlers, answerers and listeners ask for by type."""
+        self._provided.extend(objects)
+
     async def start(self) -> None:
+        self._receive_what_the_router_declares()
         self._tasks.append(asyncio.create_task(self._connect(), name="connect"))
+
+    def _receive_what_the_router_declares(self) -> None:
+        router, provided = self.definition.router, Provided(self._provided)
+        receiving.serve_answers(router, provided, self.responder)
+        listener = receiving.broadcast_listener(router, provided, self.settings)
+        jobs = receiving.job_consumer(
+            router, provided, self.settings, self.instance_id, self.consumer.failures
+        )
+        self._receivers = [part for part in (listener, jobs) if part is not None]
 
     async def _connect(self) -> None:
         await self._until_ok("DATABASE_URL", self._check_database)
         await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", self.producer.start)
         await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", self.broker.start)
-        for component in self.components:
+        for component in [*self.components, *self._receivers]:
             await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", component.start)
         # Last: the answers may need the components (search needs its index).
         await self._until_ok("KAFKA_BOOTSTRAP_SERVERS", self.responder.start)
@@ -208,14 +227,16 @@ class ServiceRuntime:
 
     def _stall_reasons(self) -> list[str]:
         """Why a consumer (the event consumer, a component's job consumer) is stuck, if one is."""
-        stalls = [getattr(part, "stalled", None) for part in [self.consumer, *self.components]]
+        parts = [self.consumer, *self.components, *self._receivers]
+        stalls = [getattr(part, "stalled", None) for part in parts]
         return [stall.reason for stall in stalls if isinstance(stall, Stall) and stall.reason]
 
     async def stop(self) -> None:
         self.consumer.stopping.set()
         await self._stopped("background tasks", self._cancel_tasks())
         await self._stopped("query answers", self.responder.stop(self.settings.shutdown_grace_s))
-        for component in reversed(self.components):
+        # The jobs drain first, while the components (heartbeats, say) still work.
+        for component in reversed([*self.components, *self._receivers]):
             await self._stopped(type(component).__name__, component.stop())
         # Waits for in-flight handlers, which commit their offsets, then closes consumers.
         await self._stopped("event consumers", self.broker.stop())

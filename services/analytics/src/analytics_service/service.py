@@ -11,8 +11,6 @@ from analytics_service.settings import AnalyticsSettings
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.service_app import build_app
-from assistant_schemas.budget import BudgetLimitsQueryV1
-from assistant_schemas.queries import UsageReportQueryV1
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
 
@@ -20,9 +18,7 @@ definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migra
 def create_app(settings: AnalyticsSettings) -> FastAPI:
     app = build_app(definition, settings)
     runtime: ServiceRuntime = app.state.runtime
-    runtime.responder.serve(UsageReportQueryV1, UsageReports(runtime.sessions))
-    runtime.responder.serve(
-        BudgetLimitsQueryV1,
-        BudgetLimitQueries(runtime.sessions, runtime.outbox),
+    runtime.provide(
+        UsageReports(runtime.sessions), BudgetLimitQueries(runtime.sessions, runtime.outbox)
     )
     return app

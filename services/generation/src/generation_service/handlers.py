@@ -1,24 +1,71 @@
-"""Events the generation service consumes (besides the requests it answers, see `worker`):
-credentials, deleted accounts, saves of finished content to Notion and where they landed."""
+"""Everything the generation service receives: generation requests (jobs, run by `worker`),
+cancellations (broadcast to every instance), queries about conversations and the catalogue,
+and the events it keeps in step with: credentials, deleted accounts, saves of finished content
+to Notion and where they landed."""
 
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
 from sqlalchemy import delete
 
 from assistant_messaging.failures import PermanentFailure
 from assistant_messaging.router import EventRouter, MessageContext
-from assistant_schemas import new_event
+from assistant_schemas import Envelope, new_event
 from assistant_schemas.accounts import AccountDeletedV1
+from assistant_schemas.catalog import CatalogQueryV1
 from assistant_schemas.credentials import CredentialsUpdatedV1
-from assistant_schemas.generation import GenerationSaveRequestedV1
+from assistant_schemas.generation import (
+    GenerationCancelRequestedV1,
+    GenerationRequestedV1,
+    GenerationSaveRequestedV1,
+)
 from assistant_schemas.notion import (
     NotionPageFailedPayload,
     NotionPageFailedV1,
     NotionPageSyncedV1,
 )
+from assistant_schemas.queries import ConversationsQueryV1
 from generation_service import credentials, notion_saves
 from generation_service.conversations import Conversations
 from generation_service.models import content_history
+from generation_service.queries import CatalogQueries, ConversationQueries
+from generation_service.worker import GenerationWorker
+
+log = structlog.get_logger(__name__)
 
 router = EventRouter("generation")
+
+
+@router.job(GenerationRequestedV1)
+async def generate(
+    event: GenerationRequestedV1, headers: Mapping[str, str], worker: GenerationWorker
+) -> None:
+    await worker.handle(event, headers)
+
+
+@router.abandons(GenerationRequestedV1)
+async def generation_abandoned(
+    event: GenerationRequestedV1, headers: Mapping[str, str], why: str, worker: GenerationWorker
+) -> None:
+    await worker.abandon(event, headers, why)
+
+
+@router.hears(GenerationCancelRequestedV1)
+async def cancel_requested(event: GenerationCancelRequestedV1, worker: GenerationWorker) -> None:
+    """The client went away: whichever instance runs the request stops its provider call."""
+    if worker.cancel(event.payload.request_id, event.user_id):
+        log.info("generation cancelled", request_id=str(event.payload.request_id))
+
+
+@router.answers(ConversationsQueryV1)
+async def conversations(query: ConversationsQueryV1, answers: ConversationQueries) -> Envelope[Any]:
+    return await answers(query)
+
+
+@router.answers(CatalogQueryV1)
+async def catalog(query: CatalogQueryV1, answers: CatalogQueries) -> Envelope[Any]:
+    return await answers(query)
 
 
 @router.handles(CredentialsUpdatedV1)

@@ -4,17 +4,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from assistant_messaging.jobs import JobConsumer, JobSettings
 from assistant_messaging.request_reply import Requester
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.service_app import build_app
-from assistant_schemas.catalog import CatalogQueryV1
-from assistant_schemas.generation import GenerationRequestedV1
-from assistant_schemas.queries import ConversationsQueryV1
-from assistant_schemas.topics import topic_names
 from generation_service.answering import Answerer
-from generation_service.cancellation import CancelListener
 from generation_service.catalog import CatalogCache
 from generation_service.catalog_announcer import CatalogAnnouncer
 from generation_service.circuit_breaker import CircuitBreaker
@@ -34,10 +28,6 @@ def create_app(settings: GenerationSettings) -> FastAPI:
     app = build_app(definition, settings)
     runtime: ServiceRuntime = app.state.runtime
     catalog = CatalogCache(runtime.sessions)
-    runtime.responder.serve(ConversationsQueryV1, ConversationQueries(runtime.sessions))
-    runtime.responder.serve(
-        CatalogQueryV1, CatalogQueries(runtime.sessions, catalog, runtime.outbox)
-    )
     answerer = Answerer(
         settings,
         ProviderClients(settings),
@@ -57,24 +47,10 @@ def create_app(settings: GenerationSettings) -> FastAPI:
         retriever=Retriever(requester, settings.retrieval_timeout_s),
         worker_id=runtime.instance_id,
     )
-    jobs = JobConsumer(
-        service=definition.name,
-        instance_id=runtime.instance_id,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        topics=topic_names(GenerationRequestedV1),
-        handler=worker.handle,
-        abandon=worker.abandon,
-        failures=runtime.consumer.failures,
-        settings=JobSettings(
-            max_in_flight=settings.max_in_flight, shutdown_grace_s=settings.shutdown_grace_s
-        ),
-    )
-    # Stopped in reverse: the jobs drain first, while cancellations and heartbeats still work.
-    runtime.components += [
-        CatalogAnnouncer(runtime.sessions, runtime.outbox),
-        requester,
+    runtime.provide(
         worker,
-        CancelListener(settings.kafka_bootstrap_servers, worker),
-        jobs,
-    ]
+        ConversationQueries(runtime.sessions),
+        CatalogQueries(runtime.sessions, catalog, runtime.outbox),
+    )
+    runtime.components += [CatalogAnnouncer(runtime.sessions, runtime.outbox), requester, worker]
     return app

@@ -172,9 +172,7 @@ class GenerationWorker:
 
     # --- the job --------------------------------------------------------------------------------
 
-    async def handle(self, event: Envelope[Any], headers: Mapping[str, str]) -> None:
-        if not isinstance(event, GenerationRequestedV1):
-            raise PermanentFailure(f"generation cannot run {event.type}")
+    async def handle(self, event: GenerationRequestedV1, headers: Mapping[str, str]) -> None:
         if event.user_id is None:
             raise PermanentFailure("generation.requested names no user_id")
         job = Job(event, headers, event.user_id)
@@ -370,10 +368,12 @@ class GenerationWorker:
             log.warning("job was taken over by another instance; outcome dropped")
         return owned
 
-    async def abandon(self, event: Envelope[Any], headers: Mapping[str, str], why: str) -> None:
+    async def abandon(
+        self, event: GenerationRequestedV1, headers: Mapping[str, str], why: str
+    ) -> None:
         """A request set aside for good (dead-lettered): its job ends as failed and the caller
         is told, so no status stays `accepted` and no row `running` without a worker."""
-        if not isinstance(event, GenerationRequestedV1) or event.user_id is None:
+        if event.user_id is None:
             return
         job = Job(event, headers, event.user_id)
         if job.request.request_id in self._answering:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 import structlog
@@ -79,15 +78,7 @@ class DocumentIngester:
         self.embedder = embeddings.embedder
         self.index = index
 
-    async def handle(self, event: Envelope[Any], _headers: Mapping[str, str]) -> None:
-        if isinstance(event, DocumentDeleteRequestedV1):
-            await self._delete(event)
-            return
-        if isinstance(event, AccountDeletedV1):
-            await self._forget(event)
-            return
-        if not isinstance(event, DocumentUploadedV1):
-            raise PermanentFailure(f"ingestion does not ingest {event.type}")
+    async def ingest(self, event: DocumentUploadedV1) -> None:
         if event.user_id is None or event.payload.collection_id is None:
             raise PermanentFailure("document.uploaded needs a user_id and a collection_id")
         with structlog.contextvars.bound_contextvars(
@@ -97,10 +88,10 @@ class DocumentIngester:
         ):
             await _Ingestion(self, event).run()
 
-    async def abandon(self, event: Envelope[Any], _headers: Mapping[str, str], why: str) -> None:
+    async def abandon(self, event: DocumentUploadedV1, why: str) -> None:
         """An upload set aside for good (dead-lettered): its document ends as failed, with a
         reason, instead of staying `processing` for ever."""
-        if not isinstance(event, DocumentUploadedV1) or event.user_id is None:
+        if event.user_id is None:
             return
         failure = StageFailed(
             "indexing",
@@ -109,7 +100,7 @@ class DocumentIngester:
         )
         await _Ingestion(self, event).fail_unless_finished(failure)
 
-    async def _forget(self, event: AccountDeletedV1) -> None:
+    async def forget(self, event: AccountDeletedV1) -> None:
         """A deleted account: its documents, chunks, collections and bytes, all gone."""
         if event.user_id is None:
             raise PermanentFailure("account.deleted names no user_id")
@@ -120,7 +111,7 @@ class DocumentIngester:
         removed = await asyncio.to_thread(self.blobs.delete_owner, event.user_id)
         log.info("account's documents removed", documents=len(blobs), blobs=removed)
 
-    async def _delete(self, event: DocumentDeleteRequestedV1) -> None:
+    async def delete(self, event: DocumentDeleteRequestedV1) -> None:
         """The document, its chunks, then its blob (a crash between the two leaves only an
         unreferenced blob, never a document without its bytes)."""
         if event.user_id is None:

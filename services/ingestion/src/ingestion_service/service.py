@@ -5,14 +5,9 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from assistant_blobs import blob_store
-from assistant_messaging.jobs import JobConsumer, JobSettings
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.service_app import build_app
-from assistant_schemas.accounts import AccountDeletedV1
-from assistant_schemas.documents import DocumentDeleteRequestedV1, DocumentUploadedV1
-from assistant_schemas.queries import DocumentsQueryV1, SearchQueryV1
-from assistant_schemas.topics import topic_names
 from ingestion_service.batching import EmbeddingBatcher
 from ingestion_service.document_queries import DocumentQueries
 from ingestion_service.embedding import embedders_for
@@ -36,8 +31,6 @@ def create_app(settings: IngestionSettings) -> FastAPI:
         runtime.engine, embeddings, settings.index_catch_up_s, settings.embedding_batch_size
     )
     queries = QueryEmbeddings(query_embedder_for(embedders, settings.model_cache_dir))
-    runtime.responder.serve(SearchQueryV1, SearchQueries(runtime.engine, queries, index))
-    runtime.responder.serve(DocumentsQueryV1, DocumentQueries(runtime.engine))
     ingester = DocumentIngester(
         settings=settings,
         engine=runtime.engine,
@@ -46,20 +39,10 @@ def create_app(settings: IngestionSettings) -> FastAPI:
         embeddings=embeddings,
         index=index,
     )
-    runtime.components.append(embeddings)
-    runtime.components.append(index)
-    runtime.components.append(
-        JobConsumer(
-            service=definition.name,
-            instance_id=runtime.instance_id,
-            bootstrap_servers=settings.kafka_bootstrap_servers,
-            topics=topic_names(DocumentUploadedV1, DocumentDeleteRequestedV1, AccountDeletedV1),
-            handler=ingester.handle,
-            abandon=ingester.abandon,
-            failures=runtime.consumer.failures,
-            settings=JobSettings(
-                max_in_flight=settings.max_in_flight, shutdown_grace_s=settings.shutdown_grace_s
-            ),
-        )
+    runtime.provide(
+        ingester,
+        SearchQueries(runtime.engine, queries, index),
+        DocumentQueries(runtime.engine),
     )
+    runtime.components += [embeddings, index]
     return app

@@ -1,12 +1,40 @@
-"""Events the notion_sync service consumes: Notion credentials, deleted accounts."""
+"""Everything the notion_sync service receives: pages to write (jobs, run by `saving`),
+queries about a user's Notion connection, and the events it keeps in step with: Notion
+credentials, deleted accounts."""
+
+from collections.abc import Mapping
+from typing import Any
 
 from assistant_messaging.failures import PermanentFailure
 from assistant_messaging.router import EventRouter, MessageContext
+from assistant_schemas import Envelope
 from assistant_schemas.accounts import AccountDeletedV1
 from assistant_schemas.credentials import CredentialsUpdatedV1
+from assistant_schemas.notion import NotionConnectionQueryV1, NotionPageRequestedV1
 from notion_sync_service import connections
+from notion_sync_service.queries import ConnectionQueries
+from notion_sync_service.saving import PageSaver
 
 router = EventRouter("notion_sync")
+
+
+@router.job(NotionPageRequestedV1)
+async def write_page(
+    event: NotionPageRequestedV1, headers: Mapping[str, str], saver: PageSaver
+) -> None:
+    await saver.handle(event, headers)
+
+
+@router.abandons(NotionPageRequestedV1)
+async def page_abandoned(
+    event: NotionPageRequestedV1, headers: Mapping[str, str], why: str, saver: PageSaver
+) -> None:
+    await saver.abandon(event, headers, why)
+
+
+@router.answers(NotionConnectionQueryV1)
+async def connection(query: NotionConnectionQueryV1, answers: ConnectionQueries) -> Envelope[Any]:
+    return await answers(query)
 
 
 @router.handles(CredentialsUpdatedV1)

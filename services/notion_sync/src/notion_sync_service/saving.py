@@ -36,7 +36,7 @@ from assistant_messaging import headers as h
 from assistant_messaging.failures import PermanentFailure, RetryLater
 from assistant_messaging.outbox import Outbox
 from assistant_runtime.credentials_cipher import CredentialCipher
-from assistant_schemas import Envelope, new_event
+from assistant_schemas import new_event
 from assistant_schemas.envelope import EventT
 from assistant_schemas.notion import (
     NotionPageFailedPayload,
@@ -91,9 +91,7 @@ class PageSaver:
         self.cipher = cipher
         self.pacer = pacer
 
-    async def handle(self, event: Envelope[Any], headers: Mapping[str, str]) -> None:
-        if not isinstance(event, NotionPageRequestedV1):
-            raise PermanentFailure(f"notion_sync does not save {event.type}")
+    async def handle(self, event: NotionPageRequestedV1, headers: Mapping[str, str]) -> None:
         if event.user_id is None:
             raise PermanentFailure("notion.page.requested names no user_id")
         attempt = int(headers.get(h.ATTEMPT, "0")) + 1
@@ -114,10 +112,12 @@ class PageSaver:
                     async with connection.begin():
                         await pages.unlock(connection, request_id)
 
-    async def abandon(self, event: Envelope[Any], _headers: Mapping[str, str], why: str) -> None:
+    async def abandon(
+        self, event: NotionPageRequestedV1, _headers: Mapping[str, str], why: str
+    ) -> None:
         """A save set aside for good (dead-lettered) ends as failed, with a reason, instead of
         staying pending; unless it finished meanwhile."""
-        if not isinstance(event, NotionPageRequestedV1) or event.user_id is None:
+        if event.user_id is None:
             return
         async with self.engine.connect() as connection:
             record = await pages.find(connection, event.payload.request_id)
