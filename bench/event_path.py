@@ -34,14 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assistant_db import create_engine, session_factory
 from assistant_db.engine import asyncpg_dsn
-from assistant_messaging import headers as h
-from assistant_messaging.consumer import EventConsumer
-from assistant_messaging.failures import FailureRouter, RetryPolicy
-from assistant_messaging.inbox import Inbox
-from assistant_messaging.outbox import Outbox
-from assistant_messaging.producer import DurableProducer
-from assistant_messaging.relay import OutboxRelay, RelaySettings
-from assistant_messaging.router import EventRouter, MessageContext
+from assistant_messaging.consuming.consumer import EventConsumer
+from assistant_messaging.consuming.failures import FailureRouter, RetryPolicy
+from assistant_messaging.consuming.inbox import Inbox
+from assistant_messaging.consuming.router import EventRouter, MessageContext
+from assistant_messaging.kafka import headers as h
+from assistant_messaging.publishing.outbox import Outbox
+from assistant_messaging.publishing.producer import DurableProducer
+from assistant_messaging.publishing.relay import OutboxRelay, RelaySettings
 from assistant_runtime.runtime import tune_garbage_collection
 from assistant_schemas.topics import Topic
 from assistant_schemas.usage import UsageRecordedV1

@@ -15,7 +15,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assistant_db import create_engine, service_metadata
-from assistant_messaging.admin import ensure_topics
+from assistant_messaging.kafka.admin import ensure_topics
 from assistant_messaging.tables import (
     MessagingTables,
     add_messaging_tables,

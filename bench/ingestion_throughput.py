@@ -31,7 +31,7 @@ from sqlalchemy import text
 
 from assistant_blobs import LocalBlobStore
 from assistant_db import create_engine
-from assistant_messaging.direct import publish_directly
+from assistant_messaging.publishing.direct import publish_directly
 from assistant_schemas import new_event
 from assistant_schemas.documents import (
     BlobReference,

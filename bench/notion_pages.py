@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assistant_db import create_engine
-from assistant_messaging.direct import publish_directly
+from assistant_messaging.publishing.direct import publish_directly
 from assistant_runtime.credentials_cipher import CredentialCipher, fingerprint
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.credentials import CredentialsUpdatedPayload, CredentialsUpdatedV1

@@ -19,8 +19,9 @@ from multiprocessing.synchronize import Event
 import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from assistant_messaging.producer import DurableProducer
-from assistant_messaging.request_reply import Requester, Responder
+from assistant_messaging.publishing.producer import DurableProducer
+from assistant_messaging.request_reply.requester import Requester
+from assistant_messaging.request_reply.responder import Responder
 from assistant_schemas import new_event
 from assistant_schemas.queries import (
     SearchQueryPayload,

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from assistant_db import create_engine, session_factory
 from assistant_db.migrations import upgrade
-from assistant_messaging.admin import ensure_topics
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.kafka.admin import ensure_topics
+from assistant_messaging.publishing.outbox import Outbox
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.settings import ServiceSettings
 from assistant_schemas import Envelope

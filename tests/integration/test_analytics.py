@@ -31,9 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from table_rows import rows
 
 from analytics_service.latency import BOUNDS_MS
-from assistant_messaging import headers as h
-from assistant_messaging.direct import publish_directly
-from assistant_messaging.dlq import read_dead_letters
+from assistant_messaging.consuming.dlq import read_dead_letters
+from assistant_messaging.kafka import headers as h
+from assistant_messaging.publishing.direct import publish_directly
 from assistant_schemas.accounts import AccountPlanChangedPayload, AccountPlanChangedV1
 from assistant_schemas.envelope import new_event
 from assistant_schemas.usage import UsageRecordedV1

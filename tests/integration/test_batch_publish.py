@@ -6,8 +6,8 @@ from collections import defaultdict
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from assistant_messaging.admin import ensure_topics
-from assistant_messaging.batch_publish import Record, publish_all
+from assistant_messaging.kafka.admin import ensure_topics
+from assistant_messaging.publishing.batch_publish import Record, publish_all
 from assistant_schemas.topics import TopicSpec
 
 PARTITIONS = 6

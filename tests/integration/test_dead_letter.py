@@ -11,8 +11,8 @@ import yaml
 from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from assistant_messaging import headers as h
-from assistant_messaging.dlq import read_dead_letters
+from assistant_messaging.consuming.dlq import read_dead_letters
+from assistant_messaging.kafka import headers as h
 from assistant_schemas.asyncapi import build_document
 from assistant_schemas.topics import Topic
 from conftest import StartProbe, applied_counts, wait_until, write_to_outbox
@@ -22,7 +22,7 @@ from messaging_probe import probe
 async def dlq_command(bootstrap: str, *args: str) -> subprocess.CompletedProcess[str]:
     """The operator's command line, run as a separate process where the services' Kafka is
     configured (KAFKA_BOOTSTRAP_SERVERS), as it would be on their hosts."""
-    command = [sys.executable, "-m", "assistant_messaging.dlq", *args]
+    command = [sys.executable, "-m", "assistant_messaging.consuming.dlq", *args]
     environment = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     return await asyncio.to_thread(
         subprocess.run, command, capture_output=True, text=True, env=environment

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from assistant_messaging.direct import publish_directly
+from assistant_messaging.publishing.direct import publish_directly
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.budget import BudgetExceededPayload, BudgetExceededV1

@@ -12,8 +12,8 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from generation_stack import GenerationStack, User, final_status, register, start_generation_stack
 
-from assistant_messaging import headers as h
-from assistant_messaging.dlq import read_dead_letters
+from assistant_messaging.consuming.dlq import read_dead_letters
+from assistant_messaging.kafka import headers as h
 from assistant_schemas.topics import TOPICS
 
 pytestmark = pytest.mark.stack

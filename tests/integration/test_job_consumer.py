@@ -10,12 +10,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from assistant_messaging import headers as h
-from assistant_messaging.admin import ensure_topics
-from assistant_messaging.dlq import read_dead_letters
-from assistant_messaging.failures import FailureRouter, RetryPolicy
-from assistant_messaging.jobs import JobConsumer
-from assistant_messaging.producer import DurableProducer
+from assistant_messaging.consuming.dlq import read_dead_letters
+from assistant_messaging.consuming.failures import FailureRouter, RetryPolicy
+from assistant_messaging.consuming.jobs import JobConsumer
+from assistant_messaging.kafka import headers as h
+from assistant_messaging.kafka.admin import ensure_topics
+from assistant_messaging.publishing.producer import DurableProducer
 from assistant_schemas import Envelope
 from conftest import wait_until
 from messaging_probe import probe

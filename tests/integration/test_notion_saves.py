@@ -33,7 +33,7 @@ from notion_stack import (
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from assistant_messaging.direct import publish_directly
+from assistant_messaging.publishing.direct import publish_directly
 from assistant_runtime.credentials_cipher import CredentialCipher
 from notion_sync_service.markdown.blocks import to_blocks
 from notion_sync_service.markdown.plan import plan

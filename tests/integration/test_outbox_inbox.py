@@ -8,8 +8,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from assistant_messaging.producer import DurableProducer
-from assistant_messaging.relay import OutboxRelay
+from assistant_messaging.publishing.producer import DurableProducer
+from assistant_messaging.publishing.relay import OutboxRelay
 from assistant_schemas.topics import Topic
 from assistant_schemas.usage import UsageRecordedV1
 from conftest import StartProbe, applied_counts, wait_until, write_to_outbox

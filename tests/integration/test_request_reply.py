@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 from prometheus_client import REGISTRY
 
-from assistant_messaging.producer import DurableProducer
-from assistant_messaging.request_reply import ReplyTimeout, Requester, Responder
+from assistant_messaging.publishing.producer import DurableProducer
+from assistant_messaging.request_reply.requester import ReplyTimeout, Requester
+from assistant_messaging.request_reply.responder import Responder
 from assistant_schemas import new_event
 from assistant_schemas.queries import (
     DocumentsQueryPayload,

@@ -1,6 +1,6 @@
 from aiokafka.partitioner import DefaultPartitioner
 
-from assistant_messaging.batch_publish import partition_of
+from assistant_messaging.publishing.batch_publish import partition_of
 
 
 def test_a_key_gets_the_partition_the_default_partitioner_gives() -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant_messaging.dependencies import Provided
+from assistant_messaging.consuming.dependencies import Provided
 
 
 class Worker:

@@ -5,7 +5,7 @@ import uuid
 
 import yaml
 
-from assistant_messaging.outbox import envelope_headers
+from assistant_messaging.publishing.outbox import envelope_headers
 from assistant_schemas.asyncapi import build_document
 from assistant_schemas.envelope import new_event
 from assistant_schemas.topics import SERVICES, all_topic_specs

@@ -4,8 +4,8 @@ from typing import Any
 import pytest
 from aiokafka.structs import ConsumerRecord
 
-from assistant_messaging import headers as h
-from assistant_messaging.failures import Failure, FailureRouter, Origin, RetryPolicy
+from assistant_messaging.consuming.failures import Failure, FailureRouter, Origin, RetryPolicy
+from assistant_messaging.kafka import headers as h
 
 
 class RecordingProducer:

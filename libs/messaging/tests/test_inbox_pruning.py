@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assistant_messaging.inbox import Inbox
-from assistant_messaging.router import EventRouter
+from assistant_messaging.consuming.inbox import Inbox
+from assistant_messaging.consuming.router import EventRouter
 from assistant_messaging.tables import MessagingTables
 from assistant_schemas.topics import RETRY_RETENTION, TOPICS_BY_NAME
 

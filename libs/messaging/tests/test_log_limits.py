@@ -3,14 +3,14 @@
 import pytest
 from structlog.testing import capture_logs
 
-from assistant_messaging.log_limits import ThrottledLog
+from assistant_messaging.consuming.log_limits import ThrottledLog
 
 
 def test_a_storm_is_one_line_a_second_with_the_count_held_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     clock = [100.0]
-    monkeypatch.setattr("assistant_messaging.log_limits.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("assistant_messaging.consuming.log_limits.time.monotonic", lambda: clock[0])
     log = ThrottledLog("storm")
     with capture_logs() as lines:
         for _ in range(500):  # 500 failures within the same second

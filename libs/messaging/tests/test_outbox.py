@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.publishing.outbox import Outbox
 from assistant_messaging.tables import MessagingTables
 from assistant_schemas import new_event
 from assistant_schemas.accounts import AccountDeletedPayload, AccountDeletedV1

@@ -8,9 +8,9 @@ import asyncpg
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.exc import DBAPIError
 
-from assistant_messaging import headers as h
-from assistant_messaging.failures import FailureRouter, RetryPolicy
-from assistant_messaging.request_reply import Responder
+from assistant_messaging.consuming.failures import FailureRouter, RetryPolicy
+from assistant_messaging.kafka import headers as h
+from assistant_messaging.request_reply.responder import Responder
 from assistant_schemas import decode_event, new_event
 from assistant_schemas.queries import (
     QueryFailedV1,

@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from assistant_messaging.router import EventRouter, MessageContext
+from assistant_messaging.consuming.router import EventRouter, MessageContext
 from assistant_schemas import ContractError, new_event
 from assistant_schemas.topics import Topic
 from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1

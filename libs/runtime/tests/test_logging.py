@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 import structlog
 
-from assistant_messaging.log_context import HANDLED_EVENT
+from assistant_messaging.consuming.log_context import HANDLED_EVENT
 from assistant_runtime.logging import configure_logging
 from assistant_schemas import new_event
 from assistant_schemas.accounts import AccountDeletedPayload, AccountDeletedV1

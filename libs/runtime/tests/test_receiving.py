@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from assistant_messaging.dependencies import Provided
-from assistant_messaging.failures import FailureRouter, RetryPolicy
-from assistant_messaging.router import EventRouter
+from assistant_messaging.consuming.dependencies import Provided
+from assistant_messaging.consuming.failures import FailureRouter, RetryPolicy
+from assistant_messaging.consuming.router import EventRouter
 from assistant_runtime import receiving
 from assistant_runtime.settings import ServiceSettings
 from assistant_schemas import new_event

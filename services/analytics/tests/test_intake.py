@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from analytics_service.intake import check
-from assistant_messaging.failures import PermanentFailure
+from assistant_messaging.consuming.failures import PermanentFailure
 from assistant_schemas import new_event
 from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
 

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from assistant_messaging import headers as h
-from assistant_messaging.request_reply import Responder
+from assistant_messaging.kafka import headers as h
+from assistant_messaging.request_reply.responder import Responder
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.catalog import ModelInfo, ProviderInfo
 from assistant_schemas.generation import (

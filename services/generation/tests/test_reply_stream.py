@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, cast
 
-from assistant_messaging.request_reply import Responder
+from assistant_messaging.request_reply.responder import Responder
 from assistant_schemas import Envelope
 from generation_service.reply_stream import ChunkStream, window_after
 

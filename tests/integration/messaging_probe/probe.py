@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Column, DateTime, Identity, Integer, Table, T
 from sqlalchemy.dialects.postgresql import UUID
 
 from assistant_db import service_metadata
-from assistant_messaging.router import EventRouter, MessageContext
+from assistant_messaging.consuming.router import EventRouter, MessageContext
 from assistant_messaging.tables import add_messaging_tables
 from assistant_runtime.definition import ServiceDefinition
 from assistant_schemas import new_event

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
-from assistant_messaging.admin import ensure_topics
+from assistant_messaging.kafka.admin import ensure_topics
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_stack import kafka, postgres
 from assistant_stack.processes import StackError, running_pid, stop

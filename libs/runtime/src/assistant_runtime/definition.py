@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import MetaData
 
-from assistant_messaging.router import EventRouter
+from assistant_messaging.consuming.router import EventRouter
 from assistant_messaging.tables import MessagingTables
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 
-from assistant_messaging.log_context import add_handled_event
+from assistant_messaging.consuming.log_context import add_handled_event
 
 SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "authorization", "ciphertext")
 

@@ -8,12 +8,12 @@ here, so a missing one stops the start instead of failing each message.
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from assistant_messaging.broadcast import BroadcastListener
-from assistant_messaging.dependencies import Provided
-from assistant_messaging.failures import FailureRouter
-from assistant_messaging.jobs import JobAbandoner, JobConsumer, JobHandler, JobSettings
-from assistant_messaging.request_reply import Responder
-from assistant_messaging.router import EventRouter
+from assistant_messaging.consuming.broadcast import BroadcastListener
+from assistant_messaging.consuming.dependencies import Provided
+from assistant_messaging.consuming.failures import FailureRouter
+from assistant_messaging.consuming.jobs import JobAbandoner, JobConsumer, JobHandler, JobSettings
+from assistant_messaging.consuming.router import EventRouter
+from assistant_messaging.request_reply.responder import Responder
 from assistant_runtime.settings import ServiceSettings
 from assistant_schemas import Envelope
 from assistant_schemas.topics import topic_names

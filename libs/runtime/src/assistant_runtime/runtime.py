@@ -26,16 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from assistant_db import DriverPool, create_engine, session_factory
 from assistant_db.migrations import current_revision, head_revision
-from assistant_messaging.consumer import EventConsumer
-from assistant_messaging.dependencies import Provided
-from assistant_messaging.failures import FailureRouter, RetryPolicy
-from assistant_messaging.inbox import Inbox
-from assistant_messaging.inbox_pruning import InboxPruner
-from assistant_messaging.outbox import Outbox
-from assistant_messaging.producer import DurableProducer
-from assistant_messaging.relay import OutboxRelay, RelaySettings
-from assistant_messaging.request_reply import Responder
-from assistant_messaging.stall import Stall
+from assistant_messaging.consuming.consumer import EventConsumer
+from assistant_messaging.consuming.dependencies import Provided
+from assistant_messaging.consuming.failures import FailureRouter, RetryPolicy
+from assistant_messaging.consuming.inbox import Inbox
+from assistant_messaging.consuming.inbox_pruning import InboxPruner
+from assistant_messaging.consuming.stall import Stall
+from assistant_messaging.publishing.outbox import Outbox
+from assistant_messaging.publishing.producer import DurableProducer
+from assistant_messaging.publishing.relay import OutboxRelay, RelaySettings
+from assistant_messaging.request_reply.responder import Responder
 from assistant_runtime import receiving
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.settings import ServiceSettings

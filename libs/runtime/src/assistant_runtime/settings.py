@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from assistant_messaging.admin import DEFAULT_BOOTSTRAP_SERVERS
+from assistant_messaging.kafka.admin import DEFAULT_BOOTSTRAP_SERVERS
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_runtime.outbound import OutboundPolicy, networks_setting
 

@@ -30,7 +30,7 @@ from analytics_service.models import messaging
 from analytics_service.settings import AnalyticsSettings
 from assistant_db import create_engine, session_factory
 from assistant_db.engine import asyncpg_dsn
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.publishing.outbox import Outbox
 from assistant_runtime.cli import Command
 from assistant_schemas.common import plain_decimal
 

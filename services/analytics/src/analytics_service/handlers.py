@@ -16,8 +16,8 @@ from analytics_service.models import (
 )
 from analytics_service.partitions import Partitions
 from analytics_service.queries import BudgetLimitQueries, UsageReports
-from assistant_messaging.failures import PermanentFailure
-from assistant_messaging.router import EventRouter, MessageContext
+from assistant_messaging.consuming.failures import PermanentFailure
+from assistant_messaging.consuming.router import EventRouter, MessageContext
 from assistant_schemas import Envelope
 from assistant_schemas.accounts import AccountDeletedV1, AccountPlanChangedV1
 from assistant_schemas.budget import BudgetLimitsQueryV1

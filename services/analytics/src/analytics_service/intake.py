@@ -7,7 +7,7 @@ cost and counted as unpriced, never silently as zero.
 
 from datetime import UTC, datetime, timedelta
 
-from assistant_messaging.failures import PermanentFailure
+from assistant_messaging.consuming.failures import PermanentFailure
 from assistant_schemas.usage import UsageRecordedV1
 
 CLOCK_SKEW = timedelta(minutes=5)

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from analytics_service import budgets
 from analytics_service.latency import percentile
 from analytics_service.models import daily_usage, tier_budgets, user_budgets
-from assistant_messaging import request_reply
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.publishing.outbox import Outbox
+from assistant_messaging.request_reply import replies
 from assistant_schemas import Envelope
 from assistant_schemas.budget import (
     BudgetLimits,
@@ -34,8 +34,8 @@ from assistant_schemas.queries import (
 )
 
 # Replies carry the query's correlation id and user; this service is their producer.
-answer = partial(request_reply.answer, producer="analytics")
-refusal = partial(request_reply.refusal, producer="analytics")
+answer = partial(replies.answer, producer="analytics")
+refusal = partial(replies.refusal, producer="analytics")
 
 DIMENSIONS: dict[str, ColumnElement[Any]] = {
     "day": daily_usage.c.day,

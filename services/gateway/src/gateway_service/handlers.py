@@ -4,8 +4,8 @@ projection)."""
 
 from typing import Any
 
-from assistant_messaging.failures import PermanentFailure
-from assistant_messaging.router import EventRouter, MessageContext
+from assistant_messaging.consuming.failures import PermanentFailure
+from assistant_messaging.consuming.router import EventRouter, MessageContext
 from assistant_schemas.budget import BudgetExceededPayload, BudgetExceededV1, BudgetUpdatedV1
 from assistant_schemas.catalog import CatalogChangedV1
 from gateway_service.admission import budgets

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from assistant_blobs import blob_store
-from assistant_messaging.request_reply import Requester
+from assistant_messaging.request_reply.requester import Requester
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.service_app import build_app

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from assistant_messaging.request_reply import ReplyTimeout
+from assistant_messaging.request_reply.requester import ReplyTimeout
 from assistant_schemas import Envelope
 from gateway_test_support import Register, bearer
 

@@ -4,7 +4,7 @@ beyond them as one more chunk, then the outcome."""
 import uuid
 from typing import Any, cast
 
-from assistant_messaging.request_reply import ReplyStream, Requester
+from assistant_messaging.request_reply.requester import ReplyStream, Requester
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.common import TokenUsage
 from assistant_schemas.generation import (

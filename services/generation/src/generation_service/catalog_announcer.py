@@ -4,7 +4,7 @@ seeded catalogue, and any a migration changed)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.publishing.outbox import Outbox
 from assistant_schemas import new_event
 from assistant_schemas.catalog import CatalogChangedV1, CatalogResultPayload
 from generation_service import catalog

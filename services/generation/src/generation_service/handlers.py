@@ -9,8 +9,8 @@ from typing import Any
 import structlog
 from sqlalchemy import delete
 
-from assistant_messaging.failures import PermanentFailure
-from assistant_messaging.router import EventRouter, MessageContext
+from assistant_messaging.consuming.failures import PermanentFailure
+from assistant_messaging.consuming.router import EventRouter, MessageContext
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.accounts import AccountDeletedV1
 from assistant_schemas.catalog import CatalogQueryV1

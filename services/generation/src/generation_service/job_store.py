@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from assistant_db import Statements
-from assistant_messaging.outbox import Outbox, outbox_row
+from assistant_messaging.publishing.outbox import Outbox, outbox_row
 from assistant_schemas import Envelope
 from assistant_schemas.generation import ChatMessage
 from generation_service.models import messaging

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assistant_db.keyset import decode_cursor, encode_cursor
-from assistant_messaging import request_reply
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.publishing.outbox import Outbox
+from assistant_messaging.request_reply import replies
 from assistant_schemas import Envelope
 from assistant_schemas.catalog import CatalogQueryV1, CatalogResultV1
 from assistant_schemas.common import TokenUsage
@@ -26,8 +26,8 @@ from generation_service.catalog_announcer import announce
 from generation_service.conversations import Conversations
 
 # Replies carry the query's correlation id and user; this service is their producer.
-answer = partial(request_reply.answer, producer="generation")
-refusal = partial(request_reply.refusal, producer="generation")
+answer = partial(replies.answer, producer="generation")
+refusal = partial(replies.refusal, producer="generation")
 
 
 class ConversationQueries:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import structlog
 
-from assistant_messaging.request_reply import Responder
+from assistant_messaging.request_reply.responder import Responder
 from assistant_schemas import new_event
 from assistant_schemas.generation import GenerationChunkPayload, GenerationChunkV1
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from assistant_messaging.request_reply import ReplyTimeout, Requester
+from assistant_messaging.request_reply.requester import ReplyTimeout, Requester
 from assistant_schemas import new_event
 from assistant_schemas.generation import Citation, RetrievalOptions
 from assistant_schemas.queries import (

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from assistant_messaging.request_reply import Requester
+from assistant_messaging.request_reply.requester import Requester
 from assistant_runtime.definition import ServiceDefinition
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_runtime.service_app import build_app

@@ -22,11 +22,11 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from assistant_db.errors import database_unavailable
-from assistant_messaging import headers as h
-from assistant_messaging.failures import PermanentFailure, RetryLater
-from assistant_messaging.log_limits import ThrottledLog
-from assistant_messaging.outbox import Outbox
-from assistant_messaging.request_reply import Responder
+from assistant_messaging.consuming.failures import PermanentFailure, RetryLater
+from assistant_messaging.consuming.log_limits import ThrottledLog
+from assistant_messaging.kafka import headers as h
+from assistant_messaging.publishing.outbox import Outbox
+from assistant_messaging.request_reply.responder import Responder
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.catalog import ProviderInfo

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assistant_db.keyset import decode_cursor, encode_cursor, past
-from assistant_messaging import request_reply
+from assistant_messaging.request_reply import replies
 from assistant_schemas import Envelope
 from assistant_schemas.documents import collection_id
 from assistant_schemas.queries import (
@@ -25,8 +25,8 @@ from assistant_schemas.queries import (
 )
 from ingestion_service.models import chunk_embeddings, chunks, collections, documents
 
-answer = partial(request_reply.answer, producer="ingestion")
-refusal = partial(request_reply.refusal, producer="ingestion")
+answer = partial(replies.answer, producer="ingestion")
+refusal = partial(replies.refusal, producer="ingestion")
 
 
 class DocumentQueries:

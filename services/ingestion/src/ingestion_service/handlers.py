@@ -4,7 +4,7 @@ delete (jobs, run by `ingesting`), and queries: searches and document listings."
 from collections.abc import Mapping
 from typing import Any
 
-from assistant_messaging.router import EventRouter
+from assistant_messaging.consuming.router import EventRouter
 from assistant_schemas import Envelope
 from assistant_schemas.accounts import AccountDeletedV1
 from assistant_schemas.documents import DocumentDeleteRequestedV1, DocumentUploadedV1

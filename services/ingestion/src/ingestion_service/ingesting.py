@@ -22,8 +22,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assistant_blobs import BlobStore
-from assistant_messaging.failures import PermanentFailure
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.consuming.failures import PermanentFailure
+from assistant_messaging.publishing.outbox import Outbox
 from assistant_schemas import Envelope, new_event
 from assistant_schemas.accounts import AccountDeletedV1
 from assistant_schemas.documents import (

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from assistant_messaging import request_reply
+from assistant_messaging.request_reply import replies
 from assistant_schemas import Envelope
 from assistant_schemas.documents import GLOBAL_COLLECTION_ID, collection_id
 from assistant_schemas.queries import SearchHit, SearchQueryV1, SearchResultPayload, SearchResultV1
@@ -28,8 +28,8 @@ from ingestion_service.query_encoder import QueryEmbeddings
 from ingestion_service.reindexing import ModelIndex
 from ingestion_service.store import vector_literal
 
-answer = partial(request_reply.answer, producer="ingestion")
-refusal = partial(request_reply.refusal, producer="ingestion")
+answer = partial(replies.answer, producer="ingestion")
+refusal = partial(replies.refusal, producer="ingestion")
 
 RRF_K = 60  # reciprocal rank fusion's damping constant
 MATCH_CAP = 2000  # keyword matches ranked, at most

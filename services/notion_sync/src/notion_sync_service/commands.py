@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from assistant_db import create_engine
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.publishing.outbox import Outbox
 from assistant_runtime.cli import Command
 from assistant_schemas import ContractError, decode_event, new_event
 from assistant_schemas.notion import (

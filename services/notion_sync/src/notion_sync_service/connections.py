@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assistant_messaging.outbox import Transaction
+from assistant_messaging.publishing.outbox import Transaction
 from notion_sync_service.models import notion_connections
 
 

@@ -5,8 +5,8 @@ credentials, deleted accounts."""
 from collections.abc import Mapping
 from typing import Any
 
-from assistant_messaging.failures import PermanentFailure
-from assistant_messaging.router import EventRouter, MessageContext
+from assistant_messaging.consuming.failures import PermanentFailure
+from assistant_messaging.consuming.router import EventRouter, MessageContext
 from assistant_schemas import Envelope
 from assistant_schemas.accounts import AccountDeletedV1
 from assistant_schemas.credentials import CredentialsUpdatedV1

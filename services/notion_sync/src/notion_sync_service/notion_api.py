@@ -13,7 +13,7 @@ import httpx
 from notion_client import APIErrorCode, AsyncClient
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
-from assistant_messaging.failures import PermanentFailure, RetryLater
+from assistant_messaging.consuming.failures import PermanentFailure, RetryLater
 from notion_sync_service.pacing import Pacer
 from notion_sync_service.settings import NotionSyncSettings
 

@@ -10,7 +10,7 @@ import httpx
 from notion_client import APIErrorCode, APIResponseError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from assistant_messaging.request_reply import answer, refusal
+from assistant_messaging.request_reply.replies import answer, refusal
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_schemas import Envelope
 from assistant_schemas.notion import (

@@ -32,9 +32,9 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from assistant_messaging import headers as h
-from assistant_messaging.failures import PermanentFailure, RetryLater
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.consuming.failures import PermanentFailure, RetryLater
+from assistant_messaging.kafka import headers as h
+from assistant_messaging.publishing.outbox import Outbox
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_schemas import new_event
 from assistant_schemas.envelope import EventT

@@ -4,7 +4,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.publishing.outbox import Outbox
 from assistant_schemas import new_event
 from assistant_schemas.accounts import AccountPlanChangedPayload, AccountPlanChangedV1, PlanTier
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assistant_messaging.request_reply import Requester
+from assistant_messaging.request_reply.requester import Requester
 from assistant_schemas import new_event
 from assistant_schemas.catalog import (
     CatalogQueryPayload,

@@ -10,8 +10,8 @@ import uuid
 import structlog
 from fastapi import FastAPI
 
-from assistant_messaging import headers as h
-from assistant_messaging.outbox import envelope_headers
+from assistant_messaging.kafka import headers as h
+from assistant_messaging.publishing.outbox import envelope_headers
 from assistant_runtime.runtime import ServiceRuntime
 from assistant_schemas import new_event
 from assistant_schemas.generation import (

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from assistant_messaging.request_reply import ReplyStream, ReplyTimeout
+from assistant_messaging.request_reply.requester import ReplyStream, ReplyTimeout
 from assistant_schemas.generation import (
     GenerationChunkV1,
     GenerationCompletedV1,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from assistant_messaging.request_reply import ReplyStream, ReplyTimeout
+from assistant_messaging.request_reply.requester import ReplyStream, ReplyTimeout
 from assistant_schemas import new_event
 from assistant_schemas.generation import (
     GenerationChunkPayload,

@@ -19,8 +19,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from assistant_db import Statements, driver_connection
-from assistant_messaging.outbox import outbox_row
-from assistant_messaging.request_reply import ReplyStream, Requester
+from assistant_messaging.publishing.outbox import outbox_row
+from assistant_messaging.request_reply.requester import ReplyStream, Requester
 from assistant_schemas.catalog import CatalogResultPayload
 from assistant_schemas.generation import (
     ChatMessage,

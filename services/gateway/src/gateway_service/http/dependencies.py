@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_db import Statements
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.publishing.outbox import Outbox
 from gateway_service.auth.callers import Caller, Credential, identify, key_hash, looks_like_api_key
 from gateway_service.auth.tokens import AccessTokens, InvalidToken
 from gateway_service.http.problems import Problem

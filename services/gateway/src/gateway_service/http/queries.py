@@ -4,7 +4,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 
-from assistant_messaging.request_reply import ReplyTimeout, Requester
+from assistant_messaging.request_reply.requester import ReplyTimeout, Requester
 from assistant_schemas import Envelope
 from assistant_schemas.queries import QueryFailedV1
 from gateway_service.http.problems import Problem, invalid

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from assistant_messaging.request_reply import ReplyStream, ReplyTimeout
+from assistant_messaging.request_reply.requester import ReplyStream, ReplyTimeout
 from assistant_schemas.generation import (
     ChatMessage,
     GenerationChunkV1,

@@ -9,8 +9,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from assistant_messaging.failures import PermanentFailure
-from assistant_messaging.router import EventRouter, MessageContext
+from assistant_messaging.consuming.failures import PermanentFailure
+from assistant_messaging.consuming.router import EventRouter, MessageContext
 from assistant_schemas import Envelope
 from assistant_schemas.documents import (
     DocumentDeletedV1,

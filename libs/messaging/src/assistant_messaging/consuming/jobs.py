@@ -33,8 +33,7 @@ from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 from prometheus_client import Gauge
 
 from assistant_db.errors import database_unavailable
-from assistant_messaging import headers as h
-from assistant_messaging.failures import (
+from assistant_messaging.consuming.failures import (
     Failure,
     FailureRouter,
     Origin,
@@ -42,9 +41,10 @@ from assistant_messaging.failures import (
     RetryLater,
     failure_reason,
 )
-from assistant_messaging.log_limits import ThrottledLog
-from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
-from assistant_messaging.stall import Stall
+from assistant_messaging.consuming.log_limits import ThrottledLog
+from assistant_messaging.consuming.stall import Stall
+from assistant_messaging.kafka import headers as h
+from assistant_messaging.kafka.membership import HEARTBEAT_INTERVAL_MS
 from assistant_schemas import ContractError, Envelope, decode_event
 from assistant_schemas.topics import retry_topic
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from assistant_messaging.failures import failure_reason
+from assistant_messaging.consuming.failures import failure_reason
 
 # A single failure is an incident a retry absorbs; this many in a row is a stall.
 STALLED_AFTER = 3

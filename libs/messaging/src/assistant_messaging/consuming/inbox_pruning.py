@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from assistant_messaging.inbox import Inbox
+from assistant_messaging.consuming.inbox import Inbox
 
 log = structlog.get_logger(__name__)
 

@@ -22,9 +22,9 @@ from prometheus_client import Counter
 
 from assistant_db.engine import asyncpg_dsn
 from assistant_db.metadata import quoted_schema
-from assistant_messaging.batch_publish import Record, publish_all
-from assistant_messaging.headers import to_kafka
-from assistant_messaging.producer import DurableProducer
+from assistant_messaging.kafka.headers import to_kafka
+from assistant_messaging.publishing.batch_publish import Record, publish_all
+from assistant_messaging.publishing.producer import DurableProducer
 from assistant_messaging.tables import notify_channel
 
 log = structlog.get_logger(__name__)

@@ -8,7 +8,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from assistant_db.metadata import quoted_schema
-from assistant_messaging import headers as h
+from assistant_messaging.kafka import headers as h
 from assistant_schemas import Envelope
 from assistant_schemas.topics import Topic, topic_for_event
 

@@ -34,20 +34,20 @@ from faststream.middlewares import AckPolicy
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from assistant_messaging.failures import (
+from assistant_messaging.consuming.failures import (
     Failure,
     FailureRouter,
     Origin,
     PermanentFailure,
     failure_reason,
 )
-from assistant_messaging.inbox import Inbox
-from assistant_messaging.log_context import HANDLED_EVENT
-from assistant_messaging.log_limits import ThrottledLog
-from assistant_messaging.membership import HEARTBEAT_INTERVAL_MS
-from assistant_messaging.outbox import Outbox
-from assistant_messaging.router import BatchHandler, EventRouter, Handler, MessageContext
-from assistant_messaging.stall import Stall
+from assistant_messaging.consuming.inbox import Inbox
+from assistant_messaging.consuming.log_context import HANDLED_EVENT
+from assistant_messaging.consuming.log_limits import ThrottledLog
+from assistant_messaging.consuming.router import BatchHandler, EventRouter, Handler, MessageContext
+from assistant_messaging.consuming.stall import Stall
+from assistant_messaging.kafka.membership import HEARTBEAT_INTERVAL_MS
+from assistant_messaging.publishing.outbox import Outbox
 from assistant_schemas import ContractError, Envelope, decode_event
 from assistant_schemas.topics import retry_topic
 

@@ -1,8 +1,8 @@
 """Operator tool for dead-lettered messages: list them, and re-drive chosen ones.
 
-    python -m assistant_messaging.dlq list analytics
-    python -m assistant_messaging.dlq redrive analytics --offset 12 --offset 13
-    python -m assistant_messaging.dlq redrive analytics --all [--dry-run]
+    python -m assistant_messaging.consuming.dlq list analytics
+    python -m assistant_messaging.consuming.dlq redrive analytics --offset 12 --offset 13
+    python -m assistant_messaging.consuming.dlq redrive analytics --all [--dry-run]
 
 Kafka is KAFKA_BOOTSTRAP_SERVERS (what the services use), or `--bootstrap-servers`.
 
@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from assistant_messaging import headers as h
-from assistant_messaging.admin import DEFAULT_BOOTSTRAP_SERVERS, topic_partitions
-from assistant_messaging.producer import DurableProducer
+from assistant_messaging.kafka import headers as h
+from assistant_messaging.kafka.admin import DEFAULT_BOOTSTRAP_SERVERS, topic_partitions
+from assistant_messaging.publishing.producer import DurableProducer
 from assistant_schemas.topics import dead_letter_topic
 
 PROGRESS_EVERY = 100
@@ -120,7 +120,7 @@ async def redrive(
 
 
 async def _main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant_messaging.dlq")
+    parser = argparse.ArgumentParser(prog="python -m assistant_messaging.consuming.dlq")
     parser.add_argument(
         "--bootstrap-servers",
         default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_BOOTSTRAP_SERVERS),

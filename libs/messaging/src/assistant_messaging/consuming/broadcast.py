@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from assistant_messaging.tail_reader import tail_consumer
+from assistant_messaging.kafka.tail_reader import tail_consumer
 from assistant_schemas import ContractError, Envelope, decode_event
 from assistant_schemas.topics import topic_of
 

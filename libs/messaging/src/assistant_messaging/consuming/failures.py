@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import Counter
 
-from assistant_messaging import headers as h
-from assistant_messaging.log_limits import ThrottledLog
-from assistant_messaging.producer import Publisher
+from assistant_messaging.consuming.log_limits import ThrottledLog
+from assistant_messaging.kafka import headers as h
+from assistant_messaging.publishing.producer import Publisher
 from assistant_schemas.topics import dead_letter_topic, is_retry_topic, retry_topic
 
 log = ThrottledLog(__name__)  # a burst of poison messages is one line a second, counted

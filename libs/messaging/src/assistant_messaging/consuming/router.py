@@ -1,17 +1,17 @@
 """Everything a service receives, declared in its `handlers.py` through one router.
 
 - `@router.handles(Contract)` (or `handles_batch`): an event handled inside a database
-  transaction with the inbox record, many per consumed batch (`consumer.EventConsumer`).
+  transaction with the inbox record, many per consumed batch (`consuming.consumer`).
 - `@router.job(Contract)` (and `@router.abandons(Contract)`): long-running work, one task per
-  record, one at a time per key, with the retry topic and the dead letter (`jobs.JobConsumer`).
-- `@router.answers(Query)`: a query answered over request/reply (`request_reply.Responder`).
+  record, one at a time per key, with the retry topic and the dead letter (`consuming.jobs`).
+- `@router.answers(Query)`: a query answered over request/reply (`request_reply.responder`).
 - `@router.hears(Contract)`: a broadcast every instance reads from its end
-  (`broadcast.BroadcastListener`).
+  (`consuming.broadcast`).
 
 Topics come only from the registry (`assistant_schemas.topics`). A job handler, an answerer or
 a listener may ask for the service's objects by type after its fixed parameters (`def
 generate(event: GenerationRequestedV1, headers: Headers, worker: GenerationWorker)`): the
-service provides them (`ServiceRuntime.provide`), `dependencies.Provided` fills them in.
+service provides them (`ServiceRuntime.provide`), `consuming.dependencies` fills them in.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from assistant_messaging.outbox import Outbox
+from assistant_messaging.publishing.outbox import Outbox
 from assistant_schemas import ContractError, Envelope
 from assistant_schemas.topics import RETRY_RETENTION, Topic, subscriptions
 

@@ -1,0 +1,1 @@
+"""Kafka helpers shared by both sides: topics, headers, group membership, tail reads."""

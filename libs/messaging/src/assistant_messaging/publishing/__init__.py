@@ -1,0 +1,1 @@
+"""Putting events on Kafka: the outbox, its relay, the producer."""

@@ -1,0 +1,1 @@
+"""Request/reply over Kafka: requesters, responders and the replies they exchange."""
