@@ -7,11 +7,11 @@ import uuid
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, desc, func, select, text
+from sqlalchemy import ColumnElement, desc, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from analytics_service import budgets
+from analytics_service import budgets, statements
 from analytics_service.latency import percentile
 from analytics_service.models import daily_usage, tier_budgets, user_budgets
 from assistant_messaging.publishing.outbox import Outbox
@@ -53,17 +53,6 @@ SUMMED = (
     "api_calls",
     "cost_usd",
     "unpriced_events",
-)
-
-SUMMARY = text(
-    f"""
-    SELECT coalesce(b.spent_usd, 0), coalesce(b.tokens, 0), coalesce(b.requests, 0),
-           coalesce(b.unpriced_events, 0), {budgets.LIMIT_COLUMNS},
-           {budgets.state_under_limits("coalesce(b.spent_usd, 0)", "coalesce(b.tokens, 0)")}
-    FROM (SELECT CAST(:user_id AS uuid) AS user_id) AS m
-    LEFT JOIN analytics.budget_months AS b ON b.user_id = m.user_id AND b.period = :period
-    {budgets.LIMITS}
-    """  # noqa: S608 - constants of the budgets module only
 )
 
 
@@ -135,7 +124,9 @@ class UsageReports:
     @staticmethod
     async def _summary(session: AsyncSession, user_id: uuid.UUID) -> UsageSummary:
         period = budgets.current_period()
-        row = (await session.execute(SUMMARY, {"user_id": user_id, "period": period})).one()
+        row = (
+            await session.execute(statements.SUMMARY, {"user_id": user_id, "period": period})
+        ).one()
         spent, tokens, requests, unpriced, soft, hard, token_limit, state = row
         return UsageSummary(
             period=period,
@@ -217,16 +208,10 @@ class BudgetLimitQueries:
         else:
             affected = list(
                 await session.scalars(
-                    text(
-                        "SELECT m.user_id FROM analytics.budget_months AS m"
-                        " LEFT JOIN analytics.user_plans AS plan ON plan.user_id = m.user_id"
-                        " WHERE m.period = :period"
-                        " AND coalesce(plan.plan_tier, :default) = :tier"
-                        " AND m.user_id NOT IN (SELECT user_id FROM analytics.user_budgets)"
-                    ),
+                    statements.MONTHS_OF_TIER,
                     {
                         "period": budgets.current_period(),
-                        "default": budgets.DEFAULT_TIER,
+                        "default": statements.DEFAULT_TIER,
                         "tier": p.plan_tier,
                     },
                 )
