@@ -10,15 +10,9 @@ import uuid
 
 from assistant_db import Statements
 from gateway_service.accounts.schemas import Settings, User
-from gateway_service.models import SCHEMA
+from gateway_service.sql import statement
 
-PROFILE = f"""
-    SELECT u.id, u.email, u.username, u.full_name, u.plan_tier, u.is_admin, u.is_active,
-           u.created_at, s.default_provider, s.default_model,
-           s.notion_config::text AS notion_config, s.ui_preferences::text AS ui_preferences
-    FROM {SCHEMA}.users u JOIN {SCHEMA}.user_settings s ON s.user_id = u.id
-    WHERE u.id = $1
-"""  # noqa: S608 - the schema is a constant identifier; the user is a parameter
+PROFILE = statement("profile")
 
 
 async def profile(database: Statements, user_id: uuid.UUID) -> User:

@@ -8,44 +8,16 @@ several times the database's own work for a one-row read. Every request re-reads
 a deactivation takes effect at once.
 """
 
-import functools
 import hashlib
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 
 from assistant_db import Statements
-from gateway_service.models import SCHEMA
+from gateway_service.sql import statement
 
 KEY_PREFIX = "na_"
-
-# Of an API key `k`: whether it still admits anyone, and whether its last use is worth recording.
-# Judged at the statement's own time: now() is when its transaction began, which can be long
-# before the check on a busy machine or inside a caller's transaction.
-LIVE_KEY = "k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > statement_timestamp())"
-STALE_USE = "k.last_used_at IS NULL OR k.last_used_at < statement_timestamp() - interval '1 minute'"
-
-# The caller CTE: one row (user_id, is_active, is_admin, plan_tier, scopes, key_id, stale_use)
-# or none. `scopes` is NULL for an access token: a login session may do everything.
-CALLER_BY_KEY = f"""
-    caller AS (
-        SELECT u.id AS user_id, u.is_active, u.is_admin, u.plan_tier, k.scopes, k.id AS key_id,
-               {STALE_USE} AS stale_use
-        FROM {SCHEMA}.access_keys k JOIN {SCHEMA}.users u ON u.id = k.user_id
-        WHERE k.key_hash = $1 AND {LIVE_KEY}
-    ),
-    used AS (
-        UPDATE {SCHEMA}.access_keys SET last_used_at = statement_timestamp()
-        WHERE id = (SELECT key_id FROM caller WHERE stale_use)
-    )"""  # noqa: S608 - the schema is a constant identifier; values are parameters
-CALLER_BY_USER = f"""
-    caller AS (
-        SELECT u.id AS user_id, u.is_active, u.is_admin, u.plan_tier, NULL::text[] AS scopes
-        FROM {SCHEMA}.users u WHERE u.id = $1
-    )"""  # noqa: S608 - as above
-CALLER_COLUMNS = "c.user_id, c.is_active, c.is_admin, c.plan_tier, c.scopes"
 
 
 @dataclass(frozen=True)
@@ -84,24 +56,17 @@ class Credential:
     api_key_hash: str | None = None
     user_id: uuid.UUID | None = None
 
-    def statement(self, rest: str) -> tuple[str, Any]:
-        """`WITH caller AS (…), <rest>` for this kind of credential, and its `$1`."""
-        if self.api_key_hash is not None:
-            return _with_caller(CALLER_BY_KEY, rest), self.api_key_hash
-        return _with_caller(CALLER_BY_USER, rest), self.user_id
 
-
-@functools.cache
-def _with_caller(caller: str, rest: str) -> str:
-    """Assembled once per kind of statement, not per request."""
-    return f"WITH {caller}{rest}"
-
-
-IDENTIFY = f" SELECT {CALLER_COLUMNS} FROM caller c"  # noqa: S608 - constant columns
+IDENTIFY_BY_KEY = statement("identify_by_key")
+IDENTIFY_BY_USER = statement("identify_by_user")
 
 
 async def identify(database: Statements, credential: Credential) -> asyncpg.Record | None:
     """The caller's row (`is_active` included: the caller decides what an inactive one gets)."""
-    statement, first = credential.statement(IDENTIFY)
-    row: asyncpg.Record | None = await database.fetchrow(statement, first)
+    if credential.api_key_hash is not None:
+        row: asyncpg.Record | None = await database.fetchrow(
+            IDENTIFY_BY_KEY, credential.api_key_hash
+        )
+    else:
+        row = await database.fetchrow(IDENTIFY_BY_USER, credential.user_id)
     return row
