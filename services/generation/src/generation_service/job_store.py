@@ -20,24 +20,10 @@ from assistant_db import Statements
 from assistant_messaging.publishing.outbox import Outbox, outbox_row
 from assistant_schemas import Envelope
 from assistant_schemas.generation import ChatMessage
-from generation_service.models import messaging
 
 SQL = Path(__file__).parent / "sql"
 CLAIM_JOB = (SQL / "claim_job.sql").read_text()
-OUTBOX = Outbox(messaging.outbox)
-OUTBOX_FIRST = 16  # the conclusion's parameters before the outbox's five
-CONCLUDE_JOB = (
-    (SQL / "conclude_job.sql")
-    .read_text()
-    .format(
-        outbox_first=f"${OUTBOX_FIRST}",
-        stage_outbox=OUTBOX.insert_sql(
-            first=OUTBOX_FIRST,
-            positions="(SELECT o.n FROM unnest($15::bool[]) WITH ORDINALITY AS o(always, n)"
-            " WHERE o.always OR EXISTS (SELECT FROM finished))",
-        ),
-    )
-)
+CONCLUDE_JOB = (SQL / "conclude_job.sql").read_text()
 HISTORY = TypeAdapter(list[ChatMessage])
 
 Connect = Callable[[], Awaitable[Statements]]  # the driver pool (a connection, in tests)
@@ -143,6 +129,6 @@ class JobStore:
             outcome.answer,
             json.dumps(outcome.history_metadata),
             list(outcome.always),
-            *OUTBOX.arrays([outbox_row(event) for event in outcome.events]),
+            *Outbox.arrays([outbox_row(event) for event in outcome.events]),
         )
         return bool(owned)

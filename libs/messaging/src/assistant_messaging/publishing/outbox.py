@@ -46,27 +46,19 @@ class Outbox:
         assert table.schema
         self.table = table
         self.qualified_name = f"{quoted_schema(table.schema)}.{table.name}"
-        self._insert = self.insert_sql(first=1)
-
-    def insert_sql(self, *, first: int, positions: str | None = None) -> str:
-        """The insert of rows given as `arrays(rows)` at `$first`…`$first + 4`: one constant
-        statement whatever the batch size (the driver encodes arrays in C, where a multi-row
-        insert is built row by row in Python), in the events' order, so their ids (the relay's
-        order) follow it. A hot path may send it as a CTE of its own statement, and insert only
-        the rows whose positions (from 1) the SQL subquery `positions` gives."""
-        ids, topics, keys, headers, payloads = (f"${first + n}" for n in range(5))
-        chosen = f" WHERE n IN {positions}" if positions else ""
-        return (
+        self._insert = (
             f"INSERT INTO {self.qualified_name} (event_id, topic, key, headers, payload)"  # noqa: S608 - validated identifiers
             " SELECT event_id, topic, key, headers, payload"
-            f" FROM unnest({ids}::uuid[], {topics}::text[], {keys}::bytea[], {headers}::jsonb[],"
-            f" {payloads}::bytea[]) WITH ORDINALITY AS e(event_id, topic, key, headers, payload, n)"
-            f"{chosen} ORDER BY n"
+            " FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::jsonb[], $5::bytea[])"
+            " WITH ORDINALITY AS e(event_id, topic, key, headers, payload, n) ORDER BY n"
         )
 
     @staticmethod
     def arrays(rows: Sequence[Mapping[str, Any]]) -> tuple[list[Any], ...]:
-        """The five parameters of `insert_sql` for `outbox_row`s."""
+        """`outbox_row`s as five arrays (ids, topics, keys, headers, payloads): one constant
+        statement inserts them whatever their number (the driver encodes arrays in C, where a
+        multi-row insert is built row by row in Python), in order, so their ids (the relay's
+        order) follow it."""
         return (
             [row["event_id"] for row in rows],
             [row["topic"] for row in rows],

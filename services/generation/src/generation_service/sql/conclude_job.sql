@@ -6,7 +6,7 @@
 -- new conversation, $7 provider, $8 model, $9 system prompt, $10 whether a turn is stored,
 -- $11 its messages (JSON rows), $12 the prompt and $13 the answer for the content history,
 -- $14 the history's metadata, $15 for each event whether it is staged even if the job is
--- not ours; the events themselves at {outbox_first}… (the outbox's insert, below).
+-- not ours; $16…$20 the events (event_id, topic, key, headers, payload), in publishing order.
 WITH finished AS (
     UPDATE generation.generation_jobs
     SET status = CASE WHEN $3 THEN 'succeeded' ELSE 'failed' END, finished_at = now()
@@ -37,5 +37,13 @@ history AS (
         id, user_id, conversation_id, provider, model, prompt, generated_content, metadata)
     SELECT $1, $4, $5, $7, $8, $12, $13, $14::jsonb FROM finished WHERE $10
 ),
-staged AS ({stage_outbox})
+staged AS (
+    INSERT INTO generation.outbox (event_id, topic, key, headers, payload)
+    SELECT e.event_id, e.topic, e.key, e.headers, e.payload
+    FROM unnest($16::uuid[], $17::text[], $18::bytea[], $19::jsonb[], $20::bytea[])
+        WITH ORDINALITY AS e(event_id, topic, key, headers, payload, n)
+    JOIN unnest($15::bool[]) WITH ORDINALITY AS o(always, n) USING (n)
+    WHERE o.always OR EXISTS (SELECT FROM finished)
+    ORDER BY n
+)
 SELECT EXISTS (SELECT FROM finished)
