@@ -72,16 +72,18 @@ def test_jobs_answers_and_broadcasts_are_declared_once_per_contract() -> None:
     async def job(event: UsageRecordedV1, headers: dict[str, str]) -> None:
         return None
 
-    @router.answers(UsageRecordedV1)
-    async def answer(query: UsageRecordedV1) -> None:
-        return None
+    class Answers:
+        async def __call__(self, query: UsageRecordedV1) -> None:
+            return None
+
+    router.answers(UsageRecordedV1, Answers)
 
     @router.hears(UsageRecordedV1)
     async def heard(event: UsageRecordedV1) -> None:
         return None
 
     assert router.jobs == {UsageRecordedV1: job}
-    assert router.answerers == {UsageRecordedV1: answer}
+    assert router.answerers == {UsageRecordedV1: Answers}
     assert router.listeners == {UsageRecordedV1: heard}
     assert router.topics() == []  # the event consumer's topics: jobs have their own consumer
     with pytest.raises(ValueError, match="already has a job"):

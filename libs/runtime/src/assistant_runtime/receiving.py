@@ -52,7 +52,7 @@ def job_consumer(
 
 def serve_answers(router: EventRouter, provided: Provided, responder: Responder) -> None:
     for query, answerer in router.answerers.items():
-        responder.serve(query, provided.bind(answerer, 1))
+        responder.serve(query, provided.of(answerer))
 
 
 def broadcast_listener(

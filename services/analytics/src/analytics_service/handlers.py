@@ -1,7 +1,6 @@
 """Events the analytics service consumes: usage (in batches), plan changes, deleted accounts."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
@@ -18,23 +17,14 @@ from analytics_service.partitions import Partitions
 from analytics_service.queries import BudgetLimitQueries, UsageReports
 from assistant_messaging.consuming.failures import PermanentFailure
 from assistant_messaging.consuming.router import EventRouter, MessageContext
-from assistant_schemas import Envelope
 from assistant_schemas.accounts import AccountDeletedV1, AccountPlanChangedV1
 from assistant_schemas.budget import BudgetLimitsQueryV1
 from assistant_schemas.queries import UsageReportQueryV1
 from assistant_schemas.usage import UsageRecordedV1
 
 router = EventRouter("analytics")
-
-
-@router.answers(UsageReportQueryV1)
-async def usage_report(query: UsageReportQueryV1, answers: UsageReports) -> Envelope[Any]:
-    return await answers(query)
-
-
-@router.answers(BudgetLimitsQueryV1)
-async def budget_limits(query: BudgetLimitsQueryV1, answers: BudgetLimitQueries) -> Envelope[Any]:
-    return await answers(query)
+router.answers(UsageReportQueryV1, UsageReports)
+router.answers(BudgetLimitsQueryV1, BudgetLimitQueries)
 
 
 partitions = Partitions()

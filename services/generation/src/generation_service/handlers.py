@@ -4,14 +4,13 @@ and the events it keeps in step with: credentials, deleted accounts, saves of fi
 to Notion and where they landed."""
 
 from collections.abc import Mapping
-from typing import Any
 
 import structlog
 from sqlalchemy import delete
 
 from assistant_messaging.consuming.failures import PermanentFailure
 from assistant_messaging.consuming.router import EventRouter, MessageContext
-from assistant_schemas import Envelope, new_event
+from assistant_schemas import new_event
 from assistant_schemas.accounts import AccountDeletedV1
 from assistant_schemas.catalog import CatalogQueryV1
 from assistant_schemas.credentials import CredentialsUpdatedV1
@@ -35,6 +34,8 @@ from generation_service.worker import GenerationWorker
 log = structlog.get_logger(__name__)
 
 router = EventRouter("generation")
+router.answers(ConversationsQueryV1, ConversationQueries)
+router.answers(CatalogQueryV1, CatalogQueries)
 
 
 @router.job(GenerationRequestedV1)
@@ -56,16 +57,6 @@ async def cancel_requested(event: GenerationCancelRequestedV1, worker: Generatio
     """The client went away: whichever instance runs the request stops its provider call."""
     if worker.cancel(event.payload.request_id, event.user_id):
         log.info("generation cancelled", request_id=str(event.payload.request_id))
-
-
-@router.answers(ConversationsQueryV1)
-async def conversations(query: ConversationsQueryV1, answers: ConversationQueries) -> Envelope[Any]:
-    return await answers(query)
-
-
-@router.answers(CatalogQueryV1)
-async def catalog(query: CatalogQueryV1, answers: CatalogQueries) -> Envelope[Any]:
-    return await answers(query)
 
 
 @router.handles(CredentialsUpdatedV1)

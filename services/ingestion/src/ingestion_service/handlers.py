@@ -2,10 +2,8 @@
 delete (jobs, run by `ingesting`), and queries: searches and document listings."""
 
 from collections.abc import Mapping
-from typing import Any
 
 from assistant_messaging.consuming.router import EventRouter
-from assistant_schemas import Envelope
 from assistant_schemas.accounts import AccountDeletedV1
 from assistant_schemas.documents import DocumentDeleteRequestedV1, DocumentUploadedV1
 from assistant_schemas.queries import DocumentsQueryV1, SearchQueryV1
@@ -14,6 +12,8 @@ from ingestion_service.ingesting import DocumentIngester
 from ingestion_service.search import SearchQueries
 
 router = EventRouter("ingestion")
+router.answers(SearchQueryV1, SearchQueries)
+router.answers(DocumentsQueryV1, DocumentQueries)
 
 
 @router.job(DocumentUploadedV1)
@@ -42,13 +42,3 @@ async def forget_account(
     event: AccountDeletedV1, _headers: Mapping[str, str], ingester: DocumentIngester
 ) -> None:
     await ingester.forget(event)
-
-
-@router.answers(SearchQueryV1)
-async def search(query: SearchQueryV1, answers: SearchQueries) -> Envelope[Any]:
-    return await answers(query)
-
-
-@router.answers(DocumentsQueryV1)
-async def documents(query: DocumentsQueryV1, answers: DocumentQueries) -> Envelope[Any]:
-    return await answers(query)

@@ -3,11 +3,9 @@ queries about a user's Notion connection, and the events it keeps in step with: 
 credentials, deleted accounts."""
 
 from collections.abc import Mapping
-from typing import Any
 
 from assistant_messaging.consuming.failures import PermanentFailure
 from assistant_messaging.consuming.router import EventRouter, MessageContext
-from assistant_schemas import Envelope
 from assistant_schemas.accounts import AccountDeletedV1
 from assistant_schemas.credentials import CredentialsUpdatedV1
 from assistant_schemas.notion import NotionConnectionQueryV1, NotionPageRequestedV1
@@ -16,6 +14,7 @@ from notion_sync_service.queries import ConnectionQueries
 from notion_sync_service.saving import PageSaver
 
 router = EventRouter("notion_sync")
+router.answers(NotionConnectionQueryV1, ConnectionQueries)
 
 
 @router.job(NotionPageRequestedV1)
@@ -30,11 +29,6 @@ async def page_abandoned(
     event: NotionPageRequestedV1, headers: Mapping[str, str], why: str, saver: PageSaver
 ) -> None:
     await saver.abandon(event, headers, why)
-
-
-@router.answers(NotionConnectionQueryV1)
-async def connection(query: NotionConnectionQueryV1, answers: ConnectionQueries) -> Envelope[Any]:
-    return await answers(query)
 
 
 @router.handles(CredentialsUpdatedV1)

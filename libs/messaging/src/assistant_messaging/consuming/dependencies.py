@@ -12,13 +12,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar, get_type_hints
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class Provided:
     def __init__(self, objects: Iterable[object]) -> None:
         self._objects = list(objects)
 
-    def of(self, kind: type) -> object:
+    def of(self, kind: type[T]) -> T:
         """The one provided object that is a `kind`."""
         found = [item for item in self._objects if isinstance(item, kind)]
         if len(found) != 1:

@@ -4,12 +4,13 @@
   transaction with the inbox record, many per consumed batch (`consuming.consumer`).
 - `@router.job(Contract)` (and `@router.abandons(Contract)`): long-running work, one task per
   record, one at a time per key, with the retry topic and the dead letter (`consuming.jobs`).
-- `@router.answers(Query)`: a query answered over request/reply (`request_reply.responder`).
+- `router.answers(Query, Answerer)`: a query answered over request/reply
+  (`request_reply.responder`) by the service's `Answerer` (a callable taking the query).
 - `@router.hears(Contract)`: a broadcast every instance reads from its end
   (`consuming.broadcast`).
 
-Topics come only from the registry (`assistant_schemas.topics`). A job handler, an answerer or
-a listener may ask for the service's objects by type after its fixed parameters (`def
+Topics come only from the registry (`assistant_schemas.topics`). A job handler or a listener
+may ask for the service's objects by type after its fixed parameters (`def
 generate(event: GenerationRequestedV1, headers: Headers, worker: GenerationWorker)`): the
 service provides them (`ServiceRuntime.provide`), `consuming.dependencies` fills them in.
 """
@@ -45,8 +46,8 @@ class MessageContext:
 
 Handler = Callable[[Any, MessageContext], Awaitable[None]]
 BatchHandler = Callable[[list[Any], MessageContext], Awaitable[None]]
-# (event, headers, *dependencies); an abandoner also takes the reason after the headers; an
-# answerer is (query, *dependencies) -> reply; a listener (event, *dependencies).
+# (event, headers, *dependencies); an abandoner also takes the reason after the headers; a
+# listener (event, *dependencies).
 Declared = Callable[..., Awaitable[Any]]
 F = TypeVar("F", bound=Declared)
 
@@ -63,7 +64,7 @@ class EventRouter:
         self._batch: dict[type[Envelope[Any]], BatchHandler] = {}
         self.jobs: dict[type[Envelope[Any]], Declared] = {}
         self.abandoners: dict[type[Envelope[Any]], Declared] = {}
-        self.answerers: dict[type[Envelope[Any]], Declared] = {}
+        self.answerers: dict[type[Envelope[Any]], type] = {}
         self.listeners: dict[type[Envelope[Any]], Declared] = {}
 
     def handles(
@@ -111,9 +112,12 @@ class EventRouter:
         dead-lettered: `(event, headers, reason, *dependencies)`."""
         return _declaring(self.abandoners, contract, "abandoner")
 
-    def answers(self, query: type[Envelope[Any]]) -> Callable[[F], F]:
-        """Registers the answerer of `query`: `(query, *dependencies) -> reply`."""
-        return _declaring(self.answerers, query, "answerer")
+    def answers(self, query: type[Envelope[Any]], answerer: type) -> None:
+        """Declares that the service's `answerer` object (a callable taking the query and
+        returning the reply) answers `query`."""
+        if query in self.answerers:
+            raise ValueError(f"{query.TYPE} v{query.VERSION} already has an answerer")
+        self.answerers[query] = answerer
 
     def hears(self, contract: type[Envelope[Any]]) -> Callable[[F], F]:
         """Registers a listener every instance runs for every `contract` broadcast from now

@@ -85,11 +85,18 @@ async def presented_credential(request: Request) -> Credential:
 BEARER_SECURITY: dict[str, object] = {"security": [{_bearer.scheme_name: []}]}
 
 
+def admits_nobody(credential: Credential) -> Problem:
+    """The 401 for a credential that admits nobody, saying why."""
+    if credential.api_key_hash is not None:
+        return unauthorized("the API key is unknown, revoked or expired")
+    return unauthorized("the account no longer exists or is deactivated")
+
+
 def authenticated(credential: Credential, caller: Caller | None, is_active: bool) -> Caller:
     """The caller, or 401 saying why the credential admits nobody."""
-    if caller is None and credential.api_key_hash is not None:
-        raise unauthorized("the API key is unknown, revoked or expired")
-    if caller is None or not is_active:
+    if caller is None:
+        raise admits_nobody(credential)
+    if not is_active:
         raise unauthorized("the account no longer exists or is deactivated")
     structlog.contextvars.bind_contextvars(user_id=str(caller.user_id))
     return caller
