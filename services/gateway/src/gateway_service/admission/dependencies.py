@@ -1,13 +1,15 @@
 """Admission as endpoints use it.
 
 `Depends(admitted("upload", scope="documents"))` is an endpoint's caller, admitted before the
-endpoint runs. An endpoint whose work is made first (a generation) calls `admission_of` with
-that work instead: it is written if and only if the request is admitted. Either way the
-answer is the caller, or the problem that refuses it: 401 for an unknown credential, 403 for a
-key without the scope, 402 for a user over a hard budget, and 429 (with the headers that say
-when to come back) past the rate limit. All of it is decided by one statement
-(`admission.gate`)."""
+endpoint runs (an upload must be refused before its body is read). An endpoint whose work is
+made first (a generation, a Notion save) learns whose it is from `user_asking` and calls
+`admission_of` with that work instead: it is written if and only if the request is admitted.
+Either way the answer is the caller, or the problem that refuses it: 401 for an unknown
+credential, 403 for a key without the scope, 402 for a user over a hard budget, and 429 (with
+the headers that say when to come back) past the rate limit. All of it is decided by one
+statement (`admission.gate`)."""
 
+import uuid
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request
@@ -18,6 +20,7 @@ from gateway_service.admission.gate import Acceptance, Admission, Admissions, Qu
 from gateway_service.auth.callers import Caller
 from gateway_service.http.dependencies import (
     Bearer,
+    admits_nobody,
     authenticated,
     credential_of,
     insufficient_scope,
@@ -48,6 +51,18 @@ async def admission_of(
     caller = admitted_caller(query, admission, request)
     assert work is None or (admission is not None and admission.accepted)  # admitted: written
     return caller
+
+
+async def user_asking(query: Query, request: Request) -> uuid.UUID:
+    """Whose work the request would be, known before its admission (which makes that work):
+    401 for a credential that admits nobody, 403 for a key without the scope (a key's user
+    and scopes never change; whether it is still live is the admission's to say)."""
+    known = await admissions_of(request).known(query.credential)
+    if known is None:
+        raise admits_nobody(query.credential)
+    if not known.allows(query.scope):
+        raise insufficient_scope(query.scope)
+    return known.user_id
 
 
 def admissions_of(request: Request) -> Admissions:

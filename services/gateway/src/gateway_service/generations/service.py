@@ -37,13 +37,13 @@ from assistant_schemas.queries import (
     ConversationsQueryV1,
     ConversationsResultV1,
 )
-from gateway_service.admission.dependencies import admission_of, admissions_of
+from gateway_service.admission.dependencies import admission_of, user_asking
 from gateway_service.admission.gate import Acceptance, Query
 from gateway_service.auth.callers import Credential
 from gateway_service.catalog.service import CatalogView, resolve_name
 from gateway_service.generations import validation
 from gateway_service.generations.schemas import Accepted
-from gateway_service.http.dependencies import admits_nobody, insufficient_scope, sessions_of
+from gateway_service.http.dependencies import sessions_of
 from gateway_service.http.events import user_event
 from gateway_service.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from gateway_service.http.idempotency import claim_or_replay, remember
@@ -89,12 +89,7 @@ async def submit(
     """Accepts the generation (with a reply stream if `waiting`), or answers what an earlier
     request with the same `Idempotency-Key` was answered."""
     query = Query(credential, FAMILY, SCOPE, check_budget=True)
-    known = await admissions_of(request).known(credential)
-    if known is None:
-        raise admits_nobody(credential)
-    if not known.allows(SCOPE):
-        raise insufficient_scope(SCOPE)
-    user_id = known.user_id
+    user_id = await user_asking(query, request)
     # A stream or a wait cannot be replayed; an acceptance can.
     idempotent = not waiting and IDEMPOTENCY_HEADER in request.headers
     if not idempotent and draft.save_to_notion is None:

@@ -1,29 +1,31 @@
 """`POST /v1/generations/{id}/notion`: save a finished generation to Notion afterwards.
 
 Generation holds the content, so the gateway asks it (`generation.save_requested`); it asks
-notion_sync in turn. The save is its own request, with its own status.
-"""
+notion_sync in turn. The save is its own request, with its own status, accepted as a
+generation is: its event and status row are written by its admission's statement, inside the
+request's transaction (which also holds its `Idempotency-Key`)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from assistant_db import driver_connection
+from assistant_messaging.publishing.outbox import outbox_row
 from assistant_schemas.generation import (
     GenerationSaveRequestedPayload,
     GenerationSaveRequestedV1,
     NotionTarget,
 )
 from assistant_schemas.ids import new_id
-from gateway_service.admission.dependencies import admitted
-from gateway_service.auth.callers import Caller
+from gateway_service.admission.dependencies import admission_of, user_asking
+from gateway_service.admission.gate import Acceptance, Query
 from gateway_service.generations.schemas import SaveAccepted
-from gateway_service.http.dependencies import EventOutbox, Session
+from gateway_service.http.dependencies import BEARER_SECURITY, presented_credential, sessions_of
 from gateway_service.http.error_docs import errors, idempotent
-from gateway_service.http.events import caller_event
+from gateway_service.http.events import user_event
 from gateway_service.http.idempotency import claim_or_replay, remember
 from gateway_service.http.problems import Problem
 from gateway_service.notion_saves.service import resolved_target
@@ -31,7 +33,7 @@ from gateway_service.requests.repository import Requests
 
 router = APIRouter(prefix="/v1/generations", tags=["notion"])
 
-NotionCaller = Annotated[Caller, Depends(admitted("generation", scope="notion"))]
+FAMILY, SCOPE = "generation", "notion"
 
 
 @router.post(
@@ -40,50 +42,47 @@ NotionCaller = Annotated[Caller, Depends(admitted("generation", scope="notion"))
     response_model=SaveAccepted,
     summary="Save a finished generation as a Notion page (under its parent or your default)",
     responses=errors(409, 429),
-    openapi_extra=idempotent(),
+    openapi_extra=idempotent(BEARER_SECURITY),
 )
 async def save_generation(
-    request_id: uuid.UUID,
-    caller: NotionCaller,
-    session: Session,
-    request: Request,
-    events: EventOutbox,
-    target: NotionTarget | None = None,
+    request_id: uuid.UUID, request: Request, target: NotionTarget | None = None
 ) -> JSONResponse:
-    claim = await claim_or_replay(session, caller.user_id, request)
-    if isinstance(claim, JSONResponse):
-        return claim
-    requests = Requests(session)
-    source = await requests.of_user(caller.user_id, request_id)
-    if source is None or source.kind != "generation":
-        raise Problem(
-            404, "not-found", "No such generation", f"you have no generation {request_id}"
-        )
-    if source.status != "succeeded":
-        raise Problem(
-            409,
-            "generation-not-finished",
-            "Generation not finished",
-            f"generation {request_id} is {source.status}: only finished content can be saved",
-        )
-    resolved = await resolved_target(session, caller.user_id, target or NotionTarget(), "body")
-    save_id = new_id()
-    await events.add(
-        session,
-        caller_event(
+    credential = await presented_credential(request)
+    query = Query(credential, FAMILY, SCOPE, check_budget=False)
+    user_id = await user_asking(query, request)
+    async with sessions_of(request)() as session:
+        claim = await claim_or_replay(session, user_id, request)
+        if isinstance(claim, JSONResponse):
+            await admission_of(query, request)  # a replay is admitted as any request
+            return claim
+        source = await Requests(session).of_user(user_id, request_id)
+        if source is None or source.kind != "generation":
+            raise Problem(
+                404, "not-found", "No such generation", f"you have no generation {request_id}"
+            )
+        if source.status != "succeeded":
+            raise Problem(
+                409,
+                "generation-not-finished",
+                "Generation not finished",
+                f"generation {request_id} is {source.status}: only finished content can be saved",
+            )
+        resolved = await resolved_target(session, user_id, target or NotionTarget(), "body")
+        save_id = new_id()
+        event = user_event(
             GenerationSaveRequestedV1,
             GenerationSaveRequestedPayload(
                 request_id=save_id, source_request_id=request_id, target=resolved
             ),
-            caller,
+            user_id,
             request,
-        ),
-    )
-    await requests.accept(save_id, caller.user_id, "notion_save")
-    accepted = SaveAccepted(
-        request_id=save_id, source_request_id=request_id, status_url=f"/v1/requests/{save_id}"
-    )
-    body = accepted.model_dump(mode="json")
-    await remember(session, claim, 202, body)
-    await session.commit()
+        )
+        work = Acceptance(user_id, [(save_id, "notion_save")], [outbox_row(event)])
+        await admission_of(query, request, work, await driver_connection(session))
+        accepted = SaveAccepted(
+            request_id=save_id, source_request_id=request_id, status_url=f"/v1/requests/{save_id}"
+        )
+        body = accepted.model_dump(mode="json")
+        await remember(session, claim, 202, body)
+        await session.commit()
     return JSONResponse(body, status_code=202, headers={"Location": accepted.status_url})
