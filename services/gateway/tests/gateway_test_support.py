@@ -7,6 +7,7 @@ from typing import Any
 
 from assistant_db import Statements
 from assistant_runtime.credentials_cipher import CredentialCipher
+from assistant_schemas.catalog import CatalogResultPayload, ModelInfo, ProviderInfo
 from gateway_service.admission.gate import Admission, Gate, Query, found
 from gateway_service.auth.callers import Credential
 
@@ -60,4 +61,22 @@ async def admit_generation(
         scope="generate",
         check_budget=True,
         now=now,
+    )
+
+
+def catalogue(*, version: int, model: str) -> CatalogResultPayload:
+    """A catalogue of one provider `p` (mock) serving `model`, as announced at `version`."""
+    return CatalogResultPayload(
+        providers=[ProviderInfo(name="p", label="P", api_style="mock", requires_key=False)],
+        models=[
+            ModelInfo(
+                provider="p",
+                model=model,
+                context_window=1000,
+                max_output_tokens=100,
+                input_price=1,
+                output_price=2,
+            )
+        ],
+        version=version,
     )

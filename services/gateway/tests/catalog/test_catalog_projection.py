@@ -6,9 +6,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from assistant_schemas.catalog import CatalogResultPayload, ModelInfo, ProviderInfo
 from gateway_service.catalog import repository as catalog_projection
-from gateway_test_support import Register, bearer
+from gateway_test_support import Register, bearer, catalogue
 
 
 async def test_before_any_announcement_a_generation_is_a_503_with_retry_after(
@@ -37,20 +36,3 @@ async def test_an_older_announcement_never_replaces_a_newer_one(
         held = await catalog_projection.latest(session)
 
     assert held == catalogue(version=7, model="newer")
-
-
-def catalogue(*, version: int, model: str) -> CatalogResultPayload:
-    return CatalogResultPayload(
-        providers=[ProviderInfo(name="p", label="P", api_style="mock", requires_key=False)],
-        models=[
-            ModelInfo(
-                provider="p",
-                model=model,
-                context_window=1000,
-                max_output_tokens=100,
-                input_price=1,
-                output_price=2,
-            )
-        ],
-        version=version,
-    )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_db import Statements, driver_connection
 from assistant_messaging.publishing.outbox import outbox_row
@@ -46,7 +47,7 @@ from gateway_service.generations.schemas import Accepted
 from gateway_service.http.dependencies import sessions_of
 from gateway_service.http.events import user_event
 from gateway_service.http.idempotency import HEADER as IDEMPOTENCY_HEADER
-from gateway_service.http.idempotency import claim_or_replay, remember
+from gateway_service.http.idempotency import Claim, claim_or_replay, remember
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import ask, requester_of
 from gateway_service.notion_saves.service import resolved_target
@@ -95,27 +96,37 @@ async def submit(
     if not idempotent and draft.save_to_notion is None:
         return await _accepted(draft, query, user_id, request, waiting, None)
     async with sessions_of(request)() as session:
-        claim = None
-        if idempotent:
-            found = await claim_or_replay(session, user_id, request)
-            if isinstance(found, JSONResponse):
-                await admission_of(query, request)  # a replay is admitted as any request
-                return found
-            claim = found
-        if draft.save_to_notion is not None:
-            target = await resolved_target(session, user_id, draft.save_to_notion, "save_to_notion")
-            draft = replace(draft, save_to_notion=target)
-        submitted = await _accepted(
-            draft, query, user_id, request, waiting, await driver_connection(session)
-        )
-        try:
-            if claim is not None:
-                await remember(session, claim, 202, submitted.accepted.model_dump(mode="json"))
-            await session.commit()
-        except BaseException:
-            if submitted.stream is not None:
-                submitted.stream.close()  # nothing was accepted: no reply will come
-            raise
+        claim = await claim_or_replay(session, user_id, request) if idempotent else None
+        if not isinstance(claim, JSONResponse):
+            return await _accepted_in(session, claim, draft, query, user_id, request, waiting)
+    await admission_of(query, request)  # a replay is admitted, and counted, as any request
+    return claim
+
+
+async def _accepted_in(
+    session: AsyncSession,
+    claim: Claim | None,
+    draft: Draft,
+    query: Query,
+    user_id: uuid.UUID,
+    request: Request,
+    waiting: bool,
+) -> Submitted:
+    """Accepted within `session`'s transaction, with the response stored under its claim."""
+    if draft.save_to_notion is not None:
+        target = await resolved_target(session, user_id, draft.save_to_notion, "save_to_notion")
+        draft = replace(draft, save_to_notion=target)
+    submitted = await _accepted(
+        draft, query, user_id, request, waiting, await driver_connection(session)
+    )
+    try:
+        if claim is not None:
+            await remember(session, claim, 202, submitted.accepted.model_dump(mode="json"))
+        await session.commit()
+    except BaseException:
+        if submitted.stream is not None:
+            submitted.stream.close()  # nothing was accepted: no reply will come
+        raise
     return submitted
 
 

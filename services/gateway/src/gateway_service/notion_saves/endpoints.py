@@ -11,6 +11,7 @@ import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_db import driver_connection
 from assistant_messaging.publishing.outbox import outbox_row
@@ -26,7 +27,7 @@ from gateway_service.generations.schemas import SaveAccepted
 from gateway_service.http.dependencies import BEARER_SECURITY, presented_credential, sessions_of
 from gateway_service.http.error_docs import errors, idempotent
 from gateway_service.http.events import user_event
-from gateway_service.http.idempotency import claim_or_replay, remember
+from gateway_service.http.idempotency import Claim, claim_or_replay, remember
 from gateway_service.http.problems import Problem
 from gateway_service.notion_saves.service import resolved_target
 from gateway_service.requests.repository import Requests
@@ -52,37 +53,50 @@ async def save_generation(
     user_id = await user_asking(query, request)
     async with sessions_of(request)() as session:
         claim = await claim_or_replay(session, user_id, request)
-        if isinstance(claim, JSONResponse):
-            await admission_of(query, request)  # a replay is admitted as any request
-            return claim
-        source = await Requests(session).of_user(user_id, request_id)
-        if source is None or source.kind != "generation":
-            raise Problem(
-                404, "not-found", "No such generation", f"you have no generation {request_id}"
-            )
-        if source.status != "succeeded":
-            raise Problem(
-                409,
-                "generation-not-finished",
-                "Generation not finished",
-                f"generation {request_id} is {source.status}: only finished content can be saved",
-            )
-        resolved = await resolved_target(session, user_id, target or NotionTarget(), "body")
-        save_id = new_id()
-        event = user_event(
-            GenerationSaveRequestedV1,
-            GenerationSaveRequestedPayload(
-                request_id=save_id, source_request_id=request_id, target=resolved
-            ),
-            user_id,
-            request,
+        if not isinstance(claim, JSONResponse):
+            return await saved(session, claim, query, request_id, target, request)
+    await admission_of(query, request)  # a replay is admitted, and counted, as any request
+    return claim
+
+
+async def saved(
+    session: AsyncSession,
+    claim: Claim,
+    query: Query,
+    request_id: uuid.UUID,
+    target: NotionTarget | None,
+    request: Request,
+) -> JSONResponse:
+    """The save accepted within `session`'s transaction, its answer stored under `claim`."""
+    user_id = claim.user_id
+    source = await Requests(session).of_user(user_id, request_id)
+    if source is None or source.kind != "generation":
+        raise Problem(
+            404, "not-found", "No such generation", f"you have no generation {request_id}"
         )
-        work = Acceptance(user_id, [(save_id, "notion_save")], [outbox_row(event)])
-        await admission_of(query, request, work, await driver_connection(session))
-        accepted = SaveAccepted(
-            request_id=save_id, source_request_id=request_id, status_url=f"/v1/requests/{save_id}"
+    if source.status != "succeeded":
+        raise Problem(
+            409,
+            "generation-not-finished",
+            "Generation not finished",
+            f"generation {request_id} is {source.status}: only finished content can be saved",
         )
-        body = accepted.model_dump(mode="json")
-        await remember(session, claim, 202, body)
-        await session.commit()
+    resolved = await resolved_target(session, user_id, target or NotionTarget(), "body")
+    save_id = new_id()
+    event = user_event(
+        GenerationSaveRequestedV1,
+        GenerationSaveRequestedPayload(
+            request_id=save_id, source_request_id=request_id, target=resolved
+        ),
+        user_id,
+        request,
+    )
+    work = Acceptance(user_id, [(save_id, "notion_save")], [outbox_row(event)])
+    await admission_of(query, request, work, await driver_connection(session))
+    accepted = SaveAccepted(
+        request_id=save_id, source_request_id=request_id, status_url=f"/v1/requests/{save_id}"
+    )
+    body = accepted.model_dump(mode="json")
+    await remember(session, claim, 202, body)
+    await session.commit()
     return JSONResponse(body, status_code=202, headers={"Location": accepted.status_url})
