@@ -1,9 +1,9 @@
 """A service's objects handed to its handlers by type.
 
-A job handler, an answerer or a listener declares what it needs as annotated parameters after
-its fixed ones; the service provides one object of each such type, and `Provided.bind` fills
-them in once, at start (a handler asking for what was not provided fails the start, not a
-message).
+A job handler or a listener declares what it needs as annotated parameters after its fixed
+ones, and an answerer is itself such an object; the service provides one object of each type,
+and `Provided` finds them once, at start (a handler asking for what was not provided fails the
+start, not a message).
 """
 
 import functools
