@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from pydantic_core import to_json
 
 from assistant_db import Statements
 from assistant_db.coalescing import Coalescer
+from assistant_messaging.publishing.outbox import Outbox
 from gateway_service.admission.budgets import current_period
 from gateway_service.admission.rate_limits import LIMITS_JSON, Decision, WindowCleaner, uncount
 from gateway_service.auth.callers import Caller, Credential, identify
@@ -111,16 +111,8 @@ def _arguments(asked: Sequence[Asked], now: datetime) -> list[Any]:
         [request_id for _, (request_id, _) in rows],
         [kind for _, (_, kind) in rows],
         [n for n, _ in events],
-        [event["event_id"] for _, event in events],
-        [event["topic"] for _, event in events],
-        [event["key"] for _, event in events],
-        [_json(event["headers"]) for _, event in events],
-        [event["payload"] for _, event in events],
+        *Outbox.arrays([event for _, event in events]),
     ]
-
-
-def _json(headers: dict[str, str]) -> str:
-    return to_json(headers).decode()
 
 
 class Gate:
