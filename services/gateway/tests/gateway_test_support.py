@@ -5,11 +5,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from assistant_db import Statements
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_schemas.catalog import CatalogResultPayload, ModelInfo, ProviderInfo
 from gateway_service.admission.gate import Admission, Gate, Query, found
 from gateway_service.auth.callers import Credential
+from gateway_service.models import idempotency_keys, requests
 
 JWT_SECRET = "test-secret-" + "x" * 40
 PASSWORD = "Correct-Horse-42"
@@ -80,3 +84,23 @@ def catalogue(*, version: int, model: str) -> CatalogResultPayload:
         ],
         version=version,
     )
+
+
+async def work_of(connection: AsyncConnection, user_id: uuid.UUID) -> tuple[int, int, int]:
+    """The user's status rows, idempotency records and outbox events (those that name them)."""
+    statuses = await connection.scalar(
+        select(func.count()).select_from(requests).where(requests.c.user_id == user_id)
+    )
+    claims = await connection.scalar(
+        select(func.count())
+        .select_from(idempotency_keys)
+        .where(idempotency_keys.c.user_id == user_id)
+    )
+    events = await connection.scalar(
+        text(
+            "SELECT count(*) FROM gateway.outbox"
+            " WHERE position(CAST(:user AS text) IN convert_from(payload, 'UTF8')) > 0"
+        ),
+        {"user": str(user_id)},
+    )
+    return statuses or 0, claims or 0, events or 0

@@ -8,7 +8,15 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from assistant_db import driver_connection
-from gateway_service.admission.gate import Acceptance, Admissions, Gate, Known, Query, found
+from gateway_service.admission.gate import (
+    Acceptance,
+    Admissions,
+    Gate,
+    Known,
+    Query,
+    StatusRow,
+    found,
+)
 from gateway_service.admission.rate_limits import window_of
 from gateway_service.auth.callers import Credential, key_hash
 from gateway_service.models import access_keys, messaging, rate_limit_windows, requests, users
@@ -26,7 +34,7 @@ def generation(user: uuid.UUID) -> Acceptance:
         "headers": {},
         "payload": b"{}",
     }
-    return Acceptance(user, [(uuid.uuid4(), "generation")], [event])
+    return Acceptance(user, [StatusRow(uuid.uuid4(), "generation")], [event])
 
 
 def query(credential: Credential) -> Query:
@@ -35,7 +43,7 @@ def query(credential: Credential) -> Query:
 
 async def written(connection: AsyncConnection, acceptance: Acceptance) -> tuple[int, int]:
     """How many of the acceptance's request rows and events were written."""
-    [(request_id, _)] = acceptance.requests
+    [(request_id, _, _)] = acceptance.requests
     rows = await connection.scalar(
         select(func.count()).select_from(requests).where(requests.c.id == request_id)
     )

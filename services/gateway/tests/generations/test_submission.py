@@ -5,36 +5,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from gateway_service.admission.rate_limits import window_of
 from gateway_service.catalog import repository as catalog_projection
-from gateway_service.models import idempotency_keys, rate_limit_windows, requests
-from gateway_test_support import Register, bearer, catalogue
+from gateway_service.models import rate_limit_windows
+from gateway_test_support import Register, bearer, catalogue, work_of
 
 SOLO_GENERATION = 100
 BODY = {"prompt": "hi", "provider": "p", "model": "m"}
-
-
-async def rows(connection: AsyncConnection, user_id: uuid.UUID) -> tuple[int, int, int]:
-    """The user's status rows, idempotency records and outbox events (those that name them)."""
-    statuses = await connection.scalar(
-        select(func.count()).select_from(requests).where(requests.c.user_id == user_id)
-    )
-    claims = await connection.scalar(
-        select(func.count())
-        .select_from(idempotency_keys)
-        .where(idempotency_keys.c.user_id == user_id)
-    )
-    events = await connection.scalar(
-        text(
-            "SELECT count(*) FROM gateway.outbox"
-            " WHERE position(CAST(:user AS text) IN convert_from(payload, 'UTF8')) > 0"
-        ),
-        {"user": str(user_id)},
-    )
-    return statuses or 0, claims or 0, events or 0
 
 
 async def test_an_idempotent_generation_refused_at_the_limit_leaves_nothing_and_is_taken_later(
@@ -54,12 +34,12 @@ async def test_an_idempotent_generation_refused_at_the_limit_leaves_nothing_and_
             )
         )
 
-    before = await rows(connection, user_id)  # registering announced the account already
+    before = await work_of(connection, user_id)  # registering announced the account already
 
     refused = await client.post("/v1/generations", json=BODY, headers=headers)
 
     assert refused.status_code == 429, refused.text
-    assert await rows(connection, user_id) == before  # no status, no claim, no event
+    assert await work_of(connection, user_id) == before  # no status, no claim, no event
 
     await connection.execute(
         delete(rate_limit_windows).where(rate_limit_windows.c.user_id == user_id)
@@ -70,7 +50,7 @@ async def test_an_idempotent_generation_refused_at_the_limit_leaves_nothing_and_
     assert accepted.status_code == replayed.status_code == 202, accepted.text
     assert replayed.headers["Idempotent-Replayed"] == "true"
     assert replayed.json()["request_id"] == accepted.json()["request_id"]
-    assert await rows(connection, user_id) == tuple(count + 1 for count in before)
+    assert await work_of(connection, user_id) == tuple(count + 1 for count in before)
     counted = await connection.scalar(
         select(func.sum(rate_limit_windows.c.count)).where(rate_limit_windows.c.user_id == user_id)
     )

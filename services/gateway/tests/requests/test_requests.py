@@ -12,10 +12,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from assistant_db import create_engine, session_factory
+from assistant_db import create_engine, driver_connection, session_factory
+from gateway_service.admission.dependencies import admission_of
+from gateway_service.admission.gate import Acceptance, Query, StatusRow
 from gateway_service.auth.callers import Caller
 from gateway_service.http import idempotency
-from gateway_service.http.dependencies import CurrentCaller, Session
+from gateway_service.http.dependencies import CurrentCaller, Session, presented_credential
 from gateway_service.models import idempotency_keys, requests
 from gateway_service.requests.repository import News, Requests, Status, merged
 from gateway_test_support import Register, bearer
@@ -31,7 +33,9 @@ def work_endpoint(app: FastAPI) -> None:
         if isinstance(claim, JSONResponse):
             return claim
         request_id = uuid.uuid4()
-        await Requests(session).accept(request_id, caller.user_id, "generation")
+        query = Query(await presented_credential(request), None, "generate", check_budget=False)
+        work = Acceptance(caller.user_id, [StatusRow(request_id, "generation")], [])
+        await admission_of(query, request, work, await driver_connection(session))
         body = {"request_id": str(request_id), "status_url": f"/v1/requests/{request_id}"}
         await idempotency.remember(session, claim, 202, body)
         await session.commit()

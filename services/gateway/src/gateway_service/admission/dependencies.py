@@ -1,9 +1,10 @@
 """Admission as endpoints use it.
 
-`Depends(admitted("upload", scope="documents"))` is an endpoint's caller, admitted before the
-endpoint runs (an upload must be refused before its body is read). An endpoint whose work is
-made first (a generation, a Notion save) learns whose it is from `user_asking` and calls
+`Depends(admitted("search", scope="search"))` is an endpoint's caller, admitted before the
+endpoint runs. An endpoint that makes work (a generation, a Notion save, a document's upload,
+retry or deletion) learns whose it is first (`user_asking`, or an identified caller) and calls
 `admission_of` with that work instead: it is written if and only if the request is admitted.
+Work of no rate-limit family (a deletion) is admitted without being counted.
 Either way the answer is the caller, or the problem that refuses it: 401 for an unknown
 credential, 403 for a key without the scope, 402 for a user over a hard budget, and 429 (with
 the headers that say when to come back) past the rate limit. All of it is decided by one
@@ -83,6 +84,8 @@ def admitted_caller(query: Query, admission: Admission | None, request: Request)
             "Budget exceeded",
             "this month's hard spending limit is reached; raise the budget or wait for next month",
         )
+    if query.family is None:
+        return caller  # not rate limited
     decision = admission.decision
     assert decision is not None  # counted: active, in scope, within budget
     if not decision.allowed:

@@ -14,11 +14,12 @@ it, and an API key's user and scopes are looked up once per process (a key never
 or scopes; whether it is still live is the admission's to say).
 """
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -43,18 +44,26 @@ class Query:
     """What one request asks of admission."""
 
     credential: Credential
-    family: str
+    family: str | None  # None: not rate limited
     scope: str
     check_budget: bool
 
 
+class StatusRow(NamedTuple):
+    """A request's status row as it is accepted (`requests.repository` reads it)."""
+
+    id: uuid.UUID
+    kind: Kind
+    detail: dict[str, Any] = {}
+
+
 @dataclass(frozen=True)
 class Acceptance:
-    """The work a request brings: status rows (id, kind) of one user, and the events
-    (`outbox_row`s) that start them."""
+    """The work a request brings: status rows of one user, and the events (`outbox_row`s)
+    that start them."""
 
     user_id: uuid.UUID
-    requests: Sequence[tuple[uuid.UUID, Kind]]
+    requests: Sequence[StatusRow]
     events: Sequence[dict[str, Any]]
 
 
@@ -79,7 +88,8 @@ class Admission:
     caller: Caller
     is_active: bool
     over_budget: bool
-    decision: Decision | None  # None: not counted (inactive, out of scope, or over budget)
+    # None: not counted (no family, or inactive, out of scope, or over budget)
+    decision: Decision | None
     accepted: bool  # its work was written
 
 
@@ -92,7 +102,7 @@ async def found(database: Statements, asked: Sequence[Asked], now: datetime) -> 
 
 
 def _arguments(asked: Sequence[Asked], now: datetime) -> list[Any]:
-    """$1…$18 of `sql/admit.sql`."""
+    """$1…$19 of `sql/admit.sql`."""
     queries = [query for query, _ in asked]
     works = [(n, work) for n, (_, work) in enumerate(asked, start=1) if work is not None]
     rows = [(n, request) for n, work in works for request in work.requests]
@@ -108,8 +118,9 @@ def _arguments(asked: Sequence[Asked], now: datetime) -> list[Any]:
         now,
         LIMITS_JSON,
         [n for n, _ in rows],
-        [request_id for _, (request_id, _) in rows],
-        [kind for _, (_, kind) in rows],
+        [request.id for _, request in rows],
+        [request.kind for _, request in rows],
+        [json.dumps(request.detail) for _, request in rows],
         [n for n, _ in events],
         *Outbox.arrays([event for _, event in events]),
     ]
@@ -128,7 +139,7 @@ class Gate:
             return None
         caller = Caller.of(row)
         decision = None
-        if row["counted"]:
+        if query.family is not None and row["counted"]:
             decision = Decision.of(row)
             if not decision.allowed:
                 await uncount(database, caller.user_id, query.family, now)

@@ -19,6 +19,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant_blobs import BlobStore
+from assistant_blobs.store import named
+from assistant_db import driver_connection
+from assistant_messaging.publishing.outbox import outbox_row
 from assistant_schemas.documents import (
     DEFAULT_COLLECTION,
     GLOBAL_COLLECTION_ID,
@@ -37,11 +40,13 @@ from assistant_schemas.queries import (
     DocumentsResultV1,
     DocumentSummary,
 )
-from gateway_service.admission.dependencies import admitted
+from gateway_service.admission import gate
+from gateway_service.admission.dependencies import admission_of
+from gateway_service.admission.gate import Acceptance, StatusRow
 from gateway_service.auth.callers import Caller
 from gateway_service.documents.filenames import display_name, safe_filename
 from gateway_service.documents.sniffing import SUPPORTED, sniffed_type
-from gateway_service.http.dependencies import EventOutbox, Session, scoped
+from gateway_service.http.dependencies import Session, presented_credential, scoped
 from gateway_service.http.error_docs import errors, idempotent
 from gateway_service.http.events import caller_event
 from gateway_service.http.idempotency import claim_or_replay, remember
@@ -52,8 +57,8 @@ from gateway_service.requests.repository import Requests, Status
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
-DocumentsCaller = Annotated[Caller, Depends(scoped("documents"))]
-UploadCaller = Annotated[Caller, Depends(admitted("upload", scope="documents"))]
+SCOPE, UPLOAD = "documents", "upload"
+DocumentsCaller = Annotated[Caller, Depends(scoped(SCOPE))]
 MAX_FILES = 20
 MAX_METADATA_BYTES = 10_000
 COLLECTION_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -112,10 +117,9 @@ def sent_name(sent: str | None) -> dict[str, str]:
     openapi_extra=idempotent(),
 )
 async def upload(
-    caller: UploadCaller,
+    caller: DocumentsCaller,
     session: Session,
     request: Request,
-    events: EventOutbox,
     files: Annotated[list[UploadFile], File(description=f"1 to {MAX_FILES} files")],
     collection: Annotated[str, Form()] = DEFAULT_COLLECTION,
     metadata: Annotated[str | None, Form(description="A JSON object kept with each")] = None,
@@ -131,46 +135,67 @@ async def upload(
     fingerprint = b"\0".join([*(part.encode() for part in sent), *(d for d, _ in contents)])
     claim = await claim_or_replay(session, caller.user_id, request, content=fingerprint)
     if isinstance(claim, JSONResponse):
+        await session.rollback()  # the key's transaction ends: a replay writes nothing
+        await admission_of(await _query(request, UPLOAD), request)  # counted as any request
         return claim
-    requests = Requests(session)
-    uploaded = []
-    for file, (data, content_type) in zip(files, contents, strict=True):
-        uri, digest = await asyncio.to_thread(blobs(request).put, caller.user_id, data)
-        upload_payload = DocumentUploadedPayload(
-            document_id=new_id(),
-            request_id=new_id(),
-            collection_id=target,
-            filename=safe_filename(file.filename),
-            blob=BlobReference(
-                uri=uri, sha256=digest, size_bytes=len(data), content_type=content_type
-            ),
-            metadata={**extra, "collection": collection, **sent_name(file.filename)},
+    uploads = [
+        _upload(
+            caller, target, file.filename, data, content_type, {**extra, "collection": collection}
         )
-        await _publish_upload(session, events, caller, request, upload_payload)
-        await requests.accept(
-            upload_payload.request_id,
-            caller.user_id,
-            "document",
-            {
-                "document_id": str(upload_payload.document_id),
-                "filename": upload_payload.filename,
-                "collection": collection,
-                "size_bytes": len(data),
-                "upload": upload_payload.model_dump(mode="json"),
-            },
-        )
-        uploaded.append(
+        for file, (data, content_type) in zip(files, contents, strict=True)
+    ]
+    work = Acceptance(
+        caller.user_id,
+        [StatusRow(u.request_id, "document", _upload_detail(u, collection)) for u in uploads],
+        [outbox_row(caller_event(DocumentUploadedV1, u, caller, request)) for u in uploads],
+    )
+    await _accepted(session, request, UPLOAD, work)
+    for data, _ in contents:  # only once admitted: a refused upload leaves no bytes behind
+        await asyncio.to_thread(blobs(request).put, caller.user_id, data)
+    body = Uploaded(
+        documents=[
             UploadedDocument(
-                document_id=upload_payload.document_id,
-                request_id=upload_payload.request_id,
-                filename=upload_payload.filename,
-                status_url=f"/v1/documents/{upload_payload.document_id}",
+                document_id=u.document_id,
+                request_id=u.request_id,
+                filename=u.filename,
+                status_url=f"/v1/documents/{u.document_id}",
             )
-        )
-    body = Uploaded(documents=uploaded).model_dump(mode="json")
+            for u in uploads
+        ]
+    ).model_dump(mode="json")
     await remember(session, claim, 202, body)
     await session.commit()
     return JSONResponse(body, status_code=202)
+
+
+def _upload(
+    caller: Caller,
+    target: uuid.UUID,
+    sent_filename: str | None,
+    data: bytes,
+    content_type: str,
+    metadata: dict[str, Any],
+) -> DocumentUploadedPayload:
+    uri, digest = named(caller.user_id, data)
+    return DocumentUploadedPayload(
+        document_id=new_id(),
+        request_id=new_id(),
+        collection_id=target,
+        filename=safe_filename(sent_filename),
+        blob=BlobReference(uri=uri, sha256=digest, size_bytes=len(data), content_type=content_type),
+        metadata={**metadata, **sent_name(sent_filename)},
+    )
+
+
+def _upload_detail(upload: DocumentUploadedPayload, collection: str) -> dict[str, Any]:
+    """What the status row keeps of an upload: its upload event whole, for a retry."""
+    return {
+        "document_id": str(upload.document_id),
+        "filename": upload.filename,
+        "collection": collection,
+        "size_bytes": upload.blob.size_bytes,
+        "upload": upload.model_dump(mode="json"),
+    }
 
 
 class DocumentPatch(BaseModel):
@@ -254,10 +279,9 @@ async def get_document(
 )
 async def retry(
     document_id: uuid.UUID,
-    caller: UploadCaller,
+    caller: DocumentsCaller,
     session: Session,
     request: Request,
-    events: EventOutbox,
 ) -> JSONResponse:
     latest = await _latest(session, caller, document_id)
     if latest.status != "failed" or "upload" not in latest.detail:
@@ -270,9 +294,13 @@ async def retry(
     again = DocumentUploadedPayload.model_validate(
         {**latest.detail["upload"], "request_id": str(new_id())}
     )
-    await _publish_upload(session, events, caller, request, again)
     detail = {**latest.detail, "upload": again.model_dump(mode="json"), "error": None}
-    await Requests(session).accept(again.request_id, caller.user_id, "document", detail)
+    work = Acceptance(
+        caller.user_id,
+        [StatusRow(again.request_id, "document", detail)],
+        [outbox_row(caller_event(DocumentUploadedV1, again, caller, request))],
+    )
+    await _accepted(session, request, UPLOAD, work)
     await session.commit()
     status_url = f"/v1/documents/{document_id}"
     return JSONResponse(
@@ -291,22 +319,16 @@ async def delete_document(
     caller: DocumentsCaller,
     session: Session,
     request: Request,
-    events: EventOutbox,
 ) -> JSONResponse:
     await _latest(session, caller, document_id)  # 404 unless it is the caller's
     request_id = new_id()
-    await events.add(
-        session,
-        caller_event(
-            DocumentDeleteRequestedV1,
-            DocumentDeleteRequestedPayload(document_id=document_id, request_id=request_id),
-            caller,
-            request,
-        ),
+    deleting = DocumentDeleteRequestedPayload(document_id=document_id, request_id=request_id)
+    work = Acceptance(
+        caller.user_id,
+        [StatusRow(request_id, "document", {"document_id": str(document_id), "deleting": True})],
+        [outbox_row(caller_event(DocumentDeleteRequestedV1, deleting, caller, request))],
     )
-    await Requests(session).accept(
-        request_id, caller.user_id, "document", {"document_id": str(document_id), "deleting": True}
-    )
+    await _accepted(session, request, None, work)  # a deletion is not rate limited
     await session.commit()
     return JSONResponse(
         {"document_id": str(document_id), "request_id": str(request_id)}, status_code=202
@@ -320,17 +342,17 @@ async def _ask_documents(
     return (await ask(replies, query, DocumentsResultV1)).payload
 
 
-async def _publish_upload(
-    session: Session,
-    events: EventOutbox,
-    caller: Caller,
-    request: Request,
-    payload: DocumentUploadedPayload,
+async def _query(request: Request, family: str | None) -> gate.Query:
+    return gate.Query(await presented_credential(request), family, SCOPE, check_budget=False)
+
+
+async def _accepted(
+    session: Session, request: Request, family: str | None, work: Acceptance
 ) -> None:
-    await events.add(
-        session,
-        caller_event(DocumentUploadedV1, payload, caller, request),
-    )
+    """`work` written in `session`'s transaction if the request is admitted (counted in
+    `family`), or the problem that refuses it."""
+    query = await _query(request, family)
+    await admission_of(query, request, work, await driver_connection(session))
 
 
 async def _latest(session: Session, caller: Caller, document_id: uuid.UUID) -> Any:

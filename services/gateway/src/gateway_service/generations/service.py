@@ -39,7 +39,7 @@ from assistant_schemas.queries import (
     ConversationsResultV1,
 )
 from gateway_service.admission.dependencies import admission_of, user_asking
-from gateway_service.admission.gate import Acceptance, Query
+from gateway_service.admission.gate import Acceptance, Query, StatusRow
 from gateway_service.auth.callers import Credential
 from gateway_service.catalog.service import CatalogView, resolve_name
 from gateway_service.generations import validation
@@ -51,7 +51,6 @@ from gateway_service.http.idempotency import Claim, claim_or_replay, remember
 from gateway_service.http.problems import Problem
 from gateway_service.http.queries import ask, requester_of
 from gateway_service.notion_saves.service import resolved_target
-from gateway_service.requests.repository import Kind
 
 FAMILY, SCOPE = "generation", "generate"
 
@@ -142,9 +141,9 @@ async def _accepted(
     payload = await checked(draft, await catalog_of(request).current(), replies, user_id, request)
     event = user_event(GenerationRequestedV1, payload, user_id, request)
     stream = replies.open(str(event.event_id)) if waiting else None
-    requests: list[tuple[uuid.UUID, Kind]] = [(payload.request_id, "generation")]
+    requests = [StatusRow(payload.request_id, "generation")]
     if payload.save_to_notion is not None:
-        requests.append((save_request_id(payload.request_id), "notion_save"))
+        requests.append(StatusRow(save_request_id(payload.request_id), "notion_save"))
     row = outbox_row(event, extra_headers=replies.reply_headers if waiting else None)
     try:
         await admission_of(query, request, Acceptance(user_id, requests, [row]), transaction)

@@ -22,7 +22,7 @@ from assistant_schemas.generation import (
 )
 from assistant_schemas.ids import new_id
 from gateway_service.admission.dependencies import admission_of, user_asking
-from gateway_service.admission.gate import Acceptance, Query
+from gateway_service.admission.gate import Acceptance, Query, StatusRow
 from gateway_service.generations.schemas import SaveAccepted
 from gateway_service.http.dependencies import BEARER_SECURITY, presented_credential, sessions_of
 from gateway_service.http.error_docs import errors, idempotent
@@ -91,7 +91,7 @@ async def saved(
         user_id,
         request,
     )
-    work = Acceptance(user_id, [(save_id, "notion_save")], [outbox_row(event)])
+    work = Acceptance(user_id, [StatusRow(save_id, "notion_save")], [outbox_row(event)])
     await admission_of(query, request, work, await driver_connection(session))
     accepted = SaveAccepted(
         request_id=save_id, source_request_id=request_id, status_url=f"/v1/requests/{save_id}"

@@ -1,5 +1,6 @@
-"""The request status projection. A request is accepted by the POST that creates the work and
-then follows the events of the service doing it. Events only ever move a request forward: a
+"""The request status projection. A request's row is written when it is accepted, by the
+admission of the POST that creates its work (`sql/admit.sql`), and then follows the events of
+the service doing it. Events only ever move a request forward: a
 late progress event never turns a finished request back into a running one."""
 
 import json
@@ -9,7 +10,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Row, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from assistant_db.keyset import past
@@ -68,19 +68,6 @@ FOLLOW = text(
 class Requests:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def accept(
-        self,
-        request_id: uuid.UUID,
-        user_id: uuid.UUID,
-        kind: Kind,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        await self.session.execute(
-            insert(requests).values(
-                id=request_id, user_id=user_id, kind=kind, status="accepted", detail=detail or {}
-            )
-        )
 
     async def follow(self, news: "list[News]") -> None:
         """Applies events' news in one statement, creating a request started elsewhere

@@ -4,10 +4,12 @@
 -- status rows and the events that start them.
 --
 -- One element per request: $1 API key hash, $2 token user (one of the two), $3 scope,
--- $4 whether the budget is checked, $5 endpoint family, $6 the user its work was made for
--- (NULL: no work). $7 the budget period, $8 now, $9 the limits per plan tier and family
--- (jsonb). The work: $10…$12 status rows (request position, id, kind), $13…$18 events
--- (request position, event_id, topic, key, headers, payload), in publishing order.
+-- $4 whether the budget is checked, $5 endpoint family (NULL: not rate limited), $6 the user
+-- its work was made for (NULL: no work). $7 the budget period, $8 now, $9 the limits per plan
+-- tier and family (jsonb). The work: $10…$13 status rows (request position, id, kind, detail),
+-- $14…$19 events (request position, event_id, topic, key, headers, payload), in publishing
+-- order. This is the one statement that writes a request's status row when it is accepted
+-- (the status projection, `requests.repository`, moves it along afterwards).
 --
 -- The rate limit is a sliding-window estimate (Cloudflare's): this minute's count plus the
 -- previous minute's, weighted by how much of it still overlaps the last 60 seconds, which
@@ -67,7 +69,7 @@ used AS (
 counted AS (
     INSERT INTO gateway.rate_limit_windows AS w (user_id, family, window_start, count)
     SELECT user_id, family, (SELECT window_start FROM clock), count(*)
-    FROM caller WHERE admissible
+    FROM caller WHERE admissible AND family IS NOT NULL
     GROUP BY user_id, family ORDER BY user_id, family
     ON CONFLICT (user_id, family, window_start) DO UPDATE SET count = w.count + excluded.count
     RETURNING w.user_id, w.family, w.count
@@ -75,8 +77,9 @@ counted AS (
 tallied AS (
     SELECT c.*,
            ($9::jsonb -> c.plan_tier ->> c.family)::int AS rate_limit,
-           CASE WHEN c.admissible THEN k.count + 1 - count(*) FILTER (WHERE c.admissible)
-               OVER (PARTITION BY c.user_id, c.family ORDER BY c.n DESC)
+           CASE WHEN c.admissible AND c.family IS NOT NULL
+               THEN k.count + 1 - count(*) FILTER (WHERE c.admissible)
+                   OVER (PARTITION BY c.user_id, c.family ORDER BY c.n DESC)
            END AS current_count,
            coalesce((
                SELECT p.count FROM gateway.rate_limit_windows p, clock
@@ -92,22 +95,25 @@ estimated AS (
     FROM tallied t, clock
 ),
 decided AS (
-    SELECT e.*, e.current_count IS NOT NULL AND e.estimate <= e.rate_limit AS allowed
+    SELECT e.*,
+           CASE WHEN e.family IS NULL THEN e.admissible
+                ELSE e.current_count IS NOT NULL AND e.estimate <= e.rate_limit
+           END AS allowed
     FROM estimated e
 ),
 accepted AS (
     SELECT n, user_id FROM decided WHERE allowed AND user_id = work_user
 ),
 recorded AS (
-    INSERT INTO gateway.requests (id, user_id, kind, status)
-    SELECT r.id, a.user_id, r.kind, 'accepted'
-    FROM unnest($10::bigint[], $11::uuid[], $12::text[]) AS r(n, id, kind)
+    INSERT INTO gateway.requests (id, user_id, kind, status, detail)
+    SELECT r.id, a.user_id, r.kind, 'accepted', r.detail
+    FROM unnest($10::bigint[], $11::uuid[], $12::text[], $13::jsonb[]) AS r(n, id, kind, detail)
     JOIN accepted a ON a.n = r.n
 ),
 staged AS (
     INSERT INTO gateway.outbox (event_id, topic, key, headers, payload)
     SELECT e.event_id, e.topic, e.key, e.headers, e.payload
-    FROM unnest($13::bigint[], $14::uuid[], $15::text[], $16::bytea[], $17::jsonb[], $18::bytea[])
+    FROM unnest($14::bigint[], $15::uuid[], $16::text[], $17::bytea[], $18::jsonb[], $19::bytea[])
         WITH ORDINALITY AS e(n, event_id, topic, key, headers, payload, position)
     WHERE e.n IN (SELECT n FROM accepted)
     ORDER BY e.position
