@@ -1,17 +1,15 @@
 """A long document written with the real notion-client to a local server that enforces
 Notion's limits, then read back: every request is accepted and the page holds the document."""
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from assistant_fakes.notion import FakeNotion
 from assistant_fakes.notion_reading import comparable, read_tree
 from notion_client import AsyncClient
 
+from notion_sync_fakes import served
 from notion_sync_service.markdown.blocks import to_blocks
 from notion_sync_service.markdown.plan import plan
 from notion_sync_service.writer import DocumentWriter
@@ -22,18 +20,8 @@ TOKEN = "secret_test_token"
 @pytest.fixture(scope="module")
 def notion() -> Iterator[tuple[FakeNotion, str]]:
     fake = FakeNotion({TOKEN})
-    config = uvicorn.Config(fake.app, port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "fake Notion did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield fake, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with served(fake) as url:
+        yield fake, url
 
 
 def document() -> str:

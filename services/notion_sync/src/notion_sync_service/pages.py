@@ -170,7 +170,7 @@ async def take_unreported_calls(
     connection: AsyncConnection, request_id: uuid.UUID
 ) -> tuple[int, int] | None:
     """(calls not yet reported in `usage.recorded`, the report's call index), marking them
-    reported; None when every call was reported."""
+    reported; None when every call was reported, or the request was never recorded."""
     c = notion_pages.c
     row = (
         await connection.execute(
@@ -178,7 +178,9 @@ async def take_unreported_calls(
                 c.request_id == request_id
             )
         )
-    ).one()
+    ).first()
+    if row is None:
+        return None
     calls, index = row
     if calls <= 0:
         return None

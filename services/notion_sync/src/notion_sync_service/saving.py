@@ -1,11 +1,11 @@
 """Answering `notion.page.requested`: exactly one page per request, written within Notion's
 limits, resumable at any point.
 
-A save holds its request's advisory lock for its whole run (see `pages`) and records each step
-before the next Notion call: the create about to be sent, the page once created, each append
-done. The page is created with the document's first append as its children when they fit in
-the same request (a short document is then one call, not two, of the three a second Notion
-allows). Resuming never creates a second page or appends a block twice:
+A save holds its request's lock for its whole run and records each step (`unit_of_work`, one
+transaction each) before the next Notion call: the create about to be sent, the page once
+created, each append done. The page is created with the document's first append as its
+children when they fit in the same request (a short document is then one call, not two, of
+the three a second Notion allows). Resuming never creates a second page or appends a block twice:
 - a page created by a writer that died before recording it is found again (Notion's search,
   same title and parent, created by this integration since the create was first sent, owned by
   no other request) and adopted; it holds the first append or nothing (a create is whole or
@@ -29,12 +29,9 @@ import structlog
 from notion_client import APIErrorCode
 from notion_client.errors import APIResponseError, HTTPResponseError
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assistant_messaging.consuming.failures import PermanentFailure, RetryLater
 from assistant_messaging.kafka import headers as h
-from assistant_messaging.publishing.outbox import Outbox
 from assistant_runtime.credentials_cipher import CredentialCipher
 from assistant_schemas import new_event
 from assistant_schemas.envelope import EventT
@@ -46,13 +43,14 @@ from assistant_schemas.notion import (
     NotionPageSyncedV1,
 )
 from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
-from notion_sync_service import connections, metrics, pages, target
+from notion_sync_service import metrics, target
 from notion_sync_service.markdown.blocks import to_blocks
 from notion_sync_service.markdown.plan import Append, fits_beside, plan
 from notion_sync_service.notion_api import PacedClient, SaveRefused, translated
 from notion_sync_service.pacing import Pacer
 from notion_sync_service.pages import PageRecord
 from notion_sync_service.settings import NotionSyncSettings
+from notion_sync_service.unit_of_work import PageTaken, SaveStep, SaveUnit, SaveUnits
 from notion_sync_service.writer import DocumentWriter
 
 log = structlog.get_logger(__name__)
@@ -80,14 +78,12 @@ class PageSaver:
         self,
         *,
         settings: NotionSyncSettings,
-        engine: AsyncEngine,
-        outbox: Outbox,
+        units: SaveUnits,
         cipher: CredentialCipher | None,
         pacer: Pacer,
     ) -> None:
         self.settings = settings
-        self.engine = engine
-        self.outbox = outbox
+        self.units = units
         self.cipher = cipher
         self.pacer = pacer
 
@@ -101,16 +97,13 @@ class PageSaver:
             user_id=str(event.user_id),
             correlation_id=event.correlation_id,
         ):
-            async with self.engine.connect() as connection:
-                async with connection.begin():
-                    locked = await pages.lock(connection, request_id)
-                if not locked:
+            async with self.units.open() as unit:
+                if not await unit.lock(request_id):
                     raise RetryLater("another instance is writing this page", after_s=5.0)
                 try:
-                    await _Save(self, connection, event, attempt).run()
+                    await _Save(self, unit, event, attempt).run()
                 finally:
-                    async with connection.begin():
-                        await pages.unlock(connection, request_id)
+                    await unit.unlock(request_id)
 
     async def abandon(
         self, event: NotionPageRequestedV1, _headers: Mapping[str, str], why: str
@@ -119,10 +112,11 @@ class PageSaver:
         staying pending; unless it finished meanwhile."""
         if event.user_id is None:
             return
-        async with self.engine.connect() as connection:
-            record = await pages.find(connection, event.payload.request_id)
+        async with self.units.open() as unit:
+            async with unit.step() as step:
+                record = await step.find(event.payload.request_id)
             if record is None or record.status == "writing":
-                save = _Save(self, connection, event, attempt=0)
+                save = _Save(self, unit, event, attempt=0)
                 save.calls_before = record.api_calls if record else 0  # kept, not reset
                 reason = f"the save failed on every attempt and was set aside ({why})"
                 await save.fail(reason, retryable=True)
@@ -134,12 +128,12 @@ class _Save:
     def __init__(
         self,
         saver: PageSaver,
-        connection: AsyncConnection,
+        unit: SaveUnit,
         event: NotionPageRequestedV1,
         attempt: int,
     ) -> None:
         self.saver = saver
-        self.connection = connection
+        self.unit = unit
         self.event = event
         self.payload = event.payload
         self.request_id = event.payload.request_id
@@ -154,27 +148,26 @@ class _Save:
     async def run(self) -> None:
         document = await asyncio.to_thread(self._document)
         assert self.event.user_id is not None
-        async with self.connection.begin():
-            record = await pages.open_for_writing(
-                self.connection,
+        async with self.unit.step() as step:
+            record = await step.open_for_writing(
                 request_id=self.request_id,
                 user_id=self.event.user_id,
                 source_request_id=self.payload.source_request_id,
                 title=document.title,
                 parent_id=self.payload.parent_id or "",
             )
-            found = await connections.find(self.connection, self.event.user_id)
+            ciphertext = await step.token_ciphertext(self.event.user_id)
         if record.status != "writing":
             return  # answered before: a duplicate delivery
         self.calls_before = record.api_calls
         if not record.parent_id:
             return await self.fail(NO_PARENT, retryable=False)
-        if found is None:
+        if ciphertext is None:
             return await self.fail(NOT_CONNECTED, retryable=False)
         if self.saver.cipher is None:
             return await self.fail("CREDENTIALS_KEYS is not set on notion_sync", retryable=True)
         try:
-            token = self.saver.cipher.decrypt(found[0])
+            token = self.saver.cipher.decrypt(ciphertext)
         except ValueError:
             return await self.fail(UNREADABLE_CREDENTIAL, retryable=False)
         self.client = PacedClient(token, self.saver.pacer, self.saver.settings)
@@ -201,8 +194,8 @@ class _Save:
             done = await writer.landed(document.appends, done)
 
         async def checkpoint(appended: int) -> None:
-            async with self.connection.begin():
-                await pages.appended(self.connection, self.request_id, appended, self.calls)
+            async with self.unit.step() as step:
+                await step.appended(self.request_id, appended, self.calls)
 
         await writer.write(document.appends, done, checkpoint)
         await self._succeed()
@@ -221,8 +214,8 @@ class _Save:
         fields = {"parent": page_target.parent, "properties": page_target.properties}
         first = appends[0] if appends and fits_beside(appends[0], fields) else None
         carried = 0 if first is None else 1
-        async with self.connection.begin():
-            await pages.creating(self.connection, self.request_id)
+        async with self.unit.step() as step:
+            await step.creating(self.request_id)
         try:
             page: Any = await self.client.pages.create(
                 **fields, **({} if first is None else {"children": first.blocks})
@@ -249,8 +242,8 @@ class _Save:
             and page.get("created_by", {}).get("id") == me["id"]
             and datetime.fromisoformat(page["created_time"]) >= since - CLOCK_SLACK
         ]
-        async with self.connection.begin():
-            owned = await pages.mapped(self.connection, [page["id"] for page in candidates])
+        async with self.unit.step() as step:
+            owned = await step.mapped([page["id"] for page in candidates])
         free = sorted(
             (page for page in candidates if page["id"] not in owned),
             key=lambda page: page["created_time"],
@@ -261,19 +254,17 @@ class _Save:
 
     async def _record_page(self, page: dict[str, Any], *, appended: int) -> str:
         try:
-            async with self.connection.begin():
-                await pages.created(
-                    self.connection, self.request_id, page["id"], page["url"], appended, self.calls
-                )
-        except IntegrityError as error:  # another save adopted it in the meantime
+            async with self.unit.step() as step:
+                await step.created(self.request_id, page["id"], page["url"], appended, self.calls)
+        except PageTaken as error:  # another save adopted it in the meantime
             raise RetryLater("the page found was taken by another save", after_s=1.0) from error
         page_id: str = page["id"]
         return page_id
 
     async def _succeed(self) -> None:
-        async with self.connection.begin():
-            await pages.synced(self.connection, self.request_id, self.calls)
-            record = await pages.find(self.connection, self.request_id)
+        async with self.unit.step() as step:
+            await step.synced(self.request_id, self.calls)
+            record = await step.find(self.request_id)
             assert record is not None
             assert record.page_id is not None
             assert record.url is not None
@@ -283,10 +274,8 @@ class _Save:
                 page_id=record.page_id,
                 url=record.url,
             )
-            await self.saver.outbox.add(
-                self.connection, self._follow_up(NotionPageSyncedV1, synced)
-            )
-            await self._report_usage()
+            await step.publish(self._follow_up(NotionPageSyncedV1, synced))
+            await self._report_usage(step)
         metrics.SAVES.labels("synced").inc()
         log.info("notion page synced", page_id=record.page_id, api_calls=self.calls)
 
@@ -297,18 +286,10 @@ class _Save:
             reason=reason,
             retryable=retryable,
         )
-        async with self.connection.begin():
-            await pages.failed(
-                self.connection,
-                self.request_id,
-                reason,
-                retryable=retryable,
-                api_calls=self.calls,
-            )
-            await self.saver.outbox.add(
-                self.connection, self._follow_up(NotionPageFailedV1, failed)
-            )
-            await self._report_usage()
+        async with self.unit.step() as step:
+            await step.failed(self.request_id, reason, retryable=retryable, api_calls=self.calls)
+            await step.publish(self._follow_up(NotionPageFailedV1, failed))
+            await self._report_usage(step)
         metrics.SAVES.labels("failed").inc()
         log.warning("notion save failed", reason=reason, retryable=retryable)
 
@@ -322,9 +303,8 @@ class _Save:
             reason = f"{outcome}; gave up after {self.saver.settings.retry_max_attempts} tries"
             return await self.fail(reason + ": save again later", retryable=True)
         # An answer from Notion means the call did not land; no answer leaves it in doubt.
-        async with self.connection.begin():
-            await pages.paused(
-                self.connection,
+        async with self.unit.step() as step:
+            await step.paused(
                 self.request_id,
                 in_doubt=not isinstance(error, HTTPResponseError),
                 api_calls=self.calls,
@@ -332,10 +312,10 @@ class _Save:
         metrics.SAVES.labels("retried").inc()
         raise outcome from error
 
-    async def _report_usage(self) -> None:
+    async def _report_usage(self, step: SaveStep) -> None:
         """`usage.recorded` for the Notion calls not reported yet (an earlier failed attempt
         of a re-synced save reported its own)."""
-        unreported = await pages.take_unreported_calls(self.connection, self.request_id)
+        unreported = await step.take_unreported_calls(self.request_id)
         if unreported is None:
             return
         calls, index = unreported
@@ -347,7 +327,7 @@ class _Save:
             model="api",
             api_calls=calls,
         )
-        await self.saver.outbox.add(self.connection, self._follow_up(UsageRecordedV1, usage))
+        await step.publish(self._follow_up(UsageRecordedV1, usage))
         metrics.API_CALLS.inc(calls)
 
     def _follow_up(self, contract: type[EventT], payload: BaseModel) -> EventT:

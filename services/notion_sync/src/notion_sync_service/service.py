@@ -14,6 +14,7 @@ from notion_sync_service.pacing import Pacer
 from notion_sync_service.queries import ConnectionQueries
 from notion_sync_service.saving import PageSaver
 from notion_sync_service.settings import NotionSyncSettings
+from notion_sync_service.unit_of_work import PostgresSaves
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
 
@@ -24,8 +25,7 @@ def create_app(settings: NotionSyncSettings) -> FastAPI:
     keys = settings.credentials_keys
     cipher = CredentialCipher(keys.get_secret_value()) if keys else None
     pacer = Pacer(settings.rate_per_s)  # one per process: every call of a token shares it
-    saver = PageSaver(
-        settings=settings, engine=runtime.engine, outbox=runtime.outbox, cipher=cipher, pacer=pacer
-    )
+    saves = PostgresSaves(runtime.engine, runtime.outbox)
+    saver = PageSaver(settings=settings, units=saves, cipher=cipher, pacer=pacer)
     runtime.provide(saver, ConnectionQueries(runtime.sessions, cipher, settings, pacer))
     return app
