@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
+from typing import Protocol
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from assistant_blobs import BlobStore
 from assistant_messaging.consuming.failures import PermanentFailure
-from assistant_messaging.publishing.outbox import Outbox
-from assistant_schemas import Envelope, new_event
+from assistant_schemas import new_event
 from assistant_schemas.accounts import AccountDeletedV1
 from assistant_schemas.documents import (
     DocumentDeletedPayload,
@@ -45,10 +43,11 @@ from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
 from ingestion_service import store
 from ingestion_service.batching import EmbeddingBatcher
 from ingestion_service.chunking import Chunk, chunk
+from ingestion_service.indexes import EmbeddingIndex
 from ingestion_service.language import text_search_config
 from ingestion_service.parsing import Parsed, ParseError, parse
-from ingestion_service.reindexing import ModelIndex
 from ingestion_service.settings import IngestionSettings
+from ingestion_service.unit_of_work import DocumentUnits
 
 log = structlog.get_logger(__name__)
 
@@ -59,20 +58,24 @@ class StageFailed(Exception):
         self.stage, self.reason, self.retryable = stage, reason, retryable
 
 
+class IndexInUse(Protocol):
+    async def current(self) -> EmbeddingIndex:
+        """The index to write to (`reindexing.ModelIndex`)."""
+        ...
+
+
 class DocumentIngester:
     def __init__(
         self,
         *,
         settings: IngestionSettings,
-        engine: AsyncEngine,
-        outbox: Outbox,
+        units: DocumentUnits,
         blobs: BlobStore,
         embeddings: EmbeddingBatcher,
-        index: ModelIndex,
+        index: IndexInUse,
     ) -> None:
         self.settings = settings
-        self.engine = engine
-        self.outbox = outbox
+        self.units = units
         self.blobs = blobs
         self.embeddings = embeddings
         self.embedder = embeddings.embedder
@@ -104,8 +107,8 @@ class DocumentIngester:
         """A deleted account: its documents, chunks, collections and bytes, all gone."""
         if event.user_id is None:
             raise PermanentFailure("account.deleted names no user_id")
-        async with self.engine.begin() as connection:
-            blobs = await store.remove_all(connection, event.user_id)
+        async with self.units.step() as step:
+            blobs = await step.remove_all(event.user_id)
         # Every blob of the owner, not only those still referenced: a redelivery after a crash
         # between the commit and here finds no rows, and would otherwise leave the bytes.
         removed = await asyncio.to_thread(self.blobs.delete_owner, event.user_id)
@@ -117,18 +120,19 @@ class DocumentIngester:
         if event.user_id is None:
             raise PermanentFailure("document.delete_requested names no user_id")
         p = event.payload
-        async with self.engine.begin() as connection:
-            blob = await store.remove(connection, event.user_id, p.document_id)
+        async with self.units.step() as step:
+            blob = await step.remove(event.user_id, p.document_id)
             deleted = DocumentDeletedPayload(document_id=p.document_id, request_id=p.request_id)
-            await self.outbox.add(
-                connection,
-                new_event(
-                    DocumentDeletedV1,
-                    deleted,
-                    correlation_id=event.correlation_id,
-                    producer="ingestion",
-                    user_id=event.user_id,
-                ),
+            await step.publish(
+                [
+                    new_event(
+                        DocumentDeletedV1,
+                        deleted,
+                        correlation_id=event.correlation_id,
+                        producer="ingestion",
+                        user_id=event.user_id,
+                    )
+                ]
             )
         if blob is not None:
             await asyncio.to_thread(self.blobs.delete, blob)
@@ -143,16 +147,16 @@ class _Ingestion:
         self.user_id: uuid.UUID = event.user_id
 
     async def run(self) -> None:
-        async with self.ingester.engine.begin() as connection:
-            document = await store.claim(connection, self.user_id, self.upload)
+        async with self.ingester.units.step() as step:
+            document = await step.claim(self.user_id, self.upload)
             if document.id != self.upload.document_id:
-                await self._publish(connection, await self._duplicate_of(document))
+                await step.publish([await self._duplicate_of(document)])
                 return
             if document.status == "failed" and document.request_id != self.upload.request_id:
-                await store.reopen(connection, document.id, self.upload.request_id)
+                await step.reopen(document.id, self.upload.request_id)
             elif document.status != "processing":
                 return  # finished before: a redelivery
-            await self._progress(connection, "parsing", 0, 1)
+            await step.publish([self._progress("parsing", 0, 1)])
         try:
             await self._ingest()
         except StageFailed as failure:
@@ -164,14 +168,13 @@ class _Ingestion:
             "\n".join(s.text for s in parsed.sections), self.upload.metadata.get("language")
         )
         pieces = await asyncio.to_thread(self._chunk, parsed)
-        async with self.ingester.engine.begin() as connection:  # parsed and chunked, too
-            await self._progress(connection, "embedding", 0, len(pieces))
+        async with self.ingester.units.step() as step:  # parsed and chunked, too
+            await step.publish([self._progress("embedding", 0, len(pieces))])
         vectors, tokens = await self._embed(pieces)
         index = await self.ingester.index.current()
         rows = store.chunk_rows(self.upload, self.user_id, pieces, vectors, language=language)
-        async with self.ingester.engine.begin() as connection:
-            if not await store.indexed(
-                connection,
+        async with self.ingester.units.step() as step:
+            if not await step.indexed(
                 self.upload.document_id,
                 rows,
                 index=index,
@@ -187,9 +190,8 @@ class _Ingestion:
                 dimensions=index.dimensions,
             )
             # Every stage is done: `document.ingested` says so (no progress event per stage).
-            await self.ingester.outbox.add_all(
-                connection,
-                [self._follow_up(DocumentIngestedV1, ingested), self._usage(index.model, tokens)],
+            await step.publish(
+                [self._follow_up(DocumentIngestedV1, ingested), self._usage(index.model, tokens)]
             )
         log.info("document ingested", chunks=len(rows), language=language)
 
@@ -227,8 +229,8 @@ class _Ingestion:
         vectors: list[list[float]] = []
         for start in range(0, len(pieces), batch):
             if start:  # a document of several batches reports each
-                async with self.ingester.engine.begin() as connection:
-                    await self._progress(connection, "embedding", len(vectors), len(pieces))
+                async with self.ingester.units.step() as step:
+                    await step.publish([self._progress("embedding", len(vectors), len(pieces))])
             texts = [piece.embedded_text for piece in pieces[start : start + batch]]
             try:
                 found = await self.ingester.embeddings.embed(texts)
@@ -238,13 +240,8 @@ class _Ingestion:
             vectors += found
         return vectors, sum(piece.tokens for piece in pieces)
 
-    async def _progress(
-        self, connection: AsyncConnection, stage: IngestionStage, done: int, total: int
-    ) -> None:
+    def _progress(self, stage: IngestionStage, done: int, total: int) -> DocumentProgressV1:
         """A stage under way: `document.progress` (the gateway's status keeps the counts)."""
-        await self._publish(connection, self._progress_event(stage, done, total))
-
-    def _progress_event(self, stage: IngestionStage, done: int, total: int) -> DocumentProgressV1:
         progress = DocumentProgressPayload(
             document_id=self.upload.document_id,
             request_id=self.upload.request_id,
@@ -255,8 +252,8 @@ class _Ingestion:
         return self._follow_up(DocumentProgressV1, progress)
 
     async def fail_unless_finished(self, failure: StageFailed) -> None:
-        async with self.ingester.engine.connect() as connection:
-            status = await store.status_of(connection, self.upload.document_id)
+        async with self.ingester.units.step() as step:
+            status = await step.status_of(self.upload.document_id)
         if status in (None, "processing"):
             await self._fail(failure)
 
@@ -268,12 +265,11 @@ class _Ingestion:
             reason=failure.reason,
             retryable=failure.retryable,
         )
-        async with self.ingester.engine.begin() as connection:
-            await store.failed(
-                connection, self.upload.document_id, failure.stage, failure.reason,
-                failure.retryable,
-            )  # fmt: skip
-            await self._publish(connection, self._follow_up(DocumentFailedV1, failed))
+        async with self.ingester.units.step() as step:
+            await step.failed(
+                self.upload.document_id, failure.stage, failure.reason, failure.retryable
+            )
+            await step.publish([self._follow_up(DocumentFailedV1, failed)])
         log.warning("document failed", stage=failure.stage, reason=failure.reason)
 
     async def _duplicate_of(self, document: store.Document) -> DocumentIngestedV1:
@@ -303,9 +299,6 @@ class _Ingestion:
                 api_calls=1,
             ),
         )
-
-    async def _publish(self, connection: AsyncConnection, event: Envelope[Any]) -> None:
-        await self.ingester.outbox.add(connection, event)
 
     def _follow_up(self, contract: type[EventT], payload: BaseModel) -> EventT:
         return new_event(

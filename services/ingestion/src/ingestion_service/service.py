@@ -18,6 +18,7 @@ from ingestion_service.query_encoder import QueryEmbeddings, query_embedder_for
 from ingestion_service.reindexing import ModelIndex
 from ingestion_service.search import SearchQueries
 from ingestion_service.settings import IngestionSettings
+from ingestion_service.unit_of_work import PostgresDocuments
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
 
@@ -33,8 +34,7 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     queries = QueryEmbeddings(query_embedder_for(embedders, settings.model_cache_dir))
     ingester = DocumentIngester(
         settings=settings,
-        engine=runtime.engine,
-        outbox=runtime.outbox,
+        units=PostgresDocuments(runtime.engine, runtime.outbox),
         blobs=blob_store(settings.blobs),
         embeddings=embeddings,
         index=index,
