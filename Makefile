@@ -12,7 +12,7 @@ STACK := $(UV) run --frozen python -m assistant_stack
 PYTEST_ARGS ?= -q --durations=15
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test check lint typecheck unit up down migrate admin logs status docs bench clean
+.PHONY: help install run test check lint typecheck unit web web-test up down migrate admin logs status docs bench clean
 
 help:
 	@echo "make run        set everything up and run the whole system (Ctrl-C stops it)"
@@ -22,6 +22,7 @@ help:
 	@echo "make admin LOGIN=<username or email>   make an account an administrator"
 	@echo "make logs       follow the services' logs of a running 'make run'"
 	@echo "make docs       regenerate docs/asyncapi.yaml and docs/openapi.json"
+	@echo "make web        build the web console (web/dist), served by the gateway at /"
 	@echo "make bench      run the benchmarks (see docs/benchmarks.md)"
 
 $(UV):
@@ -37,6 +38,21 @@ install: $(UV) $(TOOLS)/bin/compose-config $(NOTION_TYPES)/node_modules/.package
 $(NOTION_TYPES)/node_modules/.package-lock.json: $(NOTION_TYPES)/package-lock.json
 	npm ci --prefix $(NOTION_TYPES) --no-audit --no-fund --silent
 
+# The web console: its packages from its lock file, built again only when web/ or the API
+# document changed (its client's types are generated from docs/openapi.json).
+WEB_SOURCES := $(shell find web/src -type f -not -name schema.d.ts 2>/dev/null) web/index.html \
+	web/vite.config.ts web/tsconfig.json web/package.json docs/openapi.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --silent
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	npm run build --prefix web --silent
+
+web: web/dist/index.html
+
+web-test: web/node_modules/.package-lock.json
+	npm test --prefix web --silent
+
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not reachable).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -48,7 +64,7 @@ $(CHROMIUM):
 $(TOOLS)/bin/compose-config: deploy/compose-config/main.go deploy/compose-config/go.mod
 	cd deploy/compose-config && go build -o $(abspath $@) .
 
-run: install
+run: install web
 	$(STACK) run --profile run
 
 STACK_PROFILE ?= run
@@ -57,7 +73,7 @@ admin: install
 	@eval "$$($(STACK) env --profile $(STACK_PROFILE))" && \
 		$(UV) run --frozen python -m gateway_service make-admin "$(LOGIN)"
 
-test: install $(CHROMIUM) check
+test: install $(CHROMIUM) check web web-test
 	$(STACK) test --profile test -- $(PYTEST_ARGS)
 
 check: lint typecheck

@@ -103,7 +103,8 @@ class GenerationStack:
         return process
 
 
-def start_generation_stack() -> Iterator[GenerationStack]:
+def start_generation_stack(**settings: str) -> Iterator[GenerationStack]:
+    """The stack, its services' environment overridden by `settings`."""
     upstream = FakeUpstream()
     upstream.start()
     admin_email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
@@ -118,6 +119,7 @@ def start_generation_stack() -> Iterator[GenerationStack]:
         "GENERATION_PROVIDER_RETRIES": "2",
         "GENERATION_FIRST_TOKEN_TIMEOUT_S": "5",
         "GENERATION_MOCK_TOKEN_DELAY_MS": "1",
+        **settings,
     }
     gateway_port, generation_port = free_port(), free_port()
     gateway = ServiceProcess(

@@ -6,6 +6,7 @@ never see each other's rows."""
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -31,8 +32,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def app_for(settings: GatewaySettings, connection: AsyncConnection) -> FastAPI:
-    """A gateway app built from `settings`, whose sessions join `connection`."""
-    app = create_app(settings)
+    """A gateway app built from `settings`, whose sessions join `connection`. Without the web
+    console: tests add routes of their own after the app is made, and the console, mounted at
+    `/`, would answer them first (tests/integration/test_console.py serves it)."""
+    app = create_app(settings.model_copy(update={"console_dir": Path("no-console-in-api-tests")}))
 
     def rolled_back_session() -> AsyncSession:
         return AsyncSession(

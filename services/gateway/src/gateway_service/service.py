@@ -22,6 +22,7 @@ from gateway_service.auth.tokens import AccessTokens
 from gateway_service.budgets.endpoints import router as budget_router
 from gateway_service.catalog.endpoints import router as catalog_router
 from gateway_service.catalog.service import CatalogView
+from gateway_service.console import serve_console
 from gateway_service.conversations.endpoints import router as conversations_router
 from gateway_service.credentials.endpoints import router as credentials_router
 from gateway_service.documents.endpoints import router as documents_router
@@ -113,4 +114,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(notion_save_router)
     app.include_router(documents_router)
     app.include_router(search_router)
+    if not serve_console(app, settings.console_dir):
+        structlog.get_logger(__name__).info(
+            "no web console to serve: build it with `make web`", looked_in=str(settings.console_dir)
+        )
     return app

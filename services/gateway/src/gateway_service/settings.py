@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -47,6 +49,11 @@ class GatewaySettings(ServiceSettings):
     )
     blobs: BlobSettings = Field(
         default_factory=BlobSettings, description="The blob store (`BLOB_*` variables)."
+    )
+    console_dir: Path = Field(
+        default=Path("web/dist"),
+        description="The built web console, served at `/` when it holds an `index.html` "
+        "(`make run` builds it; relative paths are from the working directory).",
     )
     cors_origins: list[str] = Field(
         default_factory=list,

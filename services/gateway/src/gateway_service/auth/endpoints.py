@@ -18,6 +18,7 @@ from gateway_service.accounts.schemas import (
     TokenPair,
     User,
 )
+from gateway_service.auth import session_cookie
 from gateway_service.auth.login_throttle import LoginThrottle, counted
 from gateway_service.auth.refresh_tokens import RefreshRejected, RefreshTokens
 from gateway_service.auth.tokens import AccessTokens
@@ -89,7 +90,12 @@ async def register(
     responses=errors(401, 403, 429),
 )
 async def login(
-    body: LoginRequest, session: Session, tokens: Tokens, refresh: Refresh, request: Request
+    body: LoginRequest,
+    session: Session,
+    tokens: Tokens,
+    refresh: Refresh,
+    request: Request,
+    response: Response,
 ) -> TokenPair:
     throttle = LoginThrottle(session)
     keys = counted(body.login, request.client.host if request.client else None)
@@ -120,29 +126,49 @@ async def login(
         )
     refresh_token = await refresh.start_family(user.id)
     await session.commit()
+    session_cookie.keep(response, request, refresh_token, refresh.lifetime)
     return pair(tokens, user.id, refresh_token)
 
 
 @router.post(
-    "/refresh", summary="Rotate a refresh token for a new token pair", responses=errors(401)
+    "/refresh",
+    summary="Rotate a refresh token for a new token pair",
+    description="The token is the body's, or else the `na_refresh` cookie's (a browser's: "
+    "login and refresh set it, `HttpOnly`).",
+    responses=errors(401),
 )
 async def refresh_pair(
-    body: RefreshRequest, session: Session, tokens: Tokens, refresh: Refresh
+    session: Session,
+    tokens: Tokens,
+    refresh: Refresh,
+    request: Request,
+    response: Response,
+    body: RefreshRequest | None = None,
 ) -> TokenPair:
     try:
-        rotation = await refresh.rotate(body.refresh_token)
+        rotation = await refresh.rotate(session_cookie.presented(body, request))
     except RefreshRejected as rejected:
         await session.commit()  # keeps the family revocation of a reused token
-        raise unauthorized(str(rejected)) from None
+        raise session_cookie.refused(unauthorized(str(rejected))) from None
     await session.commit()
+    session_cookie.keep(response, request, rotation.token, refresh.lifetime)
     return pair(tokens, rotation.user_id, rotation.token)
 
 
-@router.post("/logout", status_code=204, summary="Revoke a refresh token and its family")
-async def logout(body: RefreshRequest, session: Session, refresh: Refresh) -> Response:
-    await refresh.revoke_by_token(body.refresh_token)
+@router.post(
+    "/logout",
+    status_code=204,
+    summary="Revoke a refresh token (the body's, or the cookie's) and its family",
+    responses=errors(401),
+)
+async def logout(
+    session: Session, refresh: Refresh, request: Request, body: RefreshRequest | None = None
+) -> Response:
+    await refresh.revoke_by_token(session_cookie.presented(body, request))
     await session.commit()
-    return Response(status_code=204)
+    response = Response(status_code=204)
+    session_cookie.forget(response)
+    return response
 
 
 def pair(tokens: AccessTokens, user_id: uuid.UUID, refresh_token: str) -> TokenPair:

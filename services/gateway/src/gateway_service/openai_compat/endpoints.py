@@ -37,7 +37,7 @@ from gateway_service.generations.sse import SSE_HEADERS, sse
 from gateway_service.http.dependencies import BEARER_SECURITY, presented_credential, scoped
 from gateway_service.http.error_docs import errors, event_stream
 from gateway_service.http.problems import Problem, invalid, openai_error
-from gateway_service.openai_compat.schemas import ChatCompletionIn
+from gateway_service.openai_compat.schemas import ChatCompletionIn, ListedModel, ModelList, Pricing
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -216,26 +216,22 @@ CatalogReader = Annotated[Caller, Depends(scoped("generate"))]
 async def list_models(
     _caller: CatalogReader,
     request: Request,
-) -> dict[str, Any]:
+) -> ModelList:
     catalog = await catalog_of(request).current()
     labels = {p.name: p for p in catalog.providers if p.enabled}
-    return {
-        "object": "list",
-        "data": [
-            {
-                "id": f"{m.provider}/{m.model}",
-                "object": "model",
-                "created": 0,
-                "owned_by": m.provider,
-                "context_window": m.context_window,
-                "max_output_tokens": m.max_output_tokens,
-                "pricing": {
-                    "input_per_million": str(m.input_price),
-                    "output_per_million": str(m.output_price),
-                },
-                "mock": labels[m.provider].api_style == "mock",
-            }
+    return ModelList(
+        data=[
+            ListedModel(
+                id=f"{m.provider}/{m.model}",
+                owned_by=m.provider,
+                context_window=m.context_window,
+                max_output_tokens=m.max_output_tokens,
+                pricing=Pricing(
+                    input_per_million=str(m.input_price), output_per_million=str(m.output_price)
+                ),
+                mock=labels[m.provider].api_style == "mock",
+            )
             for m in catalog.models
             if m.enabled and m.provider in labels
-        ],
-    }
+        ]
+    )

@@ -42,3 +42,26 @@ class ChatCompletionIn(BaseModel):
     n: int = Field(default=1, ge=1, le=1)
     stream: bool = False
     stream_options: StreamOptions | None = None
+
+
+class Pricing(BaseModel):
+    input_per_million: str = Field(description="US dollars per million input tokens.")
+    output_per_million: str = Field(description="US dollars per million output tokens.")
+
+
+class ListedModel(BaseModel):
+    """One enabled model, in OpenAI's shape with the catalogue's limits and prices added."""
+
+    id: str = Field(description="`provider/model`, as `model` in a request names it.")
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = Field(description="Its provider.")
+    context_window: int
+    max_output_tokens: int
+    pricing: Pricing
+    mock: bool = Field(description="Answered by the built-in mock provider (no upstream).")
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ListedModel]

@@ -1,0 +1,193 @@
+"""The web console in a real headless Chromium, against the gateway and generation of the
+local stack, as a person uses it: create an account, stream an answer from the mock model and
+watch it grow, reload and find the conversation, switch language; another person sees none of
+it. What is checked is what the page shows."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from browser import CHROMIUM, FLAGS, LOCAL_HOSTS
+from generation_stack import PASSWORD, GenerationStack, start_generation_stack
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Route,
+    expect,
+    sync_playwright,
+)
+
+BUILT = Path(__file__).resolve().parents[2] / "web" / "dist" / "index.html"
+MODEL = "mock/mock-1"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[GenerationStack]:
+    if not BUILT.is_file():
+        pytest.fail("the web console is not built: `make test` builds it (or `make web`)")
+    # Tokens far enough apart for an answer to be seen growing.
+    yield from start_generation_stack(GENERATION_MOCK_TOKEN_DELAY_MS="40")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+class Person:
+    """One browser context (its own cookies): a person at their own screen."""
+
+    def __init__(self, browser: Browser, base_url: str, locale: str = "en-US") -> None:
+        self.context: BrowserContext = browser.new_context(base_url=base_url, locale=locale)
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._console)
+        self.page.route("**/*", self._local_only)
+        self.name = f"u{uuid.uuid4().hex[:10]}"
+
+    def _console(self, message: ConsoleMessage) -> None:
+        # A page opened without a session finds out by a refresh that answers 401.
+        no_session = message.location.get("url", "").endswith("/v1/auth/refresh")
+        if message.type == "error" and not no_session:
+            self.errors.append(message.text)
+
+    @staticmethod
+    def _local_only(route: Route) -> None:
+        if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            route.abort("internetdisconnected")
+
+    def register(self) -> None:
+        page = self.page
+        page.goto("/")
+        page.get_by_role("button", name="No account yet? Create one").click()
+        page.get_by_label("Email").fill(f"{self.name}@example.org")
+        page.get_by_label("Username").fill(self.name)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        expect(page.get_by_role("navigation", name="Conversations")).to_be_visible()
+
+    def ask(self, prompt: str) -> list[str]:
+        """Sends `prompt` to the mock model; the streaming answer's text each time it grew."""
+        page = self.page
+        page.get_by_label("Model").select_option(MODEL)
+        page.get_by_label("Your message").fill(prompt)
+        page.get_by_role("button", name="Send").click()
+        streaming = page.locator("article[aria-busy='true'] p")
+        seen: list[str] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if page.get_by_role("button", name="Send").count():
+                break  # the answer is done: the stop button gave way to send again
+            text = streaming.text_content(timeout=1000) if streaming.count() else None
+            if text and (not seen or text != seen[-1]):
+                seen.append(text)
+            time.sleep(0.02)
+        return seen
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def test_a_person_streams_an_answer_and_finds_it_after_a_reload(
+    stack: GenerationStack, browser: Browser
+) -> None:
+    ada = Person(browser, stack.base_url)
+    try:
+        ada.register()
+        page = ada.page
+        expect(page.get_by_label("Model")).to_contain_text(MODEL)
+
+        grown = ada.ask("How does the outbox keep events?")
+
+        answer = page.locator("article.message.assistant").last
+        expect(answer).to_contain_text("You asked: “How does the outbox keep events?”")
+        final = answer.locator("p").inner_text()
+        assert len(grown) >= 3, grown  # seen growing, not appearing whole
+        assert all(final.startswith(part) for part in grown)
+        assert [len(part) for part in grown] == sorted(len(part) for part in grown)
+
+        page.reload()
+
+        conversations = page.get_by_role("navigation", name="Conversations")
+        expect(conversations.get_by_role("listitem")).to_have_count(1)
+        conversations.get_by_role("listitem").first.get_by_role("button").click()
+        messages = page.locator("section.messages article")
+        expect(messages).to_have_count(2)
+        expect(messages.first).to_contain_text("How does the outbox keep events?")
+        expect(messages.last).to_have_text(f"Assistant{final}")
+        with httpx.Client(base_url=stack.base_url) as http:
+            login = http.post("/v1/auth/login", json={"login": ada.name, "password": PASSWORD})
+            token = login.json()["access_token"]
+            [stored] = http.get(
+                "/v1/conversations", headers={"Authorization": f"Bearer {token}"}
+            ).json()["items"]
+        assert stored["title"] is None or stored["title"] in conversations.inner_text()
+        assert ada.errors == []
+    finally:
+        ada.close()
+
+
+def test_another_person_sees_none_of_it(stack: GenerationStack, browser: Browser) -> None:
+    ada, bob = Person(browser, stack.base_url), Person(browser, stack.base_url)
+    try:
+        ada.register()
+        ada.ask("Something only Ada asked")
+        bob.register()
+
+        conversations = bob.page.get_by_role("navigation", name="Conversations")
+        expect(conversations.get_by_role("listitem")).to_have_count(0)
+        expect(bob.page.get_by_text("Ask anything to start a conversation.")).to_be_visible()
+        assert "Only Ada" not in bob.page.content()
+    finally:
+        ada.close()
+        bob.close()
+
+
+def test_the_console_speaks_the_browsers_language_and_switches(
+    stack: GenerationStack, browser: Browser
+) -> None:
+    maria = Person(browser, stack.base_url, locale="pt-BR")
+    try:
+        page = maria.page
+        page.goto("/")
+        expect(page.get_by_role("heading", name="Entrar")).to_be_visible()
+        expect(page.get_by_label("E-mail ou nome de usuário")).to_be_visible()
+        assert page.locator("html").get_attribute("lang") == "pt-BR"
+
+        page.get_by_label("Idioma").select_option("en")
+
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+        page.reload()  # the choice is kept
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+        assert maria.errors == []
+    finally:
+        maria.close()
+
+
+def test_the_console_is_served_with_a_strict_content_security_policy(
+    stack: GenerationStack,
+) -> None:
+    with httpx.Client(base_url=stack.base_url) as http:
+        index, route, api = http.get("/"), http.get("/chat/anything"), http.get("/v1/nothing")
+    policy = index.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert route.status_code == 200
+    assert route.text == index.text  # a console route is its page
+    assert api.status_code == 404  # the API's paths are the API's
+    assert api.headers["content-type"] == "application/problem+json"

@@ -1,0 +1,67 @@
+import { useEffect, useMemo, useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import { apiClient } from "./api/client";
+import { Session } from "./api/session";
+import { choose, LANGUAGES, type Language } from "./i18n";
+import { Chat } from "./pages/Chat";
+import { Login } from "./pages/Login";
+
+type State = "starting" | "out" | "in";
+
+/** Logged in (a refresh at start finds out, so a reload keeps the session) or not. */
+export function App() {
+  const { t, i18n } = useTranslation();
+  const [state, setState] = useState<State>("starting");
+  const session = useMemo(
+    () => new Session(window.location.origin, (request) => fetch(request), () => setState("out")),
+    [],
+  );
+  const api = useMemo(() => apiClient(session), [session]);
+
+  useEffect(() => {
+    void session.refresh().then((found) => setState(found ? "in" : "out"));
+  }, [session]);
+
+  async function logOut() {
+    await session.end();
+    setState("out");
+  }
+
+  return (
+    <>
+      <header>
+        <span className="brand">{t("app.title")}</span>
+        <label>
+          <span className="visually-hidden">{t("app.language")}</span>
+          <select
+            value={i18n.language}
+            onChange={(e) => choose(e.target.value as Language)}
+            aria-label={t("app.language")}
+          >
+            {Object.entries(LANGUAGES).map(([code, name]) => (
+              <option key={code} value={code}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+        {state === "in" && (
+          <button type="button" onClick={() => void logOut()}>
+            {t("app.logout")}
+          </button>
+        )}
+      </header>
+      {state === "out" && (
+        <Login
+          api={api}
+          onLoggedIn={(token) => {
+            session.begin(token);
+            setState("in");
+          }}
+        />
+      )}
+      {state === "in" && <Chat api={api} session={session} />}
+    </>
+  );
+}

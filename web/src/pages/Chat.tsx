@@ -1,0 +1,192 @@
+import { memo, useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
+
+import { detailOf, type Api, type Schemas } from "../api/client";
+import { streamGeneration } from "../api/generations";
+import type { Session } from "../api/session";
+
+type Message = Pick<Schemas["ConversationMessage"], "role" | "content"> & { id: string };
+type Model = Schemas["ListedModel"];
+
+interface Props {
+  api: Api;
+  session: Session;
+}
+
+/** Conversations on the side; the chosen one's messages, and an answer streaming in. */
+export function Chat({ api, session }: Props) {
+  const { t, i18n } = useTranslation();
+  const [conversations, setConversations] = useState<Schemas["ConversationSummary"][]>([]);
+  const [current, setCurrent] = useState<string | null>(null);
+  const [messages, setMessages] = useState<Message[]>([]);
+  const [models, setModels] = useState<Model[]>([]);
+  const [model, setModel] = useState("");
+  const [prompt, setPrompt] = useState("");
+  const [streaming, setStreaming] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const stop = useRef<AbortController | null>(null);
+
+  const loadConversations = useCallback(async () => {
+    const { data } = await api.GET("/v1/conversations", { params: { query: { limit: 50 } } });
+    if (data) setConversations(data.items);
+  }, [api]);
+
+  useEffect(() => {
+    void loadConversations();
+    void api.GET("/v1/models").then(({ data }) => {
+      if (!data) return;
+      setModels(data.data);
+      setModel((chosen) => chosen || (data.data[0]?.id ?? ""));
+    });
+  }, [api, loadConversations]);
+
+  async function open(conversationId: string | null) {
+    setCurrent(conversationId);
+    setProblem(null);
+    if (conversationId === null) return setMessages([]);
+    const { data, error } = await api.GET("/v1/conversations/{conversation_id}", {
+      params: { path: { conversation_id: conversationId } },
+    });
+    if (error) return setProblem(detailOf(error, t("chat.loading")));
+    setMessages(
+      (data?.messages ?? []).map((m) => ({ id: m.message_id, role: m.role, content: m.content })),
+    );
+  }
+
+  async function send(event: FormEvent) {
+    event.preventDefault();
+    const chosen = models.find((m) => m.id === model);
+    if (!prompt.trim() || !chosen) return;
+    const asked = prompt;
+    setPrompt("");
+    setProblem(null);
+    setMessages((shown) => [...shown, { id: crypto.randomUUID(), role: "user", content: asked }]);
+    setStreaming("");
+    stop.current = new AbortController();
+    let answer = "";
+    try {
+      const body = {
+        provider: chosen.owned_by,
+        model: chosen.id.slice(chosen.owned_by.length + 1),
+        prompt: asked,
+        conversation_id: current,
+        stream: true,
+      };
+      for await (const part of streamGeneration(session.fetch, body, stop.current.signal)) {
+        if (part.kind === "start") setCurrent(part.conversationId);
+        else if (part.kind === "delta") setStreaming((answer += part.text));
+        else if (part.kind === "error") setProblem(t("chat.failed", { detail: part.detail }));
+      }
+    } catch (error) {
+      if (!stop.current?.signal.aborted) throw error;
+      setProblem(t("chat.stopped"));
+    } finally {
+      stop.current = null;
+      setStreaming(null);
+      if (answer) {
+        setMessages((shown) => [
+          ...shown,
+          { id: crypto.randomUUID(), role: "assistant", content: answer },
+        ]);
+      }
+      void loadConversations();
+    }
+  }
+
+  const chosen = models.find((m) => m.id === model);
+  const number = new Intl.NumberFormat(i18n.language);
+  const money = new Intl.NumberFormat(i18n.language, { style: "currency", currency: "USD" });
+  return (
+    <div className="chat">
+      <nav aria-label={t("chat.conversations")}>
+        <button type="button" onClick={() => void open(null)}>
+          {t("chat.newChat")}
+        </button>
+        <h2>{t("chat.conversations")}</h2>
+        <ul>
+          {conversations.map((c) => (
+            <li key={c.conversation_id}>
+              <button
+                type="button"
+                aria-current={c.conversation_id === current ? "page" : undefined}
+                onClick={() => void open(c.conversation_id)}
+              >
+                {c.title || t("chat.untitled")}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main>
+        <label className="model">
+          {t("chat.model")}
+          <select value={model} onChange={(e) => setModel(e.target.value)}>
+            {models.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.id}
+              </option>
+            ))}
+          </select>
+        </label>
+        {chosen && (
+          <p className="model-facts">
+            {t("chat.context", { tokens: number.format(chosen.context_window) })} ·{" "}
+            {t("chat.price", {
+              input: money.format(Number(chosen.pricing.input_per_million)),
+              output: money.format(Number(chosen.pricing.output_per_million)),
+            })}
+          </p>
+        )}
+        <Messages messages={messages} empty={t("chat.empty")} />
+        {streaming !== null && (
+          <article className="message assistant" aria-live="polite" aria-busy="true">
+            <h3>{t("chat.assistant")}</h3>
+            <p>{streaming}</p>
+          </article>
+        )}
+        {problem && (
+          <p role="alert" className="problem">
+            {problem}
+          </p>
+        )}
+        <form className="composer" onSubmit={send}>
+          <label htmlFor="prompt" className="visually-hidden">
+            {t("chat.prompt")}
+          </label>
+          <textarea
+            id="prompt"
+            value={prompt}
+            onChange={(e) => setPrompt(e.target.value)}
+            placeholder={t("chat.prompt")}
+            rows={3}
+          />
+          {streaming === null ? (
+            <button type="submit" disabled={!prompt.trim() || !chosen}>
+              {t("chat.send")}
+            </button>
+          ) : (
+            <button type="button" onClick={() => stop.current?.abort()}>
+              {t("chat.stop")}
+            </button>
+          )}
+        </form>
+      </main>
+    </div>
+  );
+}
+
+/** The settled messages: not rendered again while an answer streams in below them. */
+const Messages = memo(function Messages({ messages, empty }: { messages: Message[]; empty: string }) {
+  const { t } = useTranslation();
+  if (!messages.length) return <p className="empty">{empty}</p>;
+  return (
+    <section className="messages">
+      {messages.map((m) => (
+        <article key={m.id} className={`message ${m.role}`}>
+          <h3>{m.role === "user" ? t("chat.you") : t("chat.assistant")}</h3>
+          <p>{m.content}</p>
+        </article>
+      ))}
+    </section>
+  );
+});
