@@ -25,7 +25,10 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-BUILT = Path(__file__).resolve().parents[2] / "web" / "dist" / "index.html"
+WEB = Path(__file__).resolve().parents[2] / "web"
+BUILT = WEB / "dist" / "index.html"
+AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MODEL = "mock/mock-1"
 
 
@@ -48,8 +51,13 @@ def browser() -> Iterator[Browser]:
 class Person:
     """One browser context (its own cookies): a person at their own screen."""
 
-    def __init__(self, browser: Browser, base_url: str, locale: str = "en-US") -> None:
-        self.context: BrowserContext = browser.new_context(base_url=base_url, locale=locale)
+    def __init__(
+        self, browser: Browser, base_url: str, locale: str = "en-US", *, auditing: bool = False
+    ) -> None:
+        # An audit injects axe-core into the page, which the console's CSP would refuse.
+        self.context: BrowserContext = browser.new_context(
+            base_url=base_url, locale=locale, bypass_csp=auditing
+        )
         self.page: Page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -92,11 +100,22 @@ class Person:
         while time.monotonic() < deadline:
             if page.get_by_role("button", name="Send").count():
                 break  # the answer is done: the stop button gave way to send again
-            text = streaming.text_content(timeout=1000) if streaming.count() else None
+            texts = streaming.all_text_contents()  # none once the answer settled
+            text = texts[0] if texts else None
             if text and (not seen or text != seen[-1]):
                 seen.append(text)
             time.sleep(0.02)
         return seen
+
+    def violations(self) -> list[str]:
+        """What axe-core finds against WCAG 2.1 A and AA on the page as it is now."""
+        self.page.add_script_tag(path=AXE)
+        found = self.page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+            ".then(r => r.violations.map(v => `${v.id}: ${v.nodes.map(n => n.target).join(' ')}`))",
+            WCAG_21_AA,
+        )
+        return list(found)
 
     def close(self) -> None:
         self.context.close()
@@ -191,3 +210,49 @@ def test_the_console_is_served_with_a_strict_content_security_policy(
     assert route.text == index.text  # a console route is its page
     assert api.status_code == 404  # the API's paths are the API's
     assert api.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("locale", ["en-US", "pt-BR"])
+def test_every_page_has_no_wcag_violations(
+    stack: GenerationStack, browser: Browser, locale: str
+) -> None:
+    person = Person(browser, stack.base_url, locale, auditing=True)
+    try:
+        person.page.goto("/")
+        person.page.locator("form").wait_for()
+        on_login = person.violations()
+        person.page.get_by_role("button").last.click()  # to the registration form
+        on_registration = person.violations()
+        person.page.get_by_role("button").last.click()
+        person.page.get_by_role("button").last.click()  # (the same switch, back and forth)
+        person.page.goto("/")
+        if locale != "en-US":
+            person.page.locator("select").first.select_option("en")
+        person.register()
+        person.ask("An accessible answer, please")
+        if locale != "en-US":
+            person.page.locator("select").first.select_option("pt-BR")
+            expect(person.page.get_by_role("button", name="Enviar")).to_be_visible()
+        on_chat = person.violations()
+    finally:
+        person.close()
+    assert (on_login, on_registration, on_chat) == ([], [], [])
+
+
+def test_scripts_and_styles_go_out_gzipped_and_cached_for_good(stack: GenerationStack) -> None:
+    assets = sorted((WEB / "dist" / "assets").glob("*.js")) + sorted(
+        (WEB / "dist" / "assets").glob("*.css")
+    )
+    assert assets
+    with httpx.Client(base_url=stack.base_url) as http:
+        for asset in assets:
+            path = f"/assets/{asset.name}"
+            zipped = http.get(path, headers={"Accept-Encoding": "gzip"})
+            plain = http.get(path, headers={"Accept-Encoding": "identity"})
+            assert zipped.headers["content-encoding"] == "gzip"
+            assert int(zipped.headers["content-length"]) < len(asset.read_bytes())
+            assert zipped.content == plain.content == asset.read_bytes()  # httpx unzips
+            assert "content-encoding" not in plain.headers
+            assert zipped.headers["cache-control"] == "public, max-age=31536000, immutable"
+            media = "text/javascript" if asset.suffix == ".js" else "text/css"
+            assert zipped.headers["content-type"].startswith(media)
