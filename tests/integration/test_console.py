@@ -28,6 +28,8 @@ from playwright.sync_api import (
 WEB = Path(__file__).resolve().parents[2] / "web"
 BUILT = WEB / "dist" / "index.html"
 AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = WEB.parent / ".local" / "screenshots"
+WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MODEL = "mock/mock-1"
 
@@ -88,6 +90,12 @@ class Person:
         page.get_by_role("button", name="Create account").click()
         expect(page.get_by_role("navigation", name="Conversations")).to_be_visible()
 
+    def log_in(self) -> None:
+        page = self.page
+        page.get_by_label("Email or username").fill(self.name)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+
     def ask(self, prompt: str) -> list[str]:
         """Sends `prompt` to the mock model; the streaming answer's text each time it grew."""
         page = self.page
@@ -131,6 +139,8 @@ def test_a_person_streams_an_answer_and_finds_it_after_a_reload(
         expect(page.get_by_label("Model")).to_contain_text(MODEL)
 
         grown = ada.ask("How does the outbox keep events?")
+        conversations = page.get_by_role("navigation", name="Conversations")
+        expect(conversations.get_by_role("listitem")).to_have_count(1)  # listed at once
 
         answer = page.locator("article.message.assistant").last
         expect(answer).to_contain_text("You asked: “How does the outbox keep events?”")
@@ -256,3 +266,134 @@ def test_scripts_and_styles_go_out_gzipped_and_cached_for_good(stack: Generation
             assert zipped.headers["cache-control"] == "public, max-age=31536000, immutable"
             media = "text/javascript" if asset.suffix == ".js" else "text/css"
             assert zipped.headers["content-type"].startswith(media)
+
+
+def test_an_answer_is_markdown_and_its_html_is_only_text(
+    stack: GenerationStack, browser: Browser
+) -> None:
+    ada = Person(browser, stack.base_url)
+    try:
+        ada.register()
+        ada.ask('**bold** <img src=x onerror="window.pwned=1"> <script>window.pwned=2</script>')
+
+        answer = ada.page.locator("section.messages article.assistant").last
+        expect(answer.locator("strong")).to_have_text("bold")
+        expect(answer).to_contain_text('<img src=x onerror="window.pwned=1">')
+        assert answer.locator("img, script").count() == 0
+        assert ada.page.evaluate("() => window.pwned") is None
+        assert ada.errors == []
+    finally:
+        ada.close()
+
+
+def test_a_conversation_is_renamed_exported_and_deleted(
+    stack: GenerationStack, browser: Browser
+) -> None:
+    ada = Person(browser, stack.base_url)
+    try:
+        ada.register()
+        page = ada.page
+        ada.ask("What changed in the release?")
+        conversations = page.get_by_role("navigation", name="Conversations")
+
+        page.get_by_role("button", name="Rename").click()
+        page.get_by_label("New title").fill("Release notes")
+        page.get_by_role("button", name="Save").click()
+        expect(conversations.get_by_role("button", name="Release notes")).to_be_visible()
+
+        with page.expect_download() as markdown:
+            page.get_by_role("button", name="Markdown").click()
+        exported = Path(markdown.value.path()).read_text()
+        assert markdown.value.suggested_filename.endswith(".md")
+        assert "What changed in the release?" in exported
+        assert "You asked:" in exported
+        with page.expect_download() as as_json:
+            page.get_by_role("button", name="JSON").click()
+        assert "Release notes" in Path(as_json.value.path()).read_text()
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Delete").click()
+        expect(conversations.get_by_role("listitem")).to_have_count(0)
+        page.reload()
+        expect(conversations.get_by_role("listitem")).to_have_count(0)
+    finally:
+        ada.close()
+
+
+def test_a_key_is_shown_once_works_and_is_revoked(stack: GenerationStack, browser: Browser) -> None:
+    ada = Person(browser, stack.base_url)
+    ada.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    try:
+        ada.register()
+        page = ada.page
+        page.get_by_role("link", name="API keys").click()
+        page.get_by_label("Name").fill("deploy script")
+        page.get_by_label("generate").check()
+        page.get_by_role("button", name="Create key").click()
+
+        key = page.get_by_test_id("new-key").inner_text()
+        assert key.startswith("na_")
+        page.get_by_role("button", name="Copy").click()
+        expect(page.get_by_role("button", name="Copied")).to_be_visible()
+        assert page.evaluate("() => navigator.clipboard.readText()") == key
+        row = page.get_by_role("row", name="deploy script")
+        expect(row).to_contain_text("generate")
+        expect(row).to_contain_text("never")
+        with httpx.Client(base_url=stack.base_url) as http:
+            headers = {"Authorization": f"Bearer {key}"}
+            assert http.get("/v1/models", headers=headers).status_code == 200
+
+            page.reload()
+            expect(page.get_by_role("row", name="deploy script")).to_be_visible()
+            assert key not in page.content()  # shown once, never again
+            page.get_by_role("button", name="Revoke deploy script").click()
+            expect(page.get_by_role("row", name="deploy script")).to_contain_text("revoked")
+            assert http.get("/v1/models", headers=headers).status_code == 401
+    finally:
+        ada.close()
+
+
+def test_a_person_whose_session_ended_logs_in_and_is_back_where_they_were(
+    stack: GenerationStack, browser: Browser
+) -> None:
+    ada = Person(browser, stack.base_url)
+    try:
+        ada.register()
+        page = ada.page
+        page.get_by_role("link", name="API keys").click()
+        expect(page).to_have_url(f"{stack.base_url}/keys")
+
+        ada.context.clear_cookies()  # the session is gone (expired, or revoked elsewhere)
+        page.reload()
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+        ada.log_in()
+
+        expect(page.get_by_role("heading", name="API keys")).to_be_visible()
+        expect(page).to_have_url(f"{stack.base_url}/keys")
+    finally:
+        ada.close()
+
+
+@pytest.mark.parametrize("screen", WIDTHS)
+def test_screenshots_of_each_main_page(
+    stack: GenerationStack, browser: Browser, screen: str
+) -> None:
+    """For people to look at: `.local/screenshots/<page>-<screen>.png`."""
+    ada = Person(browser, stack.base_url)
+    ada.page.set_viewport_size(WIDTHS[screen])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        ada.page.goto("/")
+        ada.page.locator("form").wait_for()
+        shots = {"login": ada.page.screenshot(path=SCREENSHOTS / f"login-{screen}.png")}
+        ada.register()
+        ada.ask("Summarise **what the outbox** guarantees, with `code`")
+        shots["chat"] = ada.page.screenshot(path=SCREENSHOTS / f"chat-{screen}.png")
+        ada.page.get_by_role("link", name="API keys").click()
+        ada.page.get_by_role("heading", name="API keys").wait_for()
+        shots["keys"] = ada.page.screenshot(path=SCREENSHOTS / f"keys-{screen}.png")
+    finally:
+        ada.close()
+    for name, png in shots.items():
+        assert png.startswith(b"\x89PNG"), name
+        assert (SCREENSHOTS / f"{name}-{screen}.png").stat().st_size > 5_000  # not blank

@@ -1,15 +1,18 @@
 import { useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { Link, Route, Switch } from "wouter";
 
 import { apiClient } from "./api/client";
 import { Session } from "./api/session";
 import { choose, LANGUAGES, type Language } from "./i18n";
 import { Chat } from "./pages/Chat";
+import { Keys } from "./pages/Keys";
 import { Login } from "./pages/Login";
 
 type State = "starting" | "out" | "in";
 
-/** Logged in (a refresh at start finds out, so a reload keeps the session) or not. */
+/** Logged in (a refresh at start finds out, so a reload keeps the session) or not. Logging in
+ * keeps the address, so a person sent to log in comes back where they were. */
 export function App() {
   const { t, i18n } = useTranslation();
   const [state, setState] = useState<State>("starting");
@@ -32,6 +35,12 @@ export function App() {
     <>
       <header>
         <span className="brand">{t("app.title")}</span>
+        {state === "in" && (
+          <nav aria-label={t("nav.main")} className="main-nav">
+            <Link href="/">{t("nav.chat")}</Link>
+            <Link href="/keys">{t("nav.keys")}</Link>
+          </nav>
+        )}
         <label>
           <span className="visually-hidden">{t("app.language")}</span>
           <select
@@ -61,7 +70,16 @@ export function App() {
           }}
         />
       )}
-      {state === "in" && <Chat api={api} session={session} />}
+      {state === "in" && (
+        <Switch>
+          <Route path="/keys">
+            <Keys api={api} />
+          </Route>
+          <Route>
+            <Chat api={api} session={session} />
+          </Route>
+        </Switch>
+      )}
     </>
   );
 }

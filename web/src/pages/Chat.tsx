@@ -4,6 +4,9 @@ import { useTranslation } from "react-i18next";
 import { detailOf, type Api, type Schemas } from "../api/client";
 import { streamGeneration } from "../api/generations";
 import type { Session } from "../api/session";
+import { renderMarkdown } from "../markdown";
+import { ConversationActions } from "./ConversationActions";
+import { Parameters, type Chosen } from "./Parameters";
 
 type Message = Pick<Schemas["ConversationMessage"], "role" | "content"> & { id: string };
 type Model = Schemas["ListedModel"];
@@ -24,12 +27,20 @@ export function Chat({ api, session }: Props) {
   const [prompt, setPrompt] = useState("");
   const [streaming, setStreaming] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const [parameters, setParameters] = useState<Chosen>({});
   const stop = useRef<AbortController | null>(null);
 
-  const loadConversations = useCallback(async () => {
-    const { data } = await api.GET("/v1/conversations", { params: { query: { limit: 50 } } });
-    if (data) setConversations(data.items);
-  }, [api]);
+  /** The list again; `kept` stays in it until the server lists it too (a conversation just
+   * answered may not be listed for a moment). */
+  const loadConversations = useCallback(
+    async (kept?: Schemas["ConversationSummary"]) => {
+      const { data } = await api.GET("/v1/conversations", { params: { query: { limit: 50 } } });
+      if (!data) return;
+      const listed = data.items.some((c) => c.conversation_id === kept?.conversation_id);
+      setConversations(kept && !listed ? [kept, ...data.items] : data.items);
+    },
+    [api],
+  );
 
   useEffect(() => {
     void loadConversations();
@@ -64,6 +75,7 @@ export function Chat({ api, session }: Props) {
     setStreaming("");
     stop.current = new AbortController();
     let answer = "";
+    let started: string | null = null;
     try {
       const body = {
         provider: chosen.owned_by,
@@ -71,9 +83,10 @@ export function Chat({ api, session }: Props) {
         prompt: asked,
         conversation_id: current,
         stream: true,
+        ...parameters,
       };
       for await (const part of streamGeneration(session.fetch, body, stop.current.signal)) {
-        if (part.kind === "start") setCurrent(part.conversationId);
+        if (part.kind === "start") setCurrent((started = part.conversationId));
         else if (part.kind === "delta") setStreaming((answer += part.text));
         else if (part.kind === "error") setProblem(t("chat.failed", { detail: part.detail }));
       }
@@ -89,7 +102,11 @@ export function Chat({ api, session }: Props) {
           { id: crypto.randomUUID(), role: "assistant", content: answer },
         ]);
       }
-      void loadConversations();
+      const now = new Date().toISOString();
+      const kept = started
+        ? { conversation_id: started, title: null, created_at: now, updated_at: now }
+        : undefined;
+      void loadConversations(kept);
     }
   }
 
@@ -128,6 +145,7 @@ export function Chat({ api, session }: Props) {
             ))}
           </select>
         </label>
+        <Parameters chosen={parameters} onChange={setParameters} />
         {chosen && (
           <p className="model-facts">
             {t("chat.context", { tokens: number.format(chosen.context_window) })} ·{" "}
@@ -137,11 +155,24 @@ export function Chat({ api, session }: Props) {
             })}
           </p>
         )}
+        {current && (
+          <ConversationActions
+            api={api}
+            session={session}
+            conversationId={current}
+            title={conversations.find((c) => c.conversation_id === current)?.title ?? null}
+            onChanged={() => void loadConversations()}
+            onDeleted={() => {
+              void open(null);
+              void loadConversations();
+            }}
+          />
+        )}
         <Messages messages={messages} empty={t("chat.empty")} />
         {streaming !== null && (
           <article className="message assistant" aria-live="polite" aria-busy="true">
             <h3>{t("chat.assistant")}</h3>
-            <p>{streaming}</p>
+            <Markdown text={streaming} />
           </article>
         )}
         {problem && (
@@ -184,9 +215,14 @@ const Messages = memo(function Messages({ messages, empty }: { messages: Message
       {messages.map((m) => (
         <article key={m.id} className={`message ${m.role}`}>
           <h3>{m.role === "user" ? t("chat.you") : t("chat.assistant")}</h3>
-          <p>{m.content}</p>
+          {m.role === "assistant" ? <Markdown text={m.content} /> : <p>{m.content}</p>}
         </article>
       ))}
     </section>
   );
 });
+
+/** An answer's Markdown, as markup only (`markdown.ts` never lets its HTML through). */
+function Markdown({ text }: { text: string }) {
+  return <div className="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />;
+}
