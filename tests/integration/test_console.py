@@ -21,6 +21,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     Route,
+    ViewportSize,
     expect,
     sync_playwright,
 )
@@ -29,7 +30,10 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 BUILT = WEB / "dist" / "index.html"
 AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = WEB.parent / ".local" / "screenshots"
-WIDTHS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+WIDTHS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 390, "height": 844},
+}
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MODEL = "mock/mock-1"
 
