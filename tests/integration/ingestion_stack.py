@@ -35,8 +35,12 @@ class IngestionStack:
         )
         self.ingestion.wait_ready(120)  # the model loads first
 
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway.port}"
+
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=f"http://127.0.0.1:{self.gateway.port}", timeout=60)
+        return httpx.Client(base_url=self.base_url, timeout=60)
 
 
 def start_ingestion_stack(

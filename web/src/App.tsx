@@ -6,6 +6,7 @@ import { apiClient } from "./api/client";
 import { Session } from "./api/session";
 import { choose, LANGUAGES, type Language } from "./i18n";
 import { Chat } from "./pages/Chat";
+import { Documents } from "./pages/Documents";
 import { Keys } from "./pages/Keys";
 import { Login } from "./pages/Login";
 
@@ -38,6 +39,7 @@ export function App() {
         {state === "in" && (
           <nav aria-label={t("nav.main")} className="main-nav">
             <Link href="/">{t("nav.chat")}</Link>
+            <Link href="/documents">{t("nav.documents")}</Link>
             <Link href="/keys">{t("nav.keys")}</Link>
           </nav>
         )}
@@ -72,6 +74,9 @@ export function App() {
       )}
       {state === "in" && (
         <Switch>
+          <Route path="/documents">
+            <Documents api={api} session={session} />
+          </Route>
           <Route path="/keys">
             <Keys api={api} />
           </Route>
