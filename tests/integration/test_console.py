@@ -5,16 +5,21 @@ it; upload documents and follow them to indexed. What is checked is what the pag
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from browser import CHROMIUM, FLAGS, LOCAL_HOSTS
-from generation_stack import PASSWORD
+from generation_stack import PASSWORD, register
 from ingestion_stack import IngestionStack, start_ingestion_stack
 from playwright.sync_api import (
     Browser,
@@ -27,6 +32,8 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from service_process import ServiceProcess, free_port
+
 WEB = Path(__file__).resolve().parents[2] / "web"
 BUILT = WEB / "dist" / "index.html"
 AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
@@ -37,6 +44,7 @@ WIDTHS: dict[str, ViewportSize] = {
 }
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MODEL = "mock/mock-1"
+PRICED = "console-priced/priced-1"  # $1,000 and $2,000 per million tokens: costs show
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +54,47 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IngestionStack]:
         pytest.fail("the web console is not built: `make test` builds it (or `make web`)")
     blobs = tmp_path_factory.mktemp("console-blobs")
     # Tokens far enough apart for an answer to be seen growing.
-    yield from start_ingestion_stack(blobs, {"GENERATION_MOCK_TOKEN_DELAY_MS": "40"})
+    for stack in start_ingestion_stack(blobs, {"GENERATION_MOCK_TOKEN_DELAY_MS": "40"}):
+        port = free_port()
+        analytics = ServiceProcess(
+            "analytics_service", port, {**stack.env, "ANALYTICS_HTTP_PORT": str(port)}
+        )
+        try:
+            analytics.wait_ready(60)
+            priced_model(stack)
+            yield stack
+        finally:
+            analytics.terminate()
+
+
+def priced_model(stack: IngestionStack) -> None:
+    """A model of the mock provider's kind with a price in the catalogue (which the model
+    picker shows) and in analytics' price table (which costs usage: an operator's command)."""
+    provider, model = PRICED.split("/")
+    with stack.client() as http:
+        admin = register(http, stack.admin_email)
+        put = http.put(
+            f"/v1/admin/catalog/providers/{provider}",
+            json={"label": "Priced mock", "api_style": "mock", "requires_key": False},
+            headers=admin.headers,
+        )
+        assert put.status_code == 200, put.text
+        put = http.put(
+            f"/v1/admin/catalog/models/{provider}/{model}",
+            json={
+                "context_window": 32_000,
+                "max_output_tokens": 4096,
+                "input_price": "1000",
+                "output_price": "2000",
+            },
+            headers=admin.headers,
+        )
+        assert put.status_code == 200, put.text
+    today = datetime.now(UTC).date().replace(day=1).isoformat()
+    command = [sys.executable, "-m", "analytics_service", "set-price", "--provider", provider]
+    command += ["--model", model, "--valid-from", today, "--input", "1000", "--output", "2000"]
+    done = subprocess.run(command, env={**os.environ, **stack.env}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +154,10 @@ class Person:
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
 
-    def ask(self, prompt: str) -> list[str]:
-        """Sends `prompt` to the mock model; the streaming answer's text each time it grew."""
+    def ask(self, prompt: str, model: str = MODEL) -> list[str]:
+        """Sends `prompt` to `model`; the streaming answer's text each time it grew."""
         page = self.page
-        page.get_by_label("Model").select_option(MODEL)
+        page.get_by_label("Model").select_option(model)
         page.get_by_label("Your message").fill(prompt)
         page.get_by_role("button", name="Send").click()
         streaming = page.locator("article[aria-busy='true'] p")
@@ -123,6 +171,8 @@ class Person:
             if text and (not seen or text != seen[-1]):
                 seen.append(text)
             time.sleep(0.02)
+        failed = page.get_by_role("alert").filter(has_text="The answer failed")
+        assert failed.count() == 0, failed.all_inner_texts()
         return seen
 
     def violations(self) -> list[str]:
@@ -255,14 +305,14 @@ def test_every_page_has_no_wcag_violations(
             expect(person.page.get_by_role("button", name="Enviar")).to_be_visible()
         on_chat = person.violations()
         pages = {}
-        for path in ("/documents", "/keys"):
+        for path in ("/documents", "/keys", "/usage"):
             person.page.goto(path)
             person.page.locator("main h1").wait_for()
             pages[path] = person.violations()
     finally:
         person.close()
     assert (on_login, on_registration, on_chat) == ([], [], [])
-    assert pages == {"/documents": [], "/keys": []}
+    assert pages == {"/documents": [], "/keys": [], "/usage": []}
 
 
 def test_scripts_and_styles_go_out_gzipped_and_cached_for_good(stack: IngestionStack) -> None:
@@ -411,6 +461,9 @@ def test_screenshots_of_each_main_page(
         ada.page.get_by_role("link", name="Documents").click()
         ada.page.get_by_role("heading", name="Documents").wait_for()
         shots["documents"] = ada.page.screenshot(path=SCREENSHOTS / f"documents-{screen}.png")
+        ada.page.get_by_role("link", name="Usage").click()
+        ada.page.get_by_role("heading", name="Usage and cost").wait_for()
+        shots["usage"] = ada.page.screenshot(path=SCREENSHOTS / f"usage-{screen}.png")
     finally:
         ada.close()
     for name, png in shots.items():
@@ -471,3 +524,56 @@ def test_documents_are_followed_to_indexed_and_kept_in_the_library(
         assert ada.errors == []
     finally:
         ada.close()
+
+
+def test_the_cost_of_each_answer_shows_in_the_month_the_charts_and_the_csv(
+    stack: IngestionStack, browser: Browser
+) -> None:
+    ada = Person(browser, stack.base_url)
+    try:
+        ada.register()
+        page = ada.page
+        page.get_by_role("link", name="Usage").click()
+        expect(page.get_by_text("No usage this month yet.")).to_be_visible()
+
+        costs: list[float] = []
+        for question in ("What does a save cost?", "And a second one?"):
+            page.get_by_role("link", name="Chat").click()
+            ada.ask(question, PRICED)
+            page.get_by_role("link", name="Usage").click()
+            spent = page.get_by_test_id("spent")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # analytics records it a moment later
+                spent.wait_for()
+                shown = spent.inner_text()
+                if dollars(shown) > (costs[-1] if costs else 0):
+                    break
+                page.reload()
+            costs.append(dollars(spent.inner_text()))
+        assert 0 < costs[0] < costs[1], costs
+
+        by_model = page.get_by_role("img", name="Cost by model")
+        expect(by_model).to_have_attribute("aria-label", re.compile(re.escape(PRICED)))
+        with httpx.Client(base_url=stack.base_url) as http:
+            login = http.post("/v1/auth/login", json={"login": ada.name, "password": PASSWORD})
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            [row] = http.get("/v1/usage?group_by=day,provider,model", headers=headers).json()["rows"]
+        assert row["requests"] == 2
+        assert dollars(f"${row['cost_usd']}") == pytest.approx(costs[1], abs=0.0001)
+        table = page.get_by_role("region", name="By day and model")
+        expect(table.get_by_role("row", name=PRICED)).to_contain_text("2")
+        with page.expect_download() as csv:
+            table.get_by_role("button", name="Download CSV").click()
+        exported = Path(csv.value.path()).read_text()
+        assert "priced-1" in exported
+        assert csv.value.suggested_filename.endswith(".csv")
+        assert ada.errors == []
+    finally:
+        ada.close()
+
+
+def dollars(shown: str) -> float:
+    """The first dollar amount in `shown` ("$0.0712 of $50.00" is 0.0712)."""
+    found = re.search(r"\$([\d,]+(?:\.\d+)?)", shown)
+    assert found, shown
+    return float(found.group(1).replace(",", ""))

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { lazy, Suspense, useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, Route, Switch } from "wouter";
 
@@ -9,6 +9,9 @@ import { Chat } from "./pages/Chat";
 import { Documents } from "./pages/Documents";
 import { Keys } from "./pages/Keys";
 import { Login } from "./pages/Login";
+
+// Its charts are a library of their own: loaded when the page is first opened.
+const Usage = lazy(() => import("./pages/Usage"));
 
 type State = "starting" | "out" | "in";
 
@@ -40,6 +43,7 @@ export function App() {
           <nav aria-label={t("nav.main")} className="main-nav">
             <Link href="/">{t("nav.chat")}</Link>
             <Link href="/documents">{t("nav.documents")}</Link>
+            <Link href="/usage">{t("nav.usage")}</Link>
             <Link href="/keys">{t("nav.keys")}</Link>
           </nav>
         )}
@@ -76,6 +80,11 @@ export function App() {
         <Switch>
           <Route path="/documents">
             <Documents api={api} session={session} />
+          </Route>
+          <Route path="/usage">
+            <Suspense fallback={<p className="page">…</p>}>
+              <Usage api={api} session={session} />
+            </Suspense>
           </Route>
           <Route path="/keys">
             <Keys api={api} />
