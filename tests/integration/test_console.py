@@ -557,7 +557,8 @@ def test_the_cost_of_each_answer_shows_in_the_month_the_charts_and_the_csv(
         with httpx.Client(base_url=stack.base_url) as http:
             login = http.post("/v1/auth/login", json={"login": ada.name, "password": PASSWORD})
             headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-            [row] = http.get("/v1/usage?group_by=day,provider,model", headers=headers).json()["rows"]
+            report = http.get("/v1/usage?group_by=day,provider,model", headers=headers).json()
+        [row] = report["rows"]
         assert row["requests"] == 2
         assert dollars(f"${row['cost_usd']}") == pytest.approx(costs[1], abs=0.0001)
         table = page.get_by_role("region", name="By day and model")
