@@ -21,6 +21,7 @@ import pytest
 from browser import CHROMIUM, FLAGS, LOCAL_HOSTS
 from generation_stack import PASSWORD, register
 from ingestion_stack import IngestionStack, start_ingestion_stack
+from notion_stack import LocalNotion, new_token, start_notion_sync
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -217,7 +218,7 @@ def test_a_person_streams_an_answer_and_finds_it_after_a_reload(
         messages = page.locator("section.messages article")
         expect(messages).to_have_count(2)
         expect(messages.first).to_contain_text("How does the outbox keep events?")
-        expect(messages.last).to_have_text(f"Assistant{final}")
+        expect(messages.last.locator(".markdown")).to_have_text(final)
         with httpx.Client(base_url=stack.base_url) as http:
             login = http.post("/v1/auth/login", json={"login": ada.name, "password": PASSWORD})
             token = login.json()["access_token"]
@@ -305,14 +306,14 @@ def test_every_page_has_no_wcag_violations(
             expect(person.page.get_by_role("button", name="Enviar")).to_be_visible()
         on_chat = person.violations()
         pages = {}
-        for path in ("/documents", "/keys", "/usage"):
+        for path in ("/documents", "/keys", "/usage", "/settings"):
             person.page.goto(path)
             person.page.locator("main h1").wait_for()
             pages[path] = person.violations()
     finally:
         person.close()
     assert (on_login, on_registration, on_chat) == ([], [], [])
-    assert pages == {"/documents": [], "/keys": [], "/usage": []}
+    assert pages == {"/documents": [], "/keys": [], "/usage": [], "/settings": []}
 
 
 def test_scripts_and_styles_go_out_gzipped_and_cached_for_good(stack: IngestionStack) -> None:
@@ -364,7 +365,7 @@ def test_a_conversation_is_renamed_exported_and_deleted(
 
         page.get_by_role("button", name="Rename").click()
         page.get_by_label("New title").fill("Release notes")
-        page.get_by_role("button", name="Save").click()
+        page.get_by_role("button", name="Save", exact=True).click()
         expect(conversations.get_by_role("button", name="Release notes")).to_be_visible()
 
         with page.expect_download() as markdown:
@@ -578,3 +579,47 @@ def dollars(shown: str) -> float:
     found = re.search(r"\$([\d,]+(?:\.\d+)?)", shown)
     assert found, shown
     return float(found.group(1).replace(",", ""))
+
+
+def test_an_answer_is_saved_to_notion_and_its_page_linked(
+    stack: IngestionStack, browser: Browser, notion: LocalNotion
+) -> None:
+    sync = start_notion_sync(notion, os.environ["CREDENTIALS_KEYS"])
+    token, parent = new_token(), notion.fake.add_page()
+    notion.fake.state.tokens.add(token)
+    ada = Person(browser, stack.base_url)
+    try:
+        ada.register()
+        page = ada.page
+        page.get_by_role("link", name="Settings").click()
+        status = page.get_by_test_id("notion-status")
+        expect(status).to_have_text("Not connected")
+        page.get_by_label("Integration token").fill(token)
+        page.get_by_role("button", name="Connect").click()
+        expect(status).to_have_text(re.compile(r"^Connected as "), timeout=20_000)
+        assert token not in page.content()
+        page.get_by_label("Default parent page or database id").fill(parent)
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.get_by_role("status")).to_have_text("Saved")
+
+        page.get_by_role("link", name="Chat").click()
+        ada.ask("Keep this answer in Notion")
+        answer = page.locator("section.messages article.assistant").last
+        answer.get_by_role("button", name="Save to Notion").click()
+
+        link = answer.get_by_role("link", name="Open in Notion")
+        expect(link).to_be_visible(timeout=30_000)
+        [saved] = notion.pages_of(token)
+        assert link.get_attribute("href") == saved["url"]
+        assert saved["parent"]["page_id"] == parent
+        page.reload()  # an answer from the conversation's history is saved the same way
+        page.get_by_role("navigation", name="Conversations").get_by_role("button").nth(1).click()
+        expect(
+            page.locator("section.messages article.assistant").last.get_by_role(
+                "button", name="Save to Notion"
+            )
+        ).to_be_visible()
+        assert ada.errors == []
+    finally:
+        ada.close()
+        sync.stop()

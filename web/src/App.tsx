@@ -9,6 +9,7 @@ import { Chat } from "./pages/Chat";
 import { Documents } from "./pages/Documents";
 import { Keys } from "./pages/Keys";
 import { Login } from "./pages/Login";
+import { Settings } from "./pages/Settings";
 
 // Its charts are a library of their own: loaded when the page is first opened.
 const Usage = lazy(() => import("./pages/Usage"));
@@ -45,6 +46,7 @@ export function App() {
             <Link href="/documents">{t("nav.documents")}</Link>
             <Link href="/usage">{t("nav.usage")}</Link>
             <Link href="/keys">{t("nav.keys")}</Link>
+            <Link href="/settings">{t("nav.settings")}</Link>
           </nav>
         )}
         <label>
@@ -85,6 +87,9 @@ export function App() {
             <Suspense fallback={<p className="page">…</p>}>
               <Usage api={api} session={session} />
             </Suspense>
+          </Route>
+          <Route path="/settings">
+            <Settings api={api} />
           </Route>
           <Route path="/keys">
             <Keys api={api} />

@@ -7,8 +7,12 @@ import type { Session } from "../api/session";
 import { renderMarkdown } from "../markdown";
 import { ConversationActions } from "./ConversationActions";
 import { Parameters, type Chosen } from "./Parameters";
+import { SaveToNotion } from "./SaveToNotion";
 
-type Message = Pick<Schemas["ConversationMessage"], "role" | "content"> & { id: string };
+type Message = Pick<Schemas["ConversationMessage"], "role" | "content"> & {
+  id: string;
+  requestId?: string | null;
+};
 type Model = Schemas["ListedModel"];
 
 interface Props {
@@ -60,7 +64,12 @@ export function Chat({ api, session }: Props) {
     });
     if (error) return setProblem(detailOf(error, t("chat.loading")));
     setMessages(
-      (data?.messages ?? []).map((m) => ({ id: m.message_id, role: m.role, content: m.content })),
+      (data?.messages ?? []).map((m) => ({
+        id: m.message_id,
+        role: m.role,
+        content: m.content,
+        requestId: m.request_id,
+      })),
     );
   }
 
@@ -76,6 +85,7 @@ export function Chat({ api, session }: Props) {
     stop.current = new AbortController();
     let answer = "";
     let started: string | null = null;
+    let requestId: string | null = null;
     try {
       const body = {
         provider: chosen.owned_by,
@@ -86,7 +96,10 @@ export function Chat({ api, session }: Props) {
         ...parameters,
       };
       for await (const part of streamGeneration(session.fetch, body, stop.current.signal)) {
-        if (part.kind === "start") setCurrent((started = part.conversationId));
+        if (part.kind === "start") {
+          setCurrent((started = part.conversationId));
+          requestId = part.requestId;
+        }
         else if (part.kind === "delta") setStreaming((answer += part.text));
         else if (part.kind === "error") setProblem(t("chat.failed", { detail: part.detail }));
       }
@@ -99,7 +112,7 @@ export function Chat({ api, session }: Props) {
       if (answer) {
         setMessages((shown) => [
           ...shown,
-          { id: crypto.randomUUID(), role: "assistant", content: answer },
+          { id: crypto.randomUUID(), role: "assistant", content: answer, requestId },
         ]);
       }
       const now = new Date().toISOString();
@@ -168,7 +181,7 @@ export function Chat({ api, session }: Props) {
             }}
           />
         )}
-        <Messages messages={messages} empty={t("chat.empty")} />
+        <Messages api={api} messages={messages} empty={t("chat.empty")} />
         {streaming !== null && (
           <article className="message assistant" aria-live="polite" aria-busy="true">
             <h3>{t("chat.assistant")}</h3>
@@ -207,7 +220,15 @@ export function Chat({ api, session }: Props) {
 }
 
 /** The settled messages: not rendered again while an answer streams in below them. */
-const Messages = memo(function Messages({ messages, empty }: { messages: Message[]; empty: string }) {
+const Messages = memo(function Messages({
+  api,
+  messages,
+  empty,
+}: {
+  api: Api;
+  messages: Message[];
+  empty: string;
+}) {
   const { t } = useTranslation();
   if (!messages.length) return <p className="empty">{empty}</p>;
   return (
@@ -216,6 +237,7 @@ const Messages = memo(function Messages({ messages, empty }: { messages: Message
         <article key={m.id} className={`message ${m.role}`}>
           <h3>{m.role === "user" ? t("chat.you") : t("chat.assistant")}</h3>
           {m.role === "assistant" ? <Markdown text={m.content} /> : <p>{m.content}</p>}
+          {m.role === "assistant" && m.requestId && <SaveToNotion api={api} requestId={m.requestId} />}
         </article>
       ))}
     </section>

@@ -89,6 +89,11 @@ class ConversationsQueryPayload(Contract):
 
 class ConversationMessage(Contract):
     message_id: uuid.UUID
+    request_id: uuid.UUID | None = Field(
+        default=None,
+        description="The generation request it belongs to (an answer's can be saved to "
+        "Notion with `POST /v1/generations/{request_id}/notion`).",
+    )
     role: Literal["system", "user", "assistant"]
     content: str
     created_at: datetime

@@ -87,6 +87,7 @@ def _summary(row: Any, messages: list[Any] | None = None) -> ConversationSummary
         messages=[
             ConversationMessage(
                 message_id=m.id,
+                request_id=m.request_id,
                 role=m.role,
                 content=m.content,
                 created_at=m.created_at,
