@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from browser import CHROMIUM, FLAGS, LOCAL_HOSTS
-from generation_stack import PASSWORD, register
-from ingestion_stack import IngestionStack, start_ingestion_stack
+from generation_stack import PASSWORD, User, register
+from ingestion_stack import IngestionStack, settled, start_ingestion_stack, upload
 from notion_stack import LocalNotion, new_token, start_notion_sync
 from playwright.sync_api import (
     Browser,
@@ -148,6 +148,12 @@ class Person:
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Create account").click()
         expect(page.get_by_role("navigation", name="Conversations")).to_be_visible()
+
+    def api_user(self, http: httpx.Client) -> User:
+        """The same person, as an API client (to set up what a test is not about)."""
+        login = http.post("/v1/auth/login", json={"login": self.name, "password": PASSWORD})
+        me = http.get("/v1/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        return User(me.json()["id"], login.json()["access_token"])
 
     def log_in(self) -> None:
         page = self.page
@@ -306,14 +312,14 @@ def test_every_page_has_no_wcag_violations(
             expect(person.page.get_by_role("button", name="Enviar")).to_be_visible()
         on_chat = person.violations()
         pages = {}
-        for path in ("/documents", "/keys", "/usage", "/settings"):
+        for path in ("/documents", "/search", "/keys", "/usage", "/settings"):
             person.page.goto(path)
             person.page.locator("main h1").wait_for()
             pages[path] = person.violations()
     finally:
         person.close()
     assert (on_login, on_registration, on_chat) == ([], [], [])
-    assert pages == {"/documents": [], "/keys": [], "/usage": [], "/settings": []}
+    assert pages == dict.fromkeys(("/documents", "/search", "/keys", "/usage", "/settings"), [])
 
 
 def test_scripts_and_styles_go_out_gzipped_and_cached_for_good(stack: IngestionStack) -> None:
@@ -623,3 +629,52 @@ def test_an_answer_is_saved_to_notion_and_its_page_linked(
     finally:
         ada.close()
         sync.stop()
+
+
+RUNBOOK = (
+    b"# Broker restarts\n\nWhen the broker restarts, consumers rejoin their group and take their "
+    b"partitions back; lag grows for a minute and then falls.\n\n# Dead letters\n\nA record "
+    b"that fails twice goes to the dead-letter topic with its reason, and never blocks its "
+    b"partition."
+)
+
+
+def test_a_grounded_answer_cites_its_sources_and_search_marks_its_matches(
+    stack: IngestionStack, browser: Browser
+) -> None:
+    ada = Person(browser, stack.base_url)
+    try:
+        ada.register()
+        page = ada.page
+        with stack.client() as http:
+            user = ada.api_user(http)
+            [document] = upload(http, user, [("runbook.md", RUNBOOK)], collection="ops")
+            assert settled(http, user, document["document_id"])["status"] == "succeeded"
+
+        page.get_by_label("Use my documents").check()
+        page.get_by_label("Collections (comma-separated; empty: all)").fill("ops")
+        ada.ask("What happens to a record that fails twice?")
+
+        sources = page.locator("section.messages article.assistant").last.get_by_role(
+            "region", name="Sources"
+        )
+        first = sources.get_by_role("link").first
+        expect(first).to_be_visible()
+        first.click()
+        expect(page.get_by_test_id("document-filename")).to_have_text("runbook.md")
+        expect(page.get_by_test_id("document-section")).not_to_be_empty()
+
+        page.get_by_role("link", name="Search").click()
+        for mode in ("Hybrid", "Meaning (vector)", "Words (keyword)"):
+            page.get_by_label("Search for").fill("dead letter topic")
+            page.get_by_label("Mode").select_option(label=mode)
+            page.get_by_role("button", name="Search", exact=True).click()
+            hits = page.locator("ol.hits > li")
+            expect(hits.first).to_be_visible()
+            if mode != "Meaning (vector)":  # a vector hit has no words to mark
+                expect(hits.first.locator("mark").first).to_be_visible()
+        hits.first.get_by_role("link").click()
+        expect(page.get_by_test_id("document-filename")).to_have_text("runbook.md")
+        assert ada.errors == []
+    finally:
+        ada.close()

@@ -7,8 +7,10 @@ import { Session } from "./api/session";
 import { choose, LANGUAGES, type Language } from "./i18n";
 import { Chat } from "./pages/Chat";
 import { Documents } from "./pages/Documents";
+import { DocumentView } from "./pages/DocumentView";
 import { Keys } from "./pages/Keys";
 import { Login } from "./pages/Login";
+import { Search } from "./pages/Search";
 import { Settings } from "./pages/Settings";
 
 // Its charts are a library of their own: loaded when the page is first opened.
@@ -44,6 +46,7 @@ export function App() {
           <nav aria-label={t("nav.main")} className="main-nav">
             <Link href="/">{t("nav.chat")}</Link>
             <Link href="/documents">{t("nav.documents")}</Link>
+            <Link href="/search">{t("nav.search")}</Link>
             <Link href="/usage">{t("nav.usage")}</Link>
             <Link href="/keys">{t("nav.keys")}</Link>
             <Link href="/settings">{t("nav.settings")}</Link>
@@ -80,6 +83,12 @@ export function App() {
       )}
       {state === "in" && (
         <Switch>
+          <Route path="/documents/:id">
+            {(params) => <DocumentView api={api} documentId={params.id} />}
+          </Route>
+          <Route path="/search">
+            <Search api={api} />
+          </Route>
           <Route path="/documents">
             <Documents api={api} session={session} />
           </Route>

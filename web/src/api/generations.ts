@@ -7,7 +7,7 @@ import { serverEvents } from "./sse";
 export type Streamed =
   | { kind: "start"; conversationId: string; requestId: string }
   | { kind: "delta"; text: string }
-  | { kind: "done" }
+  | { kind: "done"; citations: Schemas["Citation"][] }
   | { kind: "error"; detail: string };
 
 export async function* streamGeneration(
@@ -39,7 +39,7 @@ export async function* streamGeneration(
     } else if (event === "delta") {
       yield { kind: "delta", text: payload.text };
     } else if (event === "done") {
-      yield { kind: "done" };
+      yield { kind: "done", citations: payload.citations ?? [] };
     } else if (event === "error") {
       yield { kind: "error", detail: payload.detail ?? payload.title ?? "error" };
     }

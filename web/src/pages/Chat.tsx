@@ -1,5 +1,6 @@
 import { memo, useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
+import { Link } from "wouter";
 
 import { detailOf, type Api, type Schemas } from "../api/client";
 import { streamGeneration } from "../api/generations";
@@ -12,6 +13,7 @@ import { SaveToNotion } from "./SaveToNotion";
 type Message = Pick<Schemas["ConversationMessage"], "role" | "content"> & {
   id: string;
   requestId?: string | null;
+  citations?: Schemas["Citation"][];
 };
 type Model = Schemas["ListedModel"];
 
@@ -32,6 +34,8 @@ export function Chat({ api, session }: Props) {
   const [streaming, setStreaming] = useState<string | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [parameters, setParameters] = useState<Chosen>({});
+  const [grounded, setGrounded] = useState(false);
+  const [collections, setCollections] = useState("");
   const stop = useRef<AbortController | null>(null);
 
   /** The list again; `kept` stays in it until the server lists it too (a conversation just
@@ -69,6 +73,7 @@ export function Chat({ api, session }: Props) {
         role: m.role,
         content: m.content,
         requestId: m.request_id,
+        citations: m.citations,
       })),
     );
   }
@@ -86,14 +91,16 @@ export function Chat({ api, session }: Props) {
     let answer = "";
     let started: string | null = null;
     let requestId: string | null = null;
+    let citations: Schemas["Citation"][] = [];
     try {
-      const body = {
+      const body: Schemas["GenerationIn"] = {
         provider: chosen.owned_by,
         model: chosen.id.slice(chosen.owned_by.length + 1),
         prompt: asked,
         conversation_id: current,
         stream: true,
         ...parameters,
+        rag: grounded ? { collections: names(collections), mode: "hybrid", top_k: 5 } : null,
       };
       for await (const part of streamGeneration(session.fetch, body, stop.current.signal)) {
         if (part.kind === "start") {
@@ -101,6 +108,7 @@ export function Chat({ api, session }: Props) {
           requestId = part.requestId;
         }
         else if (part.kind === "delta") setStreaming((answer += part.text));
+        else if (part.kind === "done") citations = part.citations;
         else if (part.kind === "error") setProblem(t("chat.failed", { detail: part.detail }));
       }
     } catch (error) {
@@ -112,7 +120,7 @@ export function Chat({ api, session }: Props) {
       if (answer) {
         setMessages((shown) => [
           ...shown,
-          { id: crypto.randomUUID(), role: "assistant", content: answer, requestId },
+          { id: crypto.randomUUID(), role: "assistant", content: answer, requestId, citations },
         ]);
       }
       const now = new Date().toISOString();
@@ -159,6 +167,18 @@ export function Chat({ api, session }: Props) {
           </select>
         </label>
         <Parameters chosen={parameters} onChange={setParameters} />
+        <div className="rag">
+          <label>
+            <input type="checkbox" checked={grounded} onChange={(e) => setGrounded(e.target.checked)} />
+            {t("rag.use")}
+          </label>
+          {grounded && (
+            <label>
+              {t("rag.collections")}
+              <input value={collections} onChange={(e) => setCollections(e.target.value)} />
+            </label>
+          )}
+        </div>
         {chosen && (
           <p className="model-facts">
             {t("chat.context", { tokens: number.format(chosen.context_window) })} ·{" "}
@@ -237,6 +257,7 @@ const Messages = memo(function Messages({
         <article key={m.id} className={`message ${m.role}`}>
           <h3>{m.role === "user" ? t("chat.you") : t("chat.assistant")}</h3>
           {m.role === "assistant" ? <Markdown text={m.content} /> : <p>{m.content}</p>}
+          {m.citations && m.citations.length > 0 && <Citations citations={m.citations} />}
           {m.role === "assistant" && m.requestId && <SaveToNotion api={api} requestId={m.requestId} />}
         </article>
       ))}
@@ -247,4 +268,30 @@ const Messages = memo(function Messages({
 /** An answer's Markdown, as markup only (`markdown.ts` never lets its HTML through). */
 function Markdown({ text }: { text: string }) {
   return <div className="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />;
+}
+
+/** A grounded answer's sources: `[n]` in the answer is the n-th, each opening its document. */
+function Citations({ citations }: { citations: Schemas["Citation"][] }) {
+  const { t } = useTranslation();
+  return (
+    <section aria-label={t("rag.sources")}>
+      <h4 className="visually-hidden">{t("rag.sources")}</h4>
+      <ol className="citations">
+        {citations.map((c) => (
+          <li key={c.chunk_id}>
+            <Link href={`/documents/${c.document_id}?section=${encodeURIComponent(c.section ?? "")}`}>
+              {c.section ? t("rag.section", { section: c.section }) : t("rag.document")}
+            </Link>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+
+function names(text: string): string[] {
+  return text
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
 }
