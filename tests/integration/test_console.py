@@ -319,7 +319,7 @@ def test_every_page_has_no_wcag_violations(
     finally:
         person.close()
     assert (on_login, on_registration, on_chat) == ([], [], [])
-    assert pages == dict.fromkeys(("/documents", "/search", "/keys", "/usage", "/settings"), [])
+    assert {path: found for path, found in pages.items() if found} == {}
 
 
 def test_scripts_and_styles_go_out_gzipped_and_cached_for_good(stack: IngestionStack) -> None:
