@@ -45,6 +45,7 @@ WIDTHS: dict[str, ViewportSize] = {
 }
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 MODEL = "mock/mock-1"
+ADMINS: dict[str, str] = {}  # the stack's first administrator's email -> username
 PRICED = "console-priced/priced-1"  # $1,000 and $2,000 per million tokens: costs show
 
 
@@ -74,6 +75,8 @@ def priced_model(stack: IngestionStack) -> None:
     provider, model = PRICED.split("/")
     with stack.client() as http:
         admin = register(http, stack.admin_email)
+        me = http.get("/v1/me", headers=admin.headers).json()
+        ADMINS[stack.admin_email] = me["username"]
         put = http.put(
             f"/v1/admin/catalog/providers/{provider}",
             json={"label": "Priced mock", "api_style": "mock", "requires_key": False},
@@ -312,7 +315,7 @@ def test_every_page_has_no_wcag_violations(
             expect(person.page.get_by_role("button", name="Enviar")).to_be_visible()
         on_chat = person.violations()
         pages = {}
-        for path in ("/documents", "/search", "/keys", "/usage", "/settings"):
+        for path in ("/documents", "/search", "/keys", "/usage", "/settings", "/account"):
             person.page.goto(path)
             person.page.locator("main h1").wait_for()
             pages[path] = person.violations()
@@ -676,5 +679,90 @@ def test_a_grounded_answer_cites_its_sources_and_search_marks_its_matches(
         hits.first.get_by_role("link").click()
         expect(page.get_by_test_id("document-filename")).to_have_text("runbook.md")
         assert ada.errors == []
+    finally:
+        ada.close()
+
+
+def test_an_administrator_changes_a_plan_and_nobody_else_sees_the_page(
+    stack: IngestionStack, browser: Browser
+) -> None:
+    ada, bob = Person(browser, stack.base_url), Person(browser, stack.base_url)
+    try:
+        ada.register()
+        bob.register()
+        with stack.client() as http:
+            admin = log_in_admin(http, stack)
+            ada_id = ada.api_user(http).user_id
+            promoted = http.patch(
+                f"/v1/admin/users/{ada_id}", json={"is_admin": True}, headers=admin.headers
+            )
+            assert promoted.status_code == 200, promoted.text
+        expect(bob.page.get_by_role("link", name="Administration")).to_have_count(0)
+        bob.page.goto("/admin")
+        expect(bob.page.get_by_role("heading", name="Administration")).to_have_count(0)
+
+        page = ada.page
+        page.reload()
+        page.get_by_role("link", name="Administration").click()
+        plan = page.get_by_label(f"Plan {bob.name}")
+        rows = page.locator("tbody tr")
+        expect(rows.first).to_be_visible()
+        while plan.count() == 0:  # oldest first: the newest users are on the last page
+            shown = rows.count()
+            page.get_by_role("button", name="More").click()
+            expect(rows).not_to_have_count(shown)
+        plan.select_option("team")
+        expect(page.get_by_role("status")).to_have_text(f"Saved: {bob.name}")
+
+        with stack.client() as http:
+            bobs = bob.api_user(http)
+            me = http.get("/v1/me", headers=bobs.headers).json()
+        assert me["plan_tier"] == "team"
+        assert ada.errors == []
+    finally:
+        ada.close()
+        bob.close()
+
+
+def log_in_admin(http: httpx.Client, stack: IngestionStack) -> User:
+    """The stack's first administrator (registered when the stack came up)."""
+    name = ADMINS[stack.admin_email]
+    login = http.post("/v1/auth/login", json={"login": name, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    me = http.get("/v1/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+    return User(me.json()["id"], login.json()["access_token"])
+
+
+def test_a_person_changes_their_password_then_deletes_their_account(
+    stack: IngestionStack, browser: Browser
+) -> None:
+    ada = Person(browser, stack.base_url)
+    new_password = "Another-Horse-43"
+    try:
+        ada.register()
+        page = ada.page
+        page.get_by_role("link", name="Account").click()
+        page.get_by_label("Current password").fill("not the password")
+        page.get_by_label("New password").fill(new_password)
+        page.get_by_role("button", name="Change password").click()
+        expect(page.get_by_role("alert")).to_contain_text("password")  # the API's own detail
+
+        page.get_by_label("Current password").fill(PASSWORD)
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Change password").click()
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+        ada.log_in()  # the old password
+        expect(page.get_by_role("alert")).to_have_text("wrong login or password")
+        page.get_by_label("Password").fill(new_password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+
+        page.get_by_label("Password", exact=True).fill(new_password)
+        page.get_by_role("button", name="Delete account and all its data").click()
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+        page.get_by_label("Email or username").fill(ada.name)
+        page.get_by_label("Password").fill(new_password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("alert")).to_have_text("wrong login or password")
     finally:
         ada.close()

@@ -5,6 +5,8 @@ import { Link, Route, Switch } from "wouter";
 import { apiClient } from "./api/client";
 import { Session } from "./api/session";
 import { choose, LANGUAGES, type Language } from "./i18n";
+import { Account } from "./pages/Account";
+import { Admin } from "./pages/Admin";
 import { Chat } from "./pages/Chat";
 import { Documents } from "./pages/Documents";
 import { DocumentView } from "./pages/DocumentView";
@@ -28,10 +30,14 @@ export function App() {
     [],
   );
   const api = useMemo(() => apiClient(session), [session]);
+  const [admin, setAdmin] = useState(false);
 
   useEffect(() => {
     void session.refresh().then((found) => setState(found ? "in" : "out"));
   }, [session]);
+  useEffect(() => {
+    if (state === "in") void api.GET("/v1/me").then(({ data }) => setAdmin(data?.is_admin ?? false));
+  }, [api, state]);
 
   async function logOut() {
     await session.end();
@@ -50,6 +56,8 @@ export function App() {
             <Link href="/usage">{t("nav.usage")}</Link>
             <Link href="/keys">{t("nav.keys")}</Link>
             <Link href="/settings">{t("nav.settings")}</Link>
+            <Link href="/account">{t("nav.account")}</Link>
+            {admin && <Link href="/admin">{t("nav.admin")}</Link>}
           </nav>
         )}
         <label>
@@ -97,6 +105,10 @@ export function App() {
               <Usage api={api} session={session} />
             </Suspense>
           </Route>
+          <Route path="/account">
+            <Account api={api} onEnded={() => void logOut()} />
+          </Route>
+          <Route path="/admin">{admin && <Admin api={api} />}</Route>
           <Route path="/settings">
             <Settings api={api} />
           </Route>
