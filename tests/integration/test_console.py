@@ -766,3 +766,47 @@ def test_a_person_changes_their_password_then_deletes_their_account(
         expect(page.get_by_role("alert")).to_have_text("wrong login or password")
     finally:
         ada.close()
+
+
+def test_an_answer_is_stopped_mid_stream_copied_and_asked_again(
+    stack: IngestionStack, browser: Browser
+) -> None:
+    ada = Person(browser, stack.base_url)
+    ada.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    try:
+        ada.register()
+        page = ada.page
+        page.get_by_label("Model").select_option(MODEL)
+        page.get_by_label("Your message").fill("Tell me about partitions")
+        page.get_by_role("button", name="Send").click()
+        expect(page.locator("article[aria-busy='true']")).to_contain_text("mock answer")
+        page.get_by_role("button", name="Stop").click()
+
+        expect(page.get_by_role("alert")).to_have_text("Stopped.")
+        stopped = page.locator("section.messages article.assistant").last.inner_text()
+        with stack.client() as http:
+            user = ada.api_user(http)
+            deadline = time.monotonic() + 20
+            while True:  # the gateway saw the connection close and cancelled the generation
+                [request] = http.get("/v1/requests", headers=user.headers).json()["items"]
+                if request["status"] == "failed" or time.monotonic() > deadline:
+                    break
+                time.sleep(0.3)
+        assert request["detail"]["error"]["class"] == "cancelled", request
+
+        answer = page.locator("section.messages article.assistant").last
+        assert answer.get_by_role("button", name="Save to Notion").count() == 0  # unfinished
+        answer.get_by_role("button", name="Copy").click()
+        expect(answer.get_by_role("button", name="Copied")).to_be_visible()
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert copied
+        assert copied in stopped
+        answer.get_by_role("button", name="Retry").click()
+        expect(page.locator("section.messages article.user")).to_have_count(2)
+        expect(page.get_by_role("button", name="Send")).to_be_visible(timeout=30_000)
+        assert page.get_by_role("alert").all_inner_texts() == []
+        expect(page.locator("section.messages article.assistant")).to_have_count(2)
+        again = page.locator("section.messages article.assistant").last
+        expect(again).to_contain_text("You asked: “Tell me about partitions”.")
+    finally:
+        ada.close()

@@ -78,12 +78,16 @@ export function Chat({ api, session }: Props) {
     );
   }
 
-  async function send(event: FormEvent) {
+  function send(event: FormEvent) {
     event.preventDefault();
-    const chosen = models.find((m) => m.id === model);
-    if (!prompt.trim() || !chosen) return;
-    const asked = prompt;
+    if (!prompt.trim()) return;
+    void ask(prompt);
     setPrompt("");
+  }
+
+  async function ask(asked: string) {
+    const chosen = models.find((m) => m.id === model);
+    if (!chosen) return;
     setProblem(null);
     setMessages((shown) => [...shown, { id: crypto.randomUUID(), role: "user", content: asked }]);
     setStreaming("");
@@ -92,6 +96,8 @@ export function Chat({ api, session }: Props) {
     let started: string | null = null;
     let requestId: string | null = null;
     let citations: Schemas["Citation"][] = [];
+    let done = false;
+    const continuing = current;
     try {
       const body: Schemas["GenerationIn"] = {
         provider: chosen.owned_by,
@@ -108,7 +114,7 @@ export function Chat({ api, session }: Props) {
           requestId = part.requestId;
         }
         else if (part.kind === "delta") setStreaming((answer += part.text));
-        else if (part.kind === "done") citations = part.citations;
+        else if (part.kind === "done") [citations, done] = [part.citations, true];
         else if (part.kind === "error") setProblem(t("chat.failed", { detail: part.detail }));
       }
     } catch (error) {
@@ -120,11 +126,15 @@ export function Chat({ api, session }: Props) {
       if (answer) {
         setMessages((shown) => [
           ...shown,
-          { id: crypto.randomUUID(), role: "assistant", content: answer, requestId, citations },
+          // Only a finished answer can be saved to Notion.
+          { id: crypto.randomUUID(), role: "assistant", content: answer, requestId: done ? requestId : null, citations },
         ]);
       }
       const now = new Date().toISOString();
-      const kept = started
+      // A new conversation is kept only once an answer completed: a stopped or failed first
+      // answer leaves none to continue.
+      if (!done && continuing === null) setCurrent(null);
+      const kept = started && done
         ? { conversation_id: started, title: null, created_at: now, updated_at: now }
         : undefined;
       void loadConversations(kept);
@@ -201,7 +211,12 @@ export function Chat({ api, session }: Props) {
             }}
           />
         )}
-        <Messages api={api} messages={messages} empty={t("chat.empty")} />
+        <Messages
+          api={api}
+          messages={messages}
+          empty={t("chat.empty")}
+          onRetry={streaming === null ? (asked) => void ask(asked) : undefined}
+        />
         {streaming !== null && (
           <article className="message assistant" aria-live="polite" aria-busy="true">
             <h3>{t("chat.assistant")}</h3>
@@ -244,21 +259,33 @@ const Messages = memo(function Messages({
   api,
   messages,
   empty,
+  onRetry,
 }: {
   api: Api;
   messages: Message[];
   empty: string;
+  onRetry?: (asked: string) => void;
 }) {
   const { t } = useTranslation();
   if (!messages.length) return <p className="empty">{empty}</p>;
   return (
     <section className="messages">
-      {messages.map((m) => (
+      {messages.map((m, index) => (
         <article key={m.id} className={`message ${m.role}`}>
           <h3>{m.role === "user" ? t("chat.you") : t("chat.assistant")}</h3>
           {m.role === "assistant" ? <Markdown text={m.content} /> : <p>{m.content}</p>}
           {m.citations && m.citations.length > 0 && <Citations citations={m.citations} />}
-          {m.role === "assistant" && m.requestId && <SaveToNotion api={api} requestId={m.requestId} />}
+          {m.role === "assistant" && (
+            <div className="message-actions">
+              <CopyButton text={m.content} />
+              {onRetry && index === messages.length - 1 && messages[index - 1]?.role === "user" && (
+                <button type="button" className="secondary" onClick={() => onRetry(messages[index - 1].content)}>
+                  {t("chat.retry")}
+                </button>
+              )}
+              {m.requestId && <SaveToNotion api={api} requestId={m.requestId} />}
+            </div>
+          )}
         </article>
       ))}
     </section>
@@ -294,4 +321,18 @@ function names(text: string): string[] {
     .split(",")
     .map((name) => name.trim())
     .filter(Boolean);
+}
+
+function CopyButton({ text }: { text: string }) {
+  const { t } = useTranslation();
+  const [copied, setCopied] = useState(false);
+  return (
+    <button
+      type="button"
+      className="secondary"
+      onClick={() => void navigator.clipboard.writeText(text).then(() => setCopied(true))}
+    >
+      {copied ? t("chat.copied") : t("chat.copy")}
+    </button>
+  );
 }
