@@ -26,7 +26,12 @@ export function App() {
   const { t, i18n } = useTranslation();
   const [state, setState] = useState<State>("starting");
   const session = useMemo(
-    () => new Session(window.location.origin, (request) => fetch(request), () => setState("out")),
+    () =>
+      new Session(
+        window.location.origin,
+        (request) => fetch(request),
+        () => setState("out"),
+      ),
     [],
   );
   const api = useMemo(() => apiClient(session), [session]);
@@ -36,7 +41,8 @@ export function App() {
     void session.refresh().then((found) => setState(found ? "in" : "out"));
   }, [session]);
   useEffect(() => {
-    if (state === "in") void api.GET("/v1/me").then(({ data }) => setAdmin(data?.is_admin ?? false));
+    if (state === "in")
+      void api.GET("/v1/me").then(({ data }) => setAdmin(data?.is_admin ?? false));
   }, [api, state]);
 
   async function logOut() {

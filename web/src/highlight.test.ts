@@ -13,10 +13,12 @@ describe("pieces", () => {
   });
 
   it("gives a document's escaped markup back as text, never as tags", () => {
-    expect(pieces("&lt;script&gt;x&lt;/script&gt; <b>&amp;</b> &quot;q&quot; &#x27;s&#x27;")).toEqual([
+    expect(
+      pieces("&lt;script&gt;x&lt;/script&gt; <b>&amp;</b> &quot;q&quot; &#x27;s&#x27;"),
+    ).toEqual([
       { text: "<script>x</script> ", match: false },
       { text: "&", match: true },
-      { text: ' "q" \'s\'', match: false },
+      { text: " \"q\" 's'", match: false },
     ]);
   });
 });

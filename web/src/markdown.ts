@@ -12,7 +12,13 @@ import yaml from "highlight.js/lib/languages/yaml";
 import MarkdownIt from "markdown-it";
 
 for (const [name, language] of Object.entries({
-  bash, javascript, json, python, sql, typescript, yaml,
+  bash,
+  javascript,
+  json,
+  python,
+  sql,
+  typescript,
+  yaml,
 })) {
   hljs.registerLanguage(name, language);
 }
@@ -21,7 +27,7 @@ const markdown = new MarkdownIt({
   html: false,
   linkify: false,
   highlight(code: string, language: string): string {
-    if (!language || !hljs.getLanguage(language)) return "";  // markdown-it escapes it
+    if (!language || !hljs.getLanguage(language)) return ""; // markdown-it escapes it
     const highlighted = hljs.highlight(code, { language, ignoreIllegals: true }).value;
     return `<pre class="hljs"><code class="language-${language}">${highlighted}</code></pre>`;
   },

@@ -34,8 +34,7 @@ export function progressOf(status: Schemas["DocumentStatus"]): Progress {
   const error = detail.error as { message?: string } | null | undefined;
   const stage = status.stage ?? null;
   const counts = (stage ? detail[stage] : undefined) as
-    | { completed?: number; total?: number }
-    | undefined;
+    { completed?: number; total?: number } | undefined;
   return {
     status: status.status,
     stage,

@@ -6,9 +6,7 @@ export interface ServerEvent {
   data: string;
 }
 
-export async function* serverEvents(
-  body: ReadableStream<Uint8Array>,
-): AsyncGenerator<ServerEvent> {
+export async function* serverEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerEvent> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffered = "";

@@ -48,11 +48,24 @@ export function Account({ api, onEnded }: { api: Api; onEnded: () => void }) {
         <h2 id="password-title">{t("account.password")}</h2>
         <label>
           {t("account.current")}
-          <input type="password" required autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
+          <input
+            type="password"
+            required
+            autoComplete="current-password"
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+          />
         </label>
         <label>
           {t("account.new")}
-          <input type="password" required minLength={10} autoComplete="new-password" value={next} onChange={(e) => setNext(e.target.value)} />
+          <input
+            type="password"
+            required
+            minLength={10}
+            autoComplete="new-password"
+            value={next}
+            onChange={(e) => setNext(e.target.value)}
+          />
         </label>
         <button type="submit">{t("account.change")}</button>
       </form>
@@ -68,7 +81,13 @@ export function Account({ api, onEnded }: { api: Api; onEnded: () => void }) {
         <p className="hint">{t("account.deleteHint")}</p>
         <label>
           {t("account.confirm")}
-          <input type="password" required autoComplete="current-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+          <input
+            type="password"
+            required
+            autoComplete="current-password"
+            value={confirm}
+            onChange={(e) => setConfirm(e.target.value)}
+          />
         </label>
         <button type="submit" className="danger">
           {t("account.delete")}

@@ -70,7 +70,9 @@ export function Admin({ api }: { api: Api }) {
                 <select
                   aria-label={`${t("admin.plan")} ${user.username}`}
                   value={user.plan_tier}
-                  onChange={(e) => void change(user, { plan_tier: e.target.value as Change["plan_tier"] })}
+                  onChange={(e) =>
+                    void change(user, { plan_tier: e.target.value as Change["plan_tier"] })
+                  }
                 >
                   {PLANS.map((plan) => (
                     <option key={plan} value={plan}>

@@ -112,8 +112,7 @@ export function Chat({ api, session }: Props) {
         if (part.kind === "start") {
           setCurrent((started = part.conversationId));
           requestId = part.requestId;
-        }
-        else if (part.kind === "delta") setStreaming((answer += part.text));
+        } else if (part.kind === "delta") setStreaming((answer += part.text));
         else if (part.kind === "done") [citations, done] = [part.citations, true];
         else if (part.kind === "error") setProblem(t("chat.failed", { detail: part.detail }));
       }
@@ -127,16 +126,23 @@ export function Chat({ api, session }: Props) {
         setMessages((shown) => [
           ...shown,
           // Only a finished answer can be saved to Notion.
-          { id: crypto.randomUUID(), role: "assistant", content: answer, requestId: done ? requestId : null, citations },
+          {
+            id: crypto.randomUUID(),
+            role: "assistant",
+            content: answer,
+            requestId: done ? requestId : null,
+            citations,
+          },
         ]);
       }
       const now = new Date().toISOString();
       // A new conversation is kept only once an answer completed: a stopped or failed first
       // answer leaves none to continue.
       if (!done && continuing === null) setCurrent(null);
-      const kept = started && done
-        ? { conversation_id: started, title: null, created_at: now, updated_at: now }
-        : undefined;
+      const kept =
+        started && done
+          ? { conversation_id: started, title: null, created_at: now, updated_at: now }
+          : undefined;
       void loadConversations(kept);
     }
   }
@@ -179,7 +185,11 @@ export function Chat({ api, session }: Props) {
         <Parameters chosen={parameters} onChange={setParameters} />
         <div className="rag">
           <label>
-            <input type="checkbox" checked={grounded} onChange={(e) => setGrounded(e.target.checked)} />
+            <input
+              type="checkbox"
+              checked={grounded}
+              onChange={(e) => setGrounded(e.target.checked)}
+            />
             {t("rag.use")}
           </label>
           {grounded && (
@@ -279,7 +289,11 @@ const Messages = memo(function Messages({
             <div className="message-actions">
               <CopyButton text={m.content} />
               {onRetry && index === messages.length - 1 && messages[index - 1]?.role === "user" && (
-                <button type="button" className="secondary" onClick={() => onRetry(messages[index - 1].content)}>
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => onRetry(messages[index - 1].content)}
+                >
                   {t("chat.retry")}
                 </button>
               )}
@@ -306,7 +320,9 @@ function Citations({ citations }: { citations: Schemas["Citation"][] }) {
       <ol className="citations">
         {citations.map((c) => (
           <li key={c.chunk_id}>
-            <Link href={`/documents/${c.document_id}?section=${encodeURIComponent(c.section ?? "")}`}>
+            <Link
+              href={`/documents/${c.document_id}?section=${encodeURIComponent(c.section ?? "")}`}
+            >
               {c.section ? t("rag.section", { section: c.section }) : t("rag.document")}
             </Link>
           </li>

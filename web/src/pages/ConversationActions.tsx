@@ -14,7 +14,14 @@ interface Props {
 }
 
 /** Rename, export (Markdown or JSON, as a download) and delete the open conversation. */
-export function ConversationActions({ api, session, conversationId, title, onChanged, onDeleted }: Props) {
+export function ConversationActions({
+  api,
+  session,
+  conversationId,
+  title,
+  onChanged,
+  onDeleted,
+}: Props) {
   const { t } = useTranslation();
   const [renaming, setRenaming] = useState(false);
   const [newTitle, setNewTitle] = useState(title ?? "");
@@ -57,7 +64,12 @@ export function ConversationActions({ api, session, conversationId, title, onCha
         <form onSubmit={rename}>
           <label>
             {t("conversation.newTitle")}
-            <input required maxLength={200} value={newTitle} onChange={(e) => setNewTitle(e.target.value)} />
+            <input
+              required
+              maxLength={200}
+              value={newTitle}
+              onChange={(e) => setNewTitle(e.target.value)}
+            />
           </label>
           <button type="submit">{t("conversation.save")}</button>
           <button type="button" className="secondary" onClick={() => setRenaming(false)}>

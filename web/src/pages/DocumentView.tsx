@@ -14,7 +14,9 @@ export function DocumentView({ api, documentId }: { api: Api; documentId: string
   useEffect(() => {
     void api
       .GET("/v1/documents/{document_id}", { params: { path: { document_id: documentId } } })
-      .then(({ data, error }) => (error ? setProblem(detailOf(error, "")) : setDocument(data ?? null)));
+      .then(({ data, error }) =>
+        error ? setProblem(detailOf(error, "")) : setDocument(data ?? null),
+      );
   }, [api, documentId]);
 
   const detail = (document?.detail ?? {}) as { filename?: string; collection?: string };

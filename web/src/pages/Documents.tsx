@@ -69,7 +69,8 @@ export function Documents({ api, session }: { api: Api; session: Session }) {
       chosen.map(async (file, index) => {
         const { key } = added[index];
         const sent = await uploadOne(session.fetch, file, collection);
-        if ("refused" in sent) return update(key, { progress: { status: "refused", error: sent.refused } });
+        if ("refused" in sent)
+          return update(key, { progress: { status: "refused", error: sent.refused } });
         update(key, { documentId: sent.documentId, progress: { status: "accepted" } });
         await follow(key, sent.documentId);
       }),
@@ -81,7 +82,8 @@ export function Documents({ api, session }: { api: Api; session: Session }) {
     const { error } = await api.POST("/v1/documents/{document_id}/retry", {
       params: { path: { document_id: upload.documentId } },
     });
-    if (error) return update(upload.key, { progress: { ...upload.progress, error: detailOf(error, "") } });
+    if (error)
+      return update(upload.key, { progress: { ...upload.progress, error: detailOf(error, "") } });
     update(upload.key, { progress: { status: "accepted" } });
     await follow(upload.key, upload.documentId);
   }
@@ -99,14 +101,20 @@ export function Documents({ api, session }: { api: Api; session: Session }) {
     void send(event.dataTransfer.files);
   }
 
-  const size = new Intl.NumberFormat(i18n.language, { style: "unit", unit: "kilobyte", maximumFractionDigits: 1 });
+  const size = new Intl.NumberFormat(i18n.language, {
+    style: "unit",
+    unit: "kilobyte",
+    maximumFractionDigits: 1,
+  });
   const stageName = (stage: string | null | undefined) =>
     stage ? t(`documents.stages.${stage}`, { defaultValue: stage }) : "";
   const said = (p: Progress) => {
     if (p.status === "sending") return t("documents.sending");
     if (p.status === "accepted") return t("documents.accepted");
     if (p.status === "running") {
-      const counts = p.total ? ` (${t("documents.progress", { completed: p.completed, total: p.total })})` : "";
+      const counts = p.total
+        ? ` (${t("documents.progress", { completed: p.completed, total: p.total })})`
+        : "";
       return t("documents.running", { stage: stageName(p.stage) }) + counts;
     }
     if (p.status === "succeeded") return t("documents.succeeded");
@@ -120,7 +128,11 @@ export function Documents({ api, session }: { api: Api; session: Session }) {
         <h2 id="upload-title">{t("documents.upload")}</h2>
         <label>
           {t("documents.collection")}
-          <input value={collection} onChange={(e) => setCollection(e.target.value)} pattern="[a-z0-9][a-z0-9_\-]{0,63}" />
+          <input
+            value={collection}
+            onChange={(e) => setCollection(e.target.value)}
+            pattern="[a-z0-9][a-z0-9_\-]{0,63}"
+          />
         </label>
         <div className="dropzone" onDragOver={(e) => e.preventDefault()} onDrop={dropped}>
           <label htmlFor="files" className="button-like">
@@ -159,7 +171,10 @@ export function Documents({ api, session }: { api: Api; session: Session }) {
         >
           <label>
             {t("documents.status")}
-            <select value={filters.status} onChange={(e) => setFilters({ ...filters, status: e.target.value })}>
+            <select
+              value={filters.status}
+              onChange={(e) => setFilters({ ...filters, status: e.target.value })}
+            >
               <option value="">{t("documents.all")}</option>
               <option value="processing">{t("documents.processing")}</option>
               <option value="ingested">{t("documents.ingested")}</option>
@@ -168,11 +183,18 @@ export function Documents({ api, session }: { api: Api; session: Session }) {
           </label>
           <label>
             {t("documents.type")}
-            <input value={filters.type} onChange={(e) => setFilters({ ...filters, type: e.target.value })} placeholder="text/plain" />
+            <input
+              value={filters.type}
+              onChange={(e) => setFilters({ ...filters, type: e.target.value })}
+              placeholder="text/plain"
+            />
           </label>
           <label>
             {t("documents.collection")}
-            <input value={filters.collection} onChange={(e) => setFilters({ ...filters, collection: e.target.value })} />
+            <input
+              value={filters.collection}
+              onChange={(e) => setFilters({ ...filters, collection: e.target.value })}
+            />
           </label>
         </form>
         {problem && (
@@ -204,10 +226,19 @@ export function Documents({ api, session }: { api: Api; session: Session }) {
                   <td>{d.collection}</td>
                   <td>{d.content_type}</td>
                   <td>{size.format(d.size_bytes / 1024)}</td>
-                  <td>{d.status === "failed" ? `${t("documents.failed")}: ${d.error ?? ""}` : t(`documents.${d.status}`, { defaultValue: d.status })}</td>
+                  <td>
+                    {d.status === "failed"
+                      ? `${t("documents.failed")}: ${d.error ?? ""}`
+                      : t(`documents.${d.status}`, { defaultValue: d.status })}
+                  </td>
                   <td>{d.chunk_count}</td>
                   <td>
-                    <button type="button" className="danger" aria-label={`${t("documents.delete")} ${d.filename}`} onClick={() => void remove(d.document_id)}>
+                    <button
+                      type="button"
+                      className="danger"
+                      aria-label={`${t("documents.delete")} ${d.filename}`}
+                      onClick={() => void remove(d.document_id)}
+                    >
                       {t("documents.delete")}
                     </button>
                   </td>

@@ -46,7 +46,9 @@ export function Keys({ api }: { api: Api }) {
   }
 
   const date = (value: string | null, otherwise: string) =>
-    value ? new Intl.DateTimeFormat(i18n.language, { dateStyle: "medium" }).format(new Date(value)) : otherwise;
+    value
+      ? new Intl.DateTimeFormat(i18n.language, { dateStyle: "medium" }).format(new Date(value))
+      : otherwise;
 
   return (
     <main className="page">
@@ -66,7 +68,9 @@ export function Keys({ api }: { api: Api }) {
                 type="checkbox"
                 checked={scopes.includes(scope)}
                 onChange={(e) =>
-                  setScopes(e.target.checked ? [...scopes, scope] : scopes.filter((s) => s !== scope))
+                  setScopes(
+                    e.target.checked ? [...scopes, scope] : scopes.filter((s) => s !== scope),
+                  )
                 }
               />
               {scope}
@@ -120,7 +124,9 @@ export function Keys({ api }: { api: Api }) {
                 <td>
                   <code>{key.prefix}…</code>
                 </td>
-                <td>{key.scopes.length ? key.scopes.join(", ") : t("keys.allScopes").split(" (")[0]}</td>
+                <td>
+                  {key.scopes.length ? key.scopes.join(", ") : t("keys.allScopes").split(" (")[0]}
+                </td>
                 <td>{date(key.created_at, "")}</td>
                 <td>{date(key.last_used_at, t("keys.never"))}</td>
                 <td>{date(key.expires_at, t("keys.noExpiry"))}</td>
@@ -128,7 +134,11 @@ export function Keys({ api }: { api: Api }) {
                   {key.revoked_at ? (
                     t("keys.revoked")
                   ) : (
-                    <button type="button" onClick={() => void revoke(key.id)} aria-label={`${t("keys.revoke")} ${key.name}`}>
+                    <button
+                      type="button"
+                      onClick={() => void revoke(key.id)}
+                      aria-label={`${t("keys.revoke")} ${key.name}`}
+                    >
                       {t("keys.revoke")}
                     </button>
                   )}

@@ -44,12 +44,23 @@ export function Login({ api, onLoggedIn }: Props) {
         {registering && (
           <label>
             {t("login.email")}
-            <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" />
+            <input
+              type="email"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              autoComplete="email"
+            />
           </label>
         )}
         <label>
           {registering ? t("login.username") : t("login.login")}
-          <input required value={login} onChange={(e) => setLogin(e.target.value)} autoComplete="username" />
+          <input
+            required
+            value={login}
+            onChange={(e) => setLogin(e.target.value)}
+            autoComplete="username"
+          />
         </label>
         <label>
           {t("login.password")}

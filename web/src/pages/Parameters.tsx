@@ -5,7 +5,13 @@ import type { Schemas } from "../api/client";
 export type Chosen = Pick<Schemas["GenerationIn"], "temperature" | "max_tokens" | "system_prompt">;
 
 /** The generation's parameters; unset ones are the model's defaults. */
-export function Parameters({ chosen, onChange }: { chosen: Chosen; onChange: (c: Chosen) => void }) {
+export function Parameters({
+  chosen,
+  onChange,
+}: {
+  chosen: Chosen;
+  onChange: (c: Chosen) => void;
+}) {
   const { t } = useTranslation();
   const number = (value: string) => (value === "" ? undefined : Number(value));
   return (

@@ -4,7 +4,10 @@ import { useTranslation } from "react-i18next";
 import { detailOf, type Api } from "../api/client";
 
 const POLL_MS = 1000;
-type Saving = { state: "idle" | "saving" } | { state: "synced"; url: string } | { state: "failed"; reason: string };
+type Saving =
+  | { state: "idle" | "saving" }
+  | { state: "synced"; url: string }
+  | { state: "failed"; reason: string };
 
 /** Saves one answer as a Notion page (under the default parent) and follows the save. */
 export function SaveToNotion({ api, requestId }: { api: Api; requestId: string }) {
@@ -25,8 +28,10 @@ export function SaveToNotion({ api, requestId }: { api: Api; requestId: string }
         params: { path: { request_id: data.request_id } },
       });
       const detail = (status.data?.detail ?? {}) as { url?: string; error?: { message?: string } };
-      if (status.data?.status === "succeeded" && detail.url) return setSaving({ state: "synced", url: detail.url });
-      if (status.data?.status === "failed") return setSaving({ state: "failed", reason: detail.error?.message ?? "" });
+      if (status.data?.status === "succeeded" && detail.url)
+        return setSaving({ state: "synced", url: detail.url });
+      if (status.data?.status === "failed")
+        return setSaving({ state: "failed", reason: detail.error?.message ?? "" });
     }
   }
 
@@ -39,8 +44,15 @@ export function SaveToNotion({ api, requestId }: { api: Api; requestId: string }
   }
   return (
     <span className="notion-save" aria-live="polite">
-      {saving.state === "failed" && <span className="problem">{t("notion.failed", { reason: saving.reason })} </span>}
-      <button type="button" className="secondary" disabled={saving.state === "saving"} onClick={() => void save()}>
+      {saving.state === "failed" && (
+        <span className="problem">{t("notion.failed", { reason: saving.reason })} </span>
+      )}
+      <button
+        type="button"
+        className="secondary"
+        disabled={saving.state === "saving"}
+        onClick={() => void save()}
+      >
         {saving.state === "saving" ? t("notion.saving") : t("notion.save")}
       </button>
     </span>

@@ -30,7 +30,13 @@ export function Search({ api }: { api: Api }) {
       <form className="card search-form" onSubmit={search}>
         <label>
           {t("search.query")}
-          <input type="search" required maxLength={1000} value={query} onChange={(e) => setQuery(e.target.value)} />
+          <input
+            type="search"
+            required
+            maxLength={1000}
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+          />
         </label>
         <label>
           {t("search.mode")}
@@ -52,13 +58,19 @@ export function Search({ api }: { api: Api }) {
         <ol className="hits">
           {hits.map((hit) => (
             <li key={hit.chunk_id} className="card">
-              <Link href={`/documents/${hit.document_id}?section=${encodeURIComponent(hit.section ?? "")}`}>
+              <Link
+                href={`/documents/${hit.document_id}?section=${encodeURIComponent(hit.section ?? "")}`}
+              >
                 {hit.section || t("rag.document")}
               </Link>{" "}
               <span className="hint">{t("search.score", { score: score.format(hit.score) })}</span>
               <p>
                 {pieces(hit.highlight ?? hit.text).map((piece, i) =>
-                  piece.match ? <mark key={i}>{piece.text}</mark> : <span key={i}>{piece.text}</span>,
+                  piece.match ? (
+                    <mark key={i}>{piece.text}</mark>
+                  ) : (
+                    <span key={i}>{piece.text}</span>
+                  ),
                 )}
               </p>
             </li>

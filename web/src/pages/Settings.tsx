@@ -7,7 +7,9 @@ import { detailOf, type Api, type Schemas } from "../api/client";
  * parent pages are saved under. */
 export function Settings({ api }: { api: Api }) {
   const { t } = useTranslation();
-  const [connection, setConnection] = useState<Schemas["NotionConnectionResultPayload"] | null>(null);
+  const [connection, setConnection] = useState<Schemas["NotionConnectionResultPayload"] | null>(
+    null,
+  );
   const [token, setToken] = useState("");
   const [parent, setParent] = useState("");
   const [parentType, setParentType] = useState<"page" | "database">("page");
@@ -85,7 +87,13 @@ export function Settings({ api }: { api: Api }) {
         <form onSubmit={connect}>
           <label>
             {t("settings.token")}
-            <input type="password" required autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
+            <input
+              type="password"
+              required
+              autoComplete="off"
+              value={token}
+              onChange={(e) => setToken(e.target.value)}
+            />
           </label>
           <p className="hint">{t("settings.tokenHint")}</p>
           <button type="submit">{t("settings.connect")}</button>
@@ -102,7 +110,10 @@ export function Settings({ api }: { api: Api }) {
           </label>
           <label>
             {t("settings.parentType")}
-            <select value={parentType} onChange={(e) => setParentType(e.target.value as "page" | "database")}>
+            <select
+              value={parentType}
+              onChange={(e) => setParentType(e.target.value as "page" | "database")}
+            >
               <option value="page">{t("settings.page")}</option>
               <option value="database">{t("settings.database")}</option>
             </select>

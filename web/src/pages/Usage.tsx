@@ -73,7 +73,12 @@ export default function Usage({ api, session }: { api: Api; session: Session }) 
               : t("usage.ofBudget", { spent: money.format(spent), limit: money.format(limit) })}
           </p>
           {limit !== null && (
-            <meter min={0} max={limit} value={Math.min(spent, limit)} aria-label={t("usage.budget")} />
+            <meter
+              min={0}
+              max={limit}
+              value={Math.min(spent, limit)}
+              aria-label={t("usage.budget")}
+            />
           )}
           <p>
             {t("usage.tokens")}: {number.format(summary.tokens)} · {t("usage.requests")}:{" "}
@@ -86,8 +91,18 @@ export default function Usage({ api, session }: { api: Api; session: Session }) 
       ) : (
         <>
           <div className="charts">
-            <BarChart label={t("usage.byDay")} labels={byDay.labels.map((d) => day.format(new Date(d)))} values={byDay.values} format={format} />
-            <BarChart label={t("usage.byModel")} labels={byModel.labels} values={byModel.values} format={format} />
+            <BarChart
+              label={t("usage.byDay")}
+              labels={byDay.labels.map((d) => day.format(new Date(d)))}
+              values={byDay.values}
+              format={format}
+            />
+            <BarChart
+              label={t("usage.byModel")}
+              labels={byModel.labels}
+              values={byModel.values}
+              format={format}
+            />
           </div>
           <section className="card" aria-labelledby="table-title">
             <h2 id="table-title">{t("usage.table")}</h2>
