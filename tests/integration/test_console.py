@@ -810,3 +810,29 @@ def test_an_answer_is_stopped_mid_stream_copied_and_asked_again(
         expect(again).to_contain_text("You asked: “Tell me about partitions”.")
     finally:
         ada.close()
+
+
+def test_a_provider_key_is_set_replaced_and_deleted_shown_only_masked(
+    stack: IngestionStack, browser: Browser
+) -> None:
+    ada = Person(browser, stack.base_url)
+    first, second = "sk-console-" + "a" * 20 + "1234", "sk-console-" + "b" * 20 + "9876"
+    try:
+        ada.register()
+        page = ada.page
+        page.get_by_role("link", name="Settings").click()
+        keys = page.get_by_role("region", name="Provider keys")
+        expect(keys.get_by_text("No provider keys.")).to_be_visible()
+        for key, last in ((first, "1234"), (second, "9876")):
+            keys.get_by_label("Provider").fill("openai")
+            keys.get_by_label("API key").fill(key)
+            keys.get_by_role("button", name="Save key").click()
+            row = keys.get_by_role("row", name=re.compile("^openai"))
+            expect(row).to_contain_text(last)
+            expect(keys.get_by_role("row")).to_have_count(2)  # replaced, not added
+            assert key not in page.content()
+        keys.get_by_role("button", name="Delete openai").click()
+        expect(keys.get_by_text("No provider keys.")).to_be_visible()
+        assert ada.errors == []
+    finally:
+        ada.close()

@@ -2,9 +2,10 @@ import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
 import { detailOf, type Api, type Schemas } from "../api/client";
+import { ProviderKeys } from "./ProviderKeys";
 
 /** Notion: the integration token (never shown again), whether it works, and the default
- * parent pages are saved under. */
+ * parent pages are saved under; and the person's own provider keys. */
 export function Settings({ api }: { api: Api }) {
   const { t } = useTranslation();
   const [connection, setConnection] = useState<Schemas["NotionConnectionResultPayload"] | null>(
@@ -127,6 +128,7 @@ export function Settings({ api }: { api: Api }) {
           </p>
         )}
       </section>
+      <ProviderKeys api={api} />
     </main>
   );
 }
