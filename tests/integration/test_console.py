@@ -836,3 +836,26 @@ def test_a_provider_key_is_set_replaced_and_deleted_shown_only_masked(
         assert ada.errors == []
     finally:
         ada.close()
+
+
+def test_older_conversations_come_a_page_at_a_time(stack: IngestionStack, browser: Browser) -> None:
+    ada = Person(browser, stack.base_url)
+    try:
+        ada.register()
+        with stack.client() as http:
+            user = ada.api_user(http)
+            body = {"prompt": "one of many", "model": "mock-1", "max_tokens": 1}
+            for _ in range(31):
+                answered = http.post(
+                    "/v1/generations", json=body, headers={**user.headers, "Prefer": "wait=30"}
+                )
+                assert answered.status_code == 200, answered.text
+        page = ada.page
+        page.reload()
+        listed = page.get_by_role("navigation", name="Conversations").get_by_role("listitem")
+        expect(listed).to_have_count(30)
+        page.get_by_role("button", name="Older conversations").click()
+        expect(listed).to_have_count(31)
+        expect(page.get_by_role("button", name="Older conversations")).to_have_count(0)
+    finally:
+        ada.close()

@@ -16,6 +16,7 @@ type Message = Pick<Schemas["ConversationMessage"], "role" | "content"> & {
   citations?: Schemas["Citation"][];
 };
 type Model = Schemas["ListedModel"];
+const PAGE = 30; // conversations a page
 
 interface Props {
   api: Api;
@@ -26,6 +27,7 @@ interface Props {
 export function Chat({ api, session }: Props) {
   const { t, i18n } = useTranslation();
   const [conversations, setConversations] = useState<Schemas["ConversationSummary"][]>([]);
+  const [nextPage, setNextPage] = useState<string | null>(null);
   const [current, setCurrent] = useState<string | null>(null);
   const [messages, setMessages] = useState<Message[]>([]);
   const [models, setModels] = useState<Model[]>([]);
@@ -38,17 +40,28 @@ export function Chat({ api, session }: Props) {
   const [collections, setCollections] = useState("");
   const stop = useRef<AbortController | null>(null);
 
-  /** The list again; `kept` stays in it until the server lists it too (a conversation just
-   * answered may not be listed for a moment). */
+  /** The list's first page again; `kept` stays in it until the server lists it too (a
+   * conversation just answered may not be listed for a moment). */
   const loadConversations = useCallback(
     async (kept?: Schemas["ConversationSummary"]) => {
-      const { data } = await api.GET("/v1/conversations", { params: { query: { limit: 50 } } });
+      const query = { limit: PAGE };
+      const { data } = await api.GET("/v1/conversations", { params: { query } });
       if (!data) return;
       const listed = data.items.some((c) => c.conversation_id === kept?.conversation_id);
       setConversations(kept && !listed ? [kept, ...data.items] : data.items);
+      setNextPage(data.next_cursor ?? null);
     },
     [api],
   );
+
+  async function loadMore() {
+    if (!nextPage) return;
+    const query = { limit: PAGE, cursor: nextPage };
+    const { data } = await api.GET("/v1/conversations", { params: { query } });
+    if (!data) return;
+    setConversations((shown) => [...shown, ...data.items]);
+    setNextPage(data.next_cursor ?? null);
+  }
 
   useEffect(() => {
     void loadConversations();
@@ -170,6 +183,11 @@ export function Chat({ api, session }: Props) {
             </li>
           ))}
         </ul>
+        {nextPage && (
+          <button type="button" className="secondary" onClick={() => void loadMore()}>
+            {t("chat.more")}
+          </button>
+        )}
       </nav>
       <main>
         <label className="model">
