@@ -522,6 +522,24 @@ def test_documents_are_followed_to_indexed_and_kept_in_the_library(
         expect(library.get_by_role("row")).to_have_count(2)  # the header and scanned.pdf
         library.get_by_label("Status").select_option("")
 
+        library.get_by_role("button", name="Edit guide.md").click()
+        editing = library.get_by_role("form", name="Edit guide.md")
+        editing.get_by_label("Metadata (a JSON object)").fill("[1, 2]")
+        editing.get_by_role("button", name="Save").click()
+        expect(editing.get_by_role("alert")).to_contain_text("must be a JSON object")
+        editing.get_by_label("Metadata (a JSON object)").fill('{"team": "ops"}')
+        editing.get_by_label("Collection").fill("archive")
+        editing.get_by_role("button", name="Save").click()
+        expect(library.get_by_role("row", name="guide.md")).to_contain_text("archive")
+        library.get_by_label("Collection").fill("archive")
+        expect(library.get_by_role("row")).to_have_count(2)  # the header and guide.md
+        library.get_by_label("Collection").fill("")
+        library.get_by_role("button", name="Edit guide.md").click()
+        expect(editing.get_by_label("Metadata (a JSON object)")).to_have_value(
+            re.compile(r'"team": "ops"')
+        )
+        editing.get_by_role("button", name="Cancel").click()
+
         library.get_by_role("button", name="Delete notes.txt").click()
         expect(library.get_by_role("row", name="notes.txt")).to_have_count(0)
         deadline = time.monotonic() + 30

@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { detailOf, type Api, type Schemas } from "../api/client";
 import { finished, progressOf, uploadOne, type Progress } from "../api/documents";
 import type { Session } from "../api/session";
+import { DocumentEdit } from "./DocumentEdit";
 
 const POLL_MS = 500;
 
@@ -23,6 +24,7 @@ export function Documents({ api, session }: { api: Api; session: Session }) {
   const [library, setLibrary] = useState<Schemas["DocumentSummary"][]>([]);
   const [filters, setFilters] = useState({ status: "", type: "", collection: "" });
   const [problem, setProblem] = useState<string | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
   const live = useRef(true);
   useEffect(() => () => void (live.current = false), []);
 
@@ -202,6 +204,19 @@ export function Documents({ api, session }: { api: Api; session: Session }) {
             {problem}
           </p>
         )}
+        {editing && library.some((d) => d.document_id === editing) && (
+          <DocumentEdit
+            api={api}
+            document={library.find((d) => d.document_id === editing)!}
+            onCancel={() => setEditing(null)}
+            onSaved={(changed) => {
+              setLibrary((all) =>
+                all.map((d) => (d.document_id === changed.document_id ? changed : d)),
+              );
+              setEditing(null);
+            }}
+          />
+        )}
         {library.length === 0 ? (
           <p className="empty">{t("documents.none")}</p>
         ) : (
@@ -232,7 +247,15 @@ export function Documents({ api, session }: { api: Api; session: Session }) {
                       : t(`documents.${d.status}`, { defaultValue: d.status })}
                   </td>
                   <td>{d.chunk_count}</td>
-                  <td>
+                  <td className="message-actions">
+                    <button
+                      type="button"
+                      className="secondary"
+                      aria-label={`${t("documents.edit")} ${d.filename}`}
+                      onClick={() => setEditing(d.document_id)}
+                    >
+                      {t("documents.edit")}
+                    </button>
                     <button
                       type="button"
                       className="danger"
