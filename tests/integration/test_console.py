@@ -736,6 +736,27 @@ def test_an_administrator_changes_a_plan_and_nobody_else_sees_the_page(
             bobs = bob.api_user(http)
             me = http.get("/v1/me", headers=bobs.headers).json()
         assert me["plan_tier"] == "team"
+
+        model = f"added-{uuid.uuid4().hex[:6]}"
+        catalogue = page.get_by_role("region", name="Model catalogue")
+        catalogue.get_by_label("Provider").fill(PRICED.split("/")[0])
+        catalogue.get_by_label("Model", exact=True).fill(model)
+        catalogue.get_by_label("Input, USD per million tokens").fill("3")
+        catalogue.get_by_label("Output, USD per million tokens").fill("6")
+        catalogue.get_by_role("button", name="Save model").click()
+        row = catalogue.get_by_role("row", name=re.compile(model))
+        expect(row).to_contain_text("$3.00")
+        expect(row).to_contain_text("$6.00")
+        deadline = time.monotonic() + 20
+        while True:  # everyone is offered it, once the gateways' catalogue is read again
+            bob.page.goto("/")
+            expect(bob.page.get_by_label("Model")).to_contain_text(MODEL)
+            if model in bob.page.get_by_label("Model").inner_text():
+                break
+            assert time.monotonic() < deadline, "the new model is never offered"
+            time.sleep(1)
+        bob.page.get_by_label("Model").select_option(f"{PRICED.split('/')[0]}/{model}")
+        expect(bob.page.get_by_text("$3.00 in / $6.00 out per million tokens")).to_be_visible()
         assert ada.errors == []
     finally:
         ada.close()

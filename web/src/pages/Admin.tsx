@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { detailOf, type Api, type Schemas } from "../api/client";
+import { Catalogue } from "./Catalogue";
 
 type Change = Schemas["UserChange"];
 type Listed = Schemas["UserPage"]["items"][number];
@@ -106,6 +107,7 @@ export function Admin({ api }: { api: Api }) {
           {t("admin.more")}
         </button>
       )}
+      <Catalogue api={api} />
     </main>
   );
 }
