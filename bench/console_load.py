@@ -19,8 +19,6 @@ of `--runs` fresh browser contexts (no cache):
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import sys
 import time
@@ -31,10 +29,9 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from assistant_stack.cli import environment
 from bench.accounts import login_admin
-from bench.generation_path import STREAMS, register_upstream
-from bench.harness import PROFILE, free_port, serve_until_ready
+from bench.generation_path import STREAMS, register_upstream, service_env
+from bench.harness import free_port, serve_until_ready
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
@@ -124,17 +121,7 @@ def main(runs: int) -> None:
     upstream_port, gateway_port, generation_port = (free_port() for _ in range(3))
     upstream_url = f"http://127.0.0.1:{upstream_port}/v1"
     admin_email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
-    env = {
-        **os.environ,
-        **environment(PROFILE),
-        "GATEWAY_HTTP_PORT": str(gateway_port),
-        "GENERATION_HTTP_PORT": str(generation_port),
-        "GATEWAY_LOG_LEVEL": "WARNING",
-        "GENERATION_LOG_LEVEL": "WARNING",
-        "GATEWAY_JWT_SECRET": "b" * 40,
-        "GATEWAY_BOOTSTRAP_ADMIN_EMAIL": admin_email,
-        "GENERATION_PROVIDER_KEYS": json.dumps({"bench-upstream": "bench-key"}),
-    }
+    env = service_env(admin_email, gateway_port, generation_port)
     fake = [sys.executable, "-m", "assistant_fakes.llm", "--port", str(upstream_port)]
     processes = [serve_until_ready(fake, f"http://127.0.0.1:{upstream_port}/_aborted")]
     try:

@@ -170,11 +170,10 @@ def report(name: str, run: Run, baseline: Run | None) -> str:
     return text
 
 
-def main(seconds: float, concurrencies: list[int]) -> None:
-    upstream_port, gateway_port, generation_port, litellm_port = (free_port() for _ in range(4))
-    upstream_url = f"http://127.0.0.1:{upstream_port}/v1"
-    admin_email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
-    env = {
+def service_env(admin_email: str, gateway_port: int, generation_port: int) -> dict[str, str]:
+    """The gateway's and generation's environment on the bench stack, `admin_email` their
+    first administrator and the fake upstream's key set."""
+    return {
         **os.environ,
         **environment(PROFILE),
         "GATEWAY_HTTP_PORT": str(gateway_port),
@@ -185,6 +184,13 @@ def main(seconds: float, concurrencies: list[int]) -> None:
         "GATEWAY_BOOTSTRAP_ADMIN_EMAIL": admin_email,
         "GENERATION_PROVIDER_KEYS": json.dumps({"bench-upstream": "bench-key"}),
     }
+
+
+def main(seconds: float, concurrencies: list[int]) -> None:
+    upstream_port, gateway_port, generation_port, litellm_port = (free_port() for _ in range(4))
+    upstream_url = f"http://127.0.0.1:{upstream_port}/v1"
+    admin_email = f"admin-{uuid.uuid4().hex[:8]}@example.org"
+    env = service_env(admin_email, gateway_port, generation_port)
     fake = [
         "-m",
         "assistant_fakes.llm",
