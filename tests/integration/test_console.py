@@ -5,6 +5,7 @@ it; upload documents and follow them to indexed. What is checked is what the pag
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -12,12 +13,14 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from browser import CHROMIUM, FLAGS, LOCAL_HOSTS
 from generation_stack import PASSWORD, User, register
 from ingestion_stack import IngestionStack, settled, start_ingestion_stack, upload
@@ -757,6 +760,31 @@ def test_an_administrator_changes_a_plan_and_nobody_else_sees_the_page(
             time.sleep(1)
         bob.page.get_by_label("Model").select_option(f"{PRICED.split('/')[0]}/{model}")
         expect(bob.page.get_by_text("$3.00 in / $6.00 out per million tokens")).to_be_visible()
+
+        poison = f"not an event {uuid.uuid4()}".encode()
+        # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+        with ThreadPoolExecutor(1) as pool:
+            bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+            pool.submit(asyncio.run, publish(bootstrap, "usage.recorded", poison)).result()
+        with stack.client() as http:
+            where = dead_lettered(http, admin, poison, count=1)[0]
+        letters = page.get_by_role("region", name="Dead letters")
+        letters.get_by_label("Service").select_option("analytics")
+        letters.get_by_role("button", name="Refresh").click()
+        letters.get_by_role("button", name=f"Show {where}").click()
+        expect(letters.get_by_test_id("dead-letter-value")).to_have_text(poison.decode())
+        letters.get_by_label(f"Choose {where}").check()
+        letters.get_by_role("button", name="Re-drive 1 chosen").click()
+        expect(letters.get_by_role("status")).to_have_text("1 re-driven")
+        with stack.client() as http:  # back on its topic, it fails again and is set aside again
+            dead_lettered(http, admin, poison, count=2)
+            unknown = http.get("/v1/admin/dead-letters/nobody", headers=admin.headers)
+            assert unknown.status_code == 422
+            assert "analytics" in unknown.json()["detail"]  # says which services there are
+            refused = http.get(
+                "/v1/admin/dead-letters/analytics", headers=bob.api_user(http).headers
+            )
+            assert refused.status_code == 403
         assert ada.errors == []
     finally:
         ada.close()
@@ -898,3 +926,29 @@ def test_older_conversations_come_a_page_at_a_time(stack: IngestionStack, browse
         expect(page.get_by_role("button", name="Older conversations")).to_have_count(0)
     finally:
         ada.close()
+
+
+async def publish(bootstrap: str, topic: str, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value=value, key=uuid.uuid4().bytes)
+    finally:
+        await producer.stop()
+
+
+def dead_lettered(http: httpx.Client, admin: User, value: bytes, count: int) -> list[str]:
+    """Where analytics' dead letters holding `value` are (`partition:offset`), once `count`."""
+    deadline = time.monotonic() + 60
+    while True:
+        listed = http.get("/v1/admin/dead-letters/analytics", headers=admin.headers)
+        assert listed.status_code == 200, listed.text
+        found = [
+            f"{letter['partition']}:{letter['offset']}"
+            for letter in listed.json()
+            if letter["value"] == value.decode()
+        ]
+        if len(found) >= count:
+            return found
+        assert time.monotonic() < deadline, f"{len(found)} of {count} dead letters"
+        time.sleep(0.5)

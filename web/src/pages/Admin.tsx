@@ -3,6 +3,7 @@ import { useTranslation } from "react-i18next";
 
 import { detailOf, type Api, type Schemas } from "../api/client";
 import { Catalogue } from "./Catalogue";
+import { DeadLetters } from "./DeadLetters";
 
 type Change = Schemas["UserChange"];
 type Listed = Schemas["UserPage"]["items"][number];
@@ -108,6 +109,7 @@ export function Admin({ api }: { api: Api }) {
         </button>
       )}
       <Catalogue api={api} />
+      <DeadLetters api={api} />
     </main>
   );
 }

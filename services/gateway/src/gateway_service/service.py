@@ -25,6 +25,7 @@ from gateway_service.catalog.service import CatalogView
 from gateway_service.console import serve_console
 from gateway_service.conversations.endpoints import router as conversations_router
 from gateway_service.credentials.endpoints import router as credentials_router
+from gateway_service.dead_letters.endpoints import router as dead_letters_router
 from gateway_service.documents.endpoints import router as documents_router
 from gateway_service.generations.endpoints import router as generations_router
 from gateway_service.handlers import router
@@ -105,6 +106,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(api_keys_router)
     app.include_router(credentials_router)
     app.include_router(admin_router)
+    app.include_router(dead_letters_router)
     app.include_router(requests_router)
     app.include_router(conversations_router)
     app.include_router(catalog_router)

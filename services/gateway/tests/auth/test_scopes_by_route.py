@@ -30,6 +30,8 @@ DECLARED: dict[str, str] = {
     "GET /v1/admin/budgets/users/{user_id}": "account",
     "PUT /v1/admin/budgets/users/{user_id}": "account",
     "GET /v1/admin/catalog": "account",
+    "GET /v1/admin/dead-letters/{service}": "account",
+    "POST /v1/admin/dead-letters/{service}/redrive": "account",
     "PUT /v1/admin/catalog/models/{provider}/{model}": "account",
     "PUT /v1/admin/catalog/providers/{name}": "account",
     "GET /v1/admin/usage": "account",

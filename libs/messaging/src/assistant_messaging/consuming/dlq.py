@@ -31,8 +31,13 @@ from assistant_schemas.topics import dead_letter_topic
 PROGRESS_EVERY = 100
 
 
+class NoDeadLetterTopic(LookupError):
+    """The service has no dead-letter topic (none was ever created)."""
+
+
 @dataclass(frozen=True)
 class DeadLetter:
+    partition: int
     offset: int
     original_topic: str
     original_partition: int
@@ -47,6 +52,7 @@ class DeadLetter:
     def of(cls, record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
         found = h.to_dict(record.headers)
         return cls(
+            partition=record.partition,
             offset=record.offset,
             original_topic=found.get(h.ORIGINAL_TOPIC, "?"),
             original_partition=int(found.get(h.ORIGINAL_PARTITION, -1)),
@@ -66,7 +72,7 @@ async def read_dead_letters(
     topic = dead_letter_topic(service)
     numbers = await topic_partitions(bootstrap_servers, topic)
     if not numbers:
-        raise SystemExit(f"topic {topic} does not exist")
+        raise NoDeadLetterTopic(f"topic {topic} does not exist")
     partitions = [TopicPartition(topic, number) for number in numbers]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False
@@ -137,7 +143,10 @@ async def _main(argv: list[str]) -> int:
     again.add_argument("--dry-run", action="store_true", help="say what would be re-driven")
     args = parser.parse_args(argv)
 
-    records = await read_dead_letters(args.bootstrap_servers, args.service)
+    try:
+        records = await read_dead_letters(args.bootstrap_servers, args.service)
+    except NoDeadLetterTopic as no_topic:
+        raise SystemExit(str(no_topic)) from None
     if args.command == "list":
         for record in records:
             print(json.dumps(asdict(DeadLetter.of(record))))
