@@ -765,7 +765,8 @@ def test_an_administrator_changes_a_plan_and_nobody_else_sees_the_page(
         # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
         with ThreadPoolExecutor(1) as pool:
             bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-            pool.submit(asyncio.run, publish(bootstrap, "usage.recorded", poison)).result()
+            # A topic of analytics' that no other test reads from its start.
+            pool.submit(asyncio.run, publish(bootstrap, "account.plan_changed", poison)).result()
         with stack.client() as http:
             where = dead_lettered(http, admin, poison, count=1)[0]
         letters = page.get_by_role("region", name="Dead letters")
