@@ -29,6 +29,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Locator,
     Page,
     Route,
     ViewportSize,
@@ -244,16 +245,41 @@ def test_a_person_streams_an_answer_and_finds_it_after_a_reload(
 
 
 def test_another_person_sees_none_of_it(stack: IngestionStack, browser: Browser) -> None:
+    """Bob, at his own screen, finds none of Ada's conversations, documents or usage: not in
+    his lists, not by searching, not by opening her document's address."""
     ada, bob = Person(browser, stack.base_url), Person(browser, stack.base_url)
     try:
         ada.register()
-        ada.ask("Something only Ada asked")
+        ada.ask("Something only Ada asked", PRICED)
+        with stack.client() as http:
+            user = ada.api_user(http)
+            [document] = upload(http, user, [("ada-only.txt", b"Zanzibar ledgers of Ada.")])
+            assert settled(http, user, document["document_id"])["status"] == "succeeded"
+            deadline = time.monotonic() + 30
+            while not http.get("/v1/usage", headers=user.headers).json()["rows"]:
+                assert time.monotonic() < deadline, "Ada's usage is never recorded"
+                time.sleep(0.3)
         bob.register()
+        page = bob.page
 
-        conversations = bob.page.get_by_role("navigation", name="Conversations")
+        conversations = page.get_by_role("navigation", name="Conversations")
         expect(conversations.get_by_role("listitem")).to_have_count(0)
-        expect(bob.page.get_by_text("Ask anything to start a conversation.")).to_be_visible()
-        assert "Only Ada" not in bob.page.content()
+        expect(page.get_by_text("Ask anything to start a conversation.")).to_be_visible()
+        page.get_by_role("link", name="Documents").click()
+        expect(page.get_by_text("No documents yet.")).to_be_visible()
+        page.get_by_role("link", name="Search").click()
+        page.get_by_label("Search for").fill("Zanzibar ledgers")
+        # By its words: the meaning side always finds something near (the global collection).
+        page.get_by_label("Mode").select_option(label="Words (keyword)")
+        page.get_by_role("button", name="Search", exact=True).click()
+        expect(page.get_by_text("Nothing found.")).to_be_visible()
+        page.goto(f"/documents/{document['document_id']}")
+        expect(page.get_by_role("alert")).to_contain_text("you have no document")
+        expect(page.get_by_test_id("document-filename")).to_have_count(0)
+        page.get_by_role("link", name="Usage").click()
+        expect(page.get_by_text("No usage this month yet.")).to_be_visible()
+        assert "Only Ada" not in page.content()
+        assert "Zanzibar" not in page.content()
     finally:
         ada.close()
         bob.close()
@@ -317,10 +343,30 @@ def test_every_page_has_no_wcag_violations(
             person.page.locator("select").first.select_option("pt-BR")
             expect(person.page.get_by_role("button", name="Enviar")).to_be_visible()
         on_chat = person.violations()
+        with stack.client() as http:  # a document in the library, and an administrator
+            user = person.api_user(http)
+            [document] = upload(http, user, [("audited.txt", b"Accessible for everyone.")])
+            settled(http, user, document["document_id"])
+            promoted = http.patch(
+                f"/v1/admin/users/{user.user_id}",
+                json={"is_admin": True},
+                headers=log_in_admin(http, stack).headers,
+            )
+            assert promoted.status_code == 200, promoted.text
         pages = {}
-        for path in ("/documents", "/search", "/keys", "/usage", "/settings", "/account"):
+        for path in (
+            "/documents",
+            f"/documents/{document['document_id']}?section=audited",
+            "/search",
+            "/keys",
+            "/usage",
+            "/settings",
+            "/account",
+            "/admin",
+        ):
             person.page.goto(path)
             person.page.locator("main h1").wait_for()
+            person.page.wait_for_load_state("networkidle")  # what the page asked the API
             pages[path] = person.violations()
     finally:
         person.close()
@@ -484,12 +530,36 @@ def test_screenshots_of_each_main_page(
         assert (SCREENSHOTS / f"{name}-{screen}.png").stat().st_size > 5_000  # not blank
 
 
+# The files a person drags onto the page, as the browser hands them to the drop.
+DATA_TRANSFER = """files => {
+  const transfer = new DataTransfer();
+  for (const [name, text] of Object.entries(files)) transfer.items.add(new File([text], name));
+  return transfer;
+}"""
+# Every stage a document's track marks as current, as (filename, stage), seen as it happens.
+RECORD_STAGES = """() => {
+  window.stagesSeen = [];
+  new MutationObserver(() => {
+    for (const step of document.querySelectorAll("ol.stages li[aria-current=step]")) {
+      const name = step.closest("li[data-status]").querySelector("strong").textContent;
+      const stage = step.textContent.split(" ")[0];
+      const last = window.stagesSeen.filter(([n]) => n === name).at(-1);
+      if (!last || last[1] !== stage) window.stagesSeen.push([name, stage]);
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true});
+}"""
+
+
 def test_documents_are_followed_to_indexed_and_kept_in_the_library(
     stack: IngestionStack, browser: Browser, tmp_path: Path
 ) -> None:
     files = {
         "notes.txt": b"The relay publishes the outbox in order, and the inbox drops duplicates.",
-        "guide.md": b"# Guide\n\nRestart the broker; consumers take their partitions back.",
+        "guide.md": b"# Guide\n\nRestart the broker; consumers take their partitions back.\n\n"
+        + b"".join(  # long enough (some 250 chunks) to be seen under way
+            b"Step %d: partition %d of topic t%d is taken back by consumer c%d.\n" % (i, i, i, i)
+            for i in range(3000)
+        ),
         "binary.bin": bytes(range(256)) * 4,  # no supported type: refused at upload
         "scanned.pdf": b"%PDF-1.4\n%%EOF\n",  # a PDF with no text: fails when parsed
     }
@@ -500,18 +570,36 @@ def test_documents_are_followed_to_indexed_and_kept_in_the_library(
         ada.register()
         page = ada.page
         page.get_by_role("link", name="Documents").click()
-        page.get_by_label("Choose files").set_input_files([tmp_path / name for name in files])
+        page.evaluate(RECORD_STAGES)
+        dropped = {name: files[name].decode() for name in ("notes.txt", "guide.md")}
+        transfer = page.evaluate_handle(DATA_TRANSFER, dropped)
+        page.locator(".dropzone").dispatch_event("drop", {"dataTransfer": transfer})
+        page.get_by_label("Choose files").set_input_files(
+            [tmp_path / name for name in files if name not in dropped]
+        )
 
         uploads = page.locator("ul.uploads li")
         for name in ("notes.txt", "guide.md"):
             expect(uploads.filter(has_text=name)).to_contain_text("Indexed", timeout=60_000)
+            track = page.get_by_role("list", name=f"Stages of {name}").get_by_role("listitem")
+            expect(track).to_have_text(["parsing", "chunking", "embedding", "indexing"])
+            assert [item.get_attribute("data-state") for item in track.all()] == ["done"] * 4
+        seen = page.evaluate("window.stagesSeen")
+        for name in ("notes.txt", "guide.md"):  # each stage marked current, in order
+            current = [stage for filename, stage in seen if filename == name]
+            assert current == sorted(set(current), key=current.index), current
+            assert set(current) <= {"parsing", "chunking", "embedding", "indexing"}
+        assert [stage for filename, stage in seen if filename == "guide.md"], "never under way"
         expect(uploads.filter(has_text="binary.bin")).to_contain_text(
             "Failed: files[0] (binary.bin): its bytes are not"
         )
         scanned = uploads.filter(has_text="scanned.pdf")
         expect(scanned).to_contain_text("Failed: ", timeout=60_000)
-        reason = scanned.inner_text().split("Failed: ", 1)[1].replace("Retry", "").strip()
+        reason = scanned.get_by_test_id("upload-status").inner_text().split("Failed: ", 1)[1]
         assert reason, "a failure says why"
+        track = scanned.get_by_role("list", name="Stages of scanned.pdf").get_by_role("listitem")
+        failed_at = [item.get_attribute("data-state") for item in track.all()]
+        assert failed_at == ["failed", "pending", "pending", "pending"]  # where it stopped
         scanned.get_by_role("button", name="Retry").click()
         expect(scanned).not_to_contain_text("Failed", timeout=10_000)
         expect(scanned).to_contain_text(f"Failed: {reason}", timeout=60_000)
@@ -725,13 +813,8 @@ def test_an_administrator_changes_a_plan_and_nobody_else_sees_the_page(
         page = ada.page
         page.reload()
         page.get_by_role("link", name="Administration").click()
-        plan = page.get_by_label(f"Plan {bob.name}")
-        rows = page.locator("tbody tr")
-        expect(rows.first).to_be_visible()
-        while plan.count() == 0:  # oldest first: the newest users are on the last page
-            shown = rows.count()
-            page.get_by_role("button", name="More").click()
-            expect(rows).not_to_have_count(shown)
+        plan = listed_user(page, bob.name).get_by_label(f"Plan {bob.name}")
+        expect(plan.locator("option")).to_have_text(["Solo", "Team", "Enterprise"])
         plan.select_option("team")
         expect(page.get_by_role("status")).to_have_text(f"Saved: {bob.name}")
 
@@ -747,6 +830,10 @@ def test_an_administrator_changes_a_plan_and_nobody_else_sees_the_page(
         catalogue.get_by_label("Input, USD per million tokens").fill("3")
         catalogue.get_by_label("Output, USD per million tokens").fill("6")
         catalogue.get_by_role("button", name="Save model").click()
+        # Saved by generation, which owns the catalogue: a request and reply over Kafka.
+        expect(catalogue.get_by_role("status")).to_have_text(
+            f"Saved: {PRICED.split('/')[0]}/{model}", timeout=20_000
+        )
         row = catalogue.get_by_role("row", name=re.compile(model))
         expect(row).to_contain_text("$3.00")
         expect(row).to_contain_text("$6.00")
@@ -790,6 +877,62 @@ def test_an_administrator_changes_a_plan_and_nobody_else_sees_the_page(
     finally:
         ada.close()
         bob.close()
+
+
+def listed_user(page: Page, username: str, more: str = "More") -> Locator:
+    """The administration page's row of `username`, after as many "More" as it takes."""
+    row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=username, exact=True))
+    rows = page.locator("tbody tr")
+    expect(rows.first).to_be_visible()
+    while row.count() == 0:  # oldest first: the newest users are on the last page
+        shown = rows.count()
+        page.get_by_role("button", name=more).click()
+        expect(rows).not_to_have_count(shown)
+    return row
+
+
+def test_a_person_deactivates_their_account_and_an_administrator_activates_it(
+    stack: IngestionStack, browser: Browser
+) -> None:
+    ada, root = Person(browser, stack.base_url), Person(browser, stack.base_url, "pt-BR")
+    try:
+        ada.register()
+        page = ada.page
+        page.get_by_role("link", name="Account").click()
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Deactivate account").click()
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+        ada.log_in()
+        expect(page.get_by_role("alert")).to_have_text(
+            "this account is deactivated; contact an administrator"
+        )
+
+        root.page.goto("/")
+        root.page.get_by_label("Idioma").select_option("en")
+        root.register()
+        with stack.client() as http:
+            promoted = http.patch(
+                f"/v1/admin/users/{root.api_user(http).user_id}",
+                json={"is_admin": True},
+                headers=log_in_admin(http, stack).headers,
+            )
+            assert promoted.status_code == 200, promoted.text
+        root.page.reload()
+        root.page.get_by_label("Language").select_option("pt-BR")  # an administrator in pt-BR
+        root.page.get_by_role("link", name="Administração").click()
+        active = listed_user(root.page, ada.name, "Mais").get_by_label(f"Ativo {ada.name}")
+        expect(active).not_to_be_checked()
+        active.click()  # (checked once the API says so)
+        expect(root.page.get_by_role("status")).to_have_text(f"Salvo: {ada.name}")
+        expect(active).to_be_checked()
+
+        ada.log_in()
+        expect(page.get_by_role("heading", name="Your account")).to_be_visible()  # back there
+        assert ada.errors == []
+        assert root.errors == []
+    finally:
+        ada.close()
+        root.close()
 
 
 def log_in_admin(http: httpx.Client, stack: IngestionStack) -> User:

@@ -31,8 +31,8 @@ export async function uploadOne(
 /** What a document's status says of its progress. */
 export function progressOf(status: Schemas["DocumentStatus"]): Progress {
   const detail = status.detail as Record<string, unknown>;
-  const error = detail.error as { message?: string } | null | undefined;
-  const stage = status.stage ?? null;
+  const error = detail.error as { message?: string; stage?: string } | null | undefined;
+  const stage = status.stage ?? error?.stage ?? null; // a failure says where in its error
   const counts = (stage ? detail[stage] : undefined) as
     { completed?: number; total?: number } | undefined;
   return {
@@ -42,4 +42,18 @@ export function progressOf(status: Schemas["DocumentStatus"]): Progress {
     total: counts?.total,
     error: error?.message,
   };
+}
+
+export const STAGES = ["parsing", "chunking", "embedding", "indexing"] as const;
+export type StageState = "done" | "current" | "failed" | "pending";
+
+/** Where each of a document's stages stands, given where its ingestion is now. */
+export function stageStates(progress: Progress): StageState[] {
+  if (progress.status === "succeeded") return STAGES.map(() => "done");
+  const at = STAGES.indexOf(progress.stage as (typeof STAGES)[number]);
+  const now: StageState = progress.status === "failed" ? "failed" : "current";
+  const started = progress.status === "running" || progress.status === "failed";
+  return STAGES.map((_, index) =>
+    !started || at < 0 || index > at ? "pending" : index < at ? "done" : now,
+  );
 }

@@ -78,7 +78,7 @@ export function Admin({ api }: { api: Api }) {
                 >
                   {PLANS.map((plan) => (
                     <option key={plan} value={plan}>
-                      {plan}
+                      {t(`admin.plans.${plan}`)}
                     </option>
                   ))}
                 </select>

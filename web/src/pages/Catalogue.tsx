@@ -20,6 +20,8 @@ export function Catalogue({ api }: { api: Api }) {
   const [models, setModels] = useState<Model[]>([]);
   const [draft, setDraft] = useState(EMPTY);
   const [problem, setProblem] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState<string | null>(null);
 
   const load = useCallback(async () => {
     const { data, error } = await api.GET("/v1/admin/catalog");
@@ -31,6 +33,8 @@ export function Catalogue({ api }: { api: Api }) {
   async function save(event: FormEvent) {
     event.preventDefault();
     setProblem(null);
+    setSaved(null);
+    setSaving(true);
     const { error } = await api.PUT("/v1/admin/catalog/models/{provider}/{model}", {
       params: { path: { provider: draft.provider, model: draft.model } },
       body: {
@@ -41,7 +45,9 @@ export function Catalogue({ api }: { api: Api }) {
         enabled: true,
       },
     });
+    setSaving(false);
     if (error) return setProblem(detailOf(error, t("login.failed")));
+    setSaved(`${draft.provider}/${draft.model}`);
     setDraft(EMPTY);
     void load();
   }
@@ -71,8 +77,11 @@ export function Catalogue({ api }: { api: Api }) {
         {field("max_output_tokens", t("catalogue.maxOutput"), "number")}
         {field("input_price", t("catalogue.input"), "number")}
         {field("output_price", t("catalogue.output"), "number")}
-        <button type="submit">{t("catalogue.save")}</button>
+        <button type="submit" disabled={saving}>
+          {saving ? t("catalogue.saving") : t("catalogue.save")}
+        </button>
       </form>
+      {saved && <p role="status">{`${t("catalogue.saved")}: ${saved}`}</p>}
       {problem && (
         <p role="alert" className="problem">
           {problem}

@@ -60,7 +60,7 @@ export function DeadLetters({ api }: { api: Api }) {
           >
             {SERVICES.map((name) => (
               <option key={name} value={name}>
-                {name}
+                {t(`deadLetters.services.${name}`)}
               </option>
             ))}
           </select>

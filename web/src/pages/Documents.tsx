@@ -5,6 +5,7 @@ import { detailOf, type Api, type Schemas } from "../api/client";
 import { finished, progressOf, uploadOne, type Progress } from "../api/documents";
 import type { Session } from "../api/session";
 import { DocumentEdit } from "./DocumentEdit";
+import { StageTrack } from "./StageTrack";
 
 const POLL_MS = 500;
 
@@ -152,7 +153,11 @@ export function Documents({ api, session }: { api: Api; session: Session }) {
         <ul className="uploads" aria-live="polite">
           {uploads.map((upload) => (
             <li key={upload.key} data-status={upload.progress.status}>
-              <strong>{upload.filename}</strong> — <span>{said(upload.progress)}</span>
+              <strong>{upload.filename}</strong> —{" "}
+              <span data-testid="upload-status">{said(upload.progress)}</span>
+              {upload.documentId && (
+                <StageTrack progress={upload.progress} filename={upload.filename} />
+              )}
               {upload.progress.status === "failed" && (
                 <button type="button" className="secondary" onClick={() => void retry(upload)}>
                   {t("documents.retry")}
