@@ -518,7 +518,12 @@ def test_screenshots_of_each_main_page(
         ada.page.get_by_role("heading", name="API keys").wait_for()
         shots["keys"] = ada.page.screenshot(path=SCREENSHOTS / f"keys-{screen}.png")
         ada.page.get_by_role("link", name="Documents").click()
-        ada.page.get_by_role("heading", name="Documents").wait_for()
+        ada.page.get_by_label("Choose files").set_input_files(
+            files=[{"name": "runbook.md", "mimeType": "text/markdown", "buffer": RUNBOOK}]
+        )
+        uploaded = ada.page.locator("ul.uploads > li")
+        expect(uploaded).to_contain_text("Indexed", timeout=60_000)
+        expect(ada.page.get_by_role("region", name="Library").get_by_role("row")).to_have_count(2)
         shots["documents"] = ada.page.screenshot(path=SCREENSHOTS / f"documents-{screen}.png")
         ada.page.get_by_role("link", name="Usage").click()
         ada.page.get_by_role("heading", name="Usage and cost").wait_for()
@@ -578,7 +583,7 @@ def test_documents_are_followed_to_indexed_and_kept_in_the_library(
             [tmp_path / name for name in files if name not in dropped]
         )
 
-        uploads = page.locator("ul.uploads li")
+        uploads = page.locator("ul.uploads > li")
         for name in ("notes.txt", "guide.md"):
             expect(uploads.filter(has_text=name)).to_contain_text("Indexed", timeout=60_000)
             track = page.get_by_role("list", name=f"Stages of {name}").get_by_role("listitem")
@@ -687,6 +692,13 @@ def test_the_cost_of_each_answer_shows_in_the_month_the_charts_and_the_csv(
         exported = Path(csv.value.path()).read_text()
         assert "priced-1" in exported
         assert csv.value.suggested_filename.endswith(".csv")
+
+        english = re.search(r"\$(\d+\.\d+)", page.get_by_test_id("spent").inner_text())
+        assert english, "the month's spending in dollars"
+        page.get_by_label("Language").select_option("pt-BR")  # money and numbers as read there
+        brazilian = re.escape(english.group(1).replace(".", ","))
+        expect(page.get_by_test_id("spent")).to_contain_text(re.compile(rf"^US\$\s{brazilian} de "))
+        expect(page.get_by_role("heading", name="Uso e custo")).to_be_visible()
         assert ada.errors == []
     finally:
         ada.close()
