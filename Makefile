@@ -124,7 +124,8 @@ bench: install
 		$(UV) run --frozen python -m bench.notion_conversion && \
 		$(UV) run --frozen python -m bench.notion_pages && \
 		$(UV) run --frozen python -m bench.ingestion_throughput && \
-		$(UV) run --frozen python -m bench.search_latency; \
+		$(UV) run --frozen python -m bench.search_latency && \
+		$(UV) run --frozen python -m bench.retrieval_eval; \
 		status=$$?; $(STACK) down --profile bench; exit $$status
 
 clean:

@@ -4,10 +4,13 @@ import os
 import socket
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from typing import NamedTuple
 
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
@@ -24,6 +27,7 @@ from assistant_messaging.tables import (
 from assistant_schemas import new_event
 from assistant_schemas.topics import Topic, TopicSpec, dead_letter_topic, retry_topic
 from assistant_schemas.usage import UsageRecordedPayload, UsageRecordedV1
+from assistant_stack.cli import environment
 from assistant_stack.profiles import PROFILES
 
 PROFILE = PROFILES[os.environ.get("STACK_PROFILE", "bench")]
@@ -148,3 +152,61 @@ def serve_until_ready(
         time.sleep(0.2)
     process.terminate()
     raise RuntimeError(f"{command[2]} was not ready at {ready_url} within {timeout:g}s")
+
+
+class SearchStack(NamedTuple):
+    """A gateway and an ingestion process of their own, and an administrator on the enterprise
+    plan (whose rate limits stay out of a measurement), logged in."""
+
+    http: httpx.Client
+    user: uuid.UUID
+    headers: dict[str, str]
+
+
+@contextmanager
+def search_stack(name: str) -> Iterator[SearchStack]:
+    """Runs the gateway and ingestion on the stack's Kafka and PostgreSQL (logging warnings
+    only) until the block ends; `name` is the administrator's (registered unless it is
+    already)."""
+    gateway_port, ingestion_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        **environment(PROFILE),
+        "BLOB_DIR": tempfile.mkdtemp(prefix="bench-blobs-"),
+        "GATEWAY_HTTP_PORT": str(gateway_port),
+        "INGESTION_HTTP_PORT": str(ingestion_port),
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        "INGESTION_LOG_LEVEL": "WARNING",
+        "GATEWAY_BOOTSTRAP_ADMIN_EMAIL": f"{name}@example.org",
+    }
+    processes = []
+    try:
+        for service, port in (("gateway", gateway_port), ("ingestion", ingestion_port)):
+            processes.append(
+                serve_until_ready(
+                    [sys.executable, "-m", f"{service}_service", "serve"],
+                    f"http://127.0.0.1:{port}/readyz",
+                    env=env,
+                    timeout=180,
+                )
+            )
+        http = httpx.Client(base_url=f"http://127.0.0.1:{gateway_port}", timeout=60)
+        password = "Bench-Eval-2026"
+        http.post(  # or there already, from an earlier run
+            "/v1/auth/register",
+            json={"email": f"{name}@example.org", "username": name, "password": password},
+        )
+        token = http.post("/v1/auth/login", json={"login": name, "password": password}).json()
+        session = {"Authorization": f"Bearer {token['access_token']}"}
+        user = uuid.UUID(http.get("/v1/me", headers=session).json()["id"])
+        http.patch(f"/v1/admin/users/{user}", json={"plan_tier": "enterprise"}, headers=session)
+        # A key, not the session's access token, which expires during a long run.
+        key = http.post(
+            "/v1/api-keys", json={"name": "bench", "scopes": ["documents", "search"]},
+            headers=session,
+        ).json()["key"]  # fmt: skip
+        yield SearchStack(http, user, {"Authorization": f"Bearer {key}"})
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(60)

@@ -191,7 +191,10 @@ def usage_records(bootstrap: str, request_id: str, settle_s: float = 3.0) -> lis
                     for record in records:
                         if record.value is None:
                             continue  # a tombstone another test sent: no event
-                        event = json.loads(record.value)
+                        try:
+                            event = json.loads(record.value)
+                        except ValueError:
+                            continue  # a poison pill a fault test sent: no event either
                         if event["payload"]["request_id"] == request_id:
                             found.append(event)
         finally:

@@ -29,6 +29,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    FilePayload,
     Locator,
     Page,
     Route,
@@ -518,9 +519,8 @@ def test_screenshots_of_each_main_page(
         ada.page.get_by_role("heading", name="API keys").wait_for()
         shots["keys"] = ada.page.screenshot(path=SCREENSHOTS / f"keys-{screen}.png")
         ada.page.get_by_role("link", name="Documents").click()
-        ada.page.get_by_label("Choose files").set_input_files(
-            files=[{"name": "runbook.md", "mimeType": "text/markdown", "buffer": RUNBOOK}]
-        )
+        runbook: FilePayload = {"name": "runbook.md", "mimeType": "text/plain", "buffer": RUNBOOK}
+        ada.page.get_by_label("Choose files").set_input_files(files=[runbook])
         uploaded = ada.page.locator("ul.uploads > li")
         expect(uploaded).to_contain_text("Indexed", timeout=60_000)
         expect(ada.page.get_by_role("region", name="Library").get_by_role("row")).to_have_count(2)
@@ -784,6 +784,7 @@ def test_a_grounded_answer_cites_its_sources_and_search_marks_its_matches(
         )
         first = sources.get_by_role("link").first
         expect(first).to_be_visible()
+        expect(sources.get_by_role("listitem").first).to_contain_text("· runbook.md")  # its file
         first.click()
         expect(page.get_by_test_id("document-filename")).to_have_text("runbook.md")
         expect(page.get_by_test_id("document-section")).not_to_be_empty()

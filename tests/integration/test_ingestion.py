@@ -287,6 +287,102 @@ def test_hybrid_finds_an_exact_code_vector_misses_and_a_paraphrase_keywords_miss
         assert search(http, user, paraphrase, "hybrid", top_k=1)[0]["document_id"] == lunch
 
 
+def test_keyword_search_answers_questions_asked_as_sentences(stack: IngestionStack) -> None:
+    """People ask in sentences, in English or Portuguese: a chunk is found by any of the
+    question's words (its small words left out), more of them ranking it higher; a quoted
+    phrase and a code still match only whole, and a word after a minus excludes."""
+    with stack.client() as http:
+        user = register(http)
+        pages = {
+            "create-index.md": b"# CREATE INDEX\n\nWith CONCURRENTLY, the index is built"
+            b" without locking out writes on the table; it takes longer.",
+            "vacuum.md": b"# VACUUM\n\nVACUUM reclaims storage occupied by dead tuples. A dead"
+            b" row stays until vacuumed; its letter of the law is the visibility map.",
+            "dlq.md": b"# Retries\n\nA record that fails twice goes to the dead letter topic.",
+            "backup.md": "# Cópias de segurança\n\nPara restaurar o banco de dados, pare o"
+            " serviço e copie os arquivos de volta.".encode(),
+        }
+        uploaded = upload(http, user, list(pages.items()), collection="manual")
+        ids = {d["filename"]: d["document_id"] for d in uploaded}
+        for document in uploaded:
+            assert settled(http, user, document["document_id"])["status"] == "succeeded"
+
+        def found(q: str) -> list[str]:
+            hits = search(http, user, q, "keyword", collections="manual")
+            by_id = {v: k for k, v in ids.items()}
+            return [by_id[hit["document_id"]] for hit in hits]
+
+        question = "how do I make an index without blocking writes"
+        assert found(question)[0] == "create-index.md"  # every word needed would find nothing
+        [top] = search(http, user, question, "keyword", collections="manual", top_k=1)
+        assert "<b>index</b>" in top["highlight"]
+        assert found("como restaurar o banco de dados?")[0] == "backup.md"
+        assert found('"dead letter"') == ["dlq.md"]  # the phrase, not its words apart
+        assert set(found("dead letter")) == {"vacuum.md", "dlq.md"}
+        assert "vacuum.md" not in found("dead letter -vacuum")
+        assert found("what is it") == []  # only small words: nothing to match on
+
+
+def test_hits_and_citations_say_which_document_they_come_from(stack: IngestionStack) -> None:
+    """A chunk headed "Parameters" says whose parameters: its document's title heads its
+    section path, and every hit and citation names the document's title, file and source."""
+    page = (
+        b"<html><head><title>CREATE INDEX</title></head><body>"
+        b"<h2>Parameters</h2><p>CONCURRENTLY: build the index without locking out writes.</p>"
+        b"<h2>Notes</h2><p>Building concurrently takes longer &amp; <em>needs</em> two scans.</p>"
+        b"</body></html>"
+    )
+    with stack.client() as http:
+        user = register(http)
+        [document] = upload(
+            http, user, [("sql-createindex.html", page)], collection="pg",
+            metadata={"source_url": "https://www.postgresql.org/docs/current/sql-createindex.html"},
+        )  # fmt: skip
+        [hostile] = upload(
+            http, user, [("notes.md", b"# Hostile\n\nlocking notes")], collection="pg",
+            metadata={"source_url": "javascript:alert(1)"},
+        )  # fmt: skip
+        for uploaded in (document, hostile):
+            assert settled(http, user, uploaded["document_id"])["status"] == "succeeded"
+
+        [hit] = search(http, user, "which parameter avoids locking out writes", "keyword",
+                       collections="pg", top_k=1)  # fmt: skip
+        assert hit["document_id"] == document["document_id"]
+        assert hit["section"] == "CREATE INDEX > Parameters"
+        assert (hit["title"], hit["filename"]) == ("CREATE INDEX", "sql-createindex.html")
+        assert hit["source_url"] == "https://www.postgresql.org/docs/current/sql-createindex.html"
+        [notes] = search(http, user, "needs two scans", "keyword", collections="pg", top_k=1)
+        assert "&amp; <b>needs</b>" in notes["highlight"]  # the document's own text, escaped
+        [other] = search(http, user, "hostile locking notes", "keyword", collections="pg",
+                         top_k=1)  # fmt: skip
+        assert (other["title"], other["source_url"]) == ("Hostile", None)  # not a web address
+        listed = http.get("/v1/documents", params={"collection": "pg"}, headers=user.headers)
+        titles = {d["filename"]: d["title"] for d in listed.json()["documents"]}
+        assert titles == {"sql-createindex.html": "CREATE INDEX", "notes.md": "Hostile"}
+
+        question = {
+            "prompt": "Which parameter of CREATE INDEX avoids locking out writes?",
+            "rag": {"top_k": 1, "collections": ["pg"], "mode": "keyword"},
+        }
+        answered = http.post(
+            "/v1/generations", json=question, headers={**user.headers, "Prefer": "wait=60"}
+        )
+        assert answered.status_code == 200, answered.text
+        [citation] = answered.json()["citations"]
+        assert citation == {
+            "document_id": document["document_id"],
+            "chunk_id": hit["chunk_id"],
+            "section": "CREATE INDEX > Parameters",
+            "title": "CREATE INDEX",
+            "filename": "sql-createindex.html",
+            "source_url": "https://www.postgresql.org/docs/current/sql-createindex.html",
+        }
+        conversation = http.get(
+            f"/v1/conversations/{answered.json()['conversation_id']}", headers=user.headers
+        ).json()
+        assert conversation["messages"][-1]["citations"] == [citation]  # kept as it was given
+
+
 def test_a_generation_with_rag_cites_the_users_document_and_never_anothers(
     stack: IngestionStack,
 ) -> None:
@@ -576,6 +672,7 @@ async def test_every_column_an_ingested_document_writes_is_read_back(
         "user_id": uuid.UUID(user.user_id),
         "request_id": uuid.UUID(uploaded["request_id"]),
         "filename": "runbook.md",
+        "title": "Runbook",  # its first heading
         "content_type": "text/markdown",
         "size_bytes": len(data),
         "sha256": digest,

@@ -37,6 +37,7 @@ class StoredDocument:
     language: str | None = None
     embedding_model: str | None = None
     content_type: str | None = None
+    title: str | None = None
     chunks: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -98,6 +99,7 @@ class FakeDocumentStep:
         index: EmbeddingIndex,
         language: str,
         content_type: str,
+        title: str | None,
     ) -> bool:
         stored = self.documents.get(document_id)
         if stored is None or stored.status != "processing":
@@ -105,7 +107,7 @@ class FakeDocumentStep:
         stored.chunks = rows
         stored.status, stored.stage, stored.chunk_count = "ingested", None, len(rows)
         stored.language, stored.embedding_model = language, index.model
-        stored.content_type = content_type
+        stored.content_type, stored.title = content_type, title
         return True
 
     async def status_of(self, document_id: uuid.UUID) -> str | None:

@@ -66,10 +66,20 @@ async def test_each_step_reads_back_what_the_last_wrote(units: DocumentUnits) ->
         claimed = [await step.claim(ada, u) for u in (first, same_bytes, other)]
         await step.claim(bob, bobs)
         assert await step.indexed(
-            first.document_id, [], index=INDEX, language="english", content_type="text/plain"
+            first.document_id,
+            [],
+            index=INDEX,
+            language="english",
+            content_type="text/plain",
+            title=None,
         )
         assert not await step.indexed(
-            first.document_id, [], index=INDEX, language="english", content_type="text/plain"
+            first.document_id,
+            [],
+            index=INDEX,
+            language="english",
+            content_type="text/plain",
+            title=None,
         )
         await step.failed(other.document_id, "parsing", "unreadable", False)
         failed = await step.claim(ada, other)

@@ -3,6 +3,7 @@
 import io
 import zipfile
 
+import docx
 import pytest
 
 from ingestion_service.parsing import ParseError, detect, parse
@@ -49,3 +50,35 @@ def _zip(files: dict[str, bytes]) -> bytes:
         for name, data in files.items():
             archive.writestr(name, data)
     return out.getvalue()
+
+
+def test_each_section_is_under_the_documents_own_title() -> None:
+    page = (
+        b"<html><head><title>CREATE INDEX</title></head><body>"
+        b"<h2>Parameters</h2><dl><dt>CONCURRENTLY</dt><dd><p>Builds it without locking writes."
+        b"</p></dd></dl>"
+        b"<h2>Notes</h2><p>It takes longer.</p></body></html>"
+    )
+    parsed = parse(page, "sql-createindex.html")
+    assert parsed.title == "CREATE INDEX"
+    assert [(s.heading, s.text) for s in parsed.sections] == [
+        ("CREATE INDEX > Parameters", "CONCURRENTLY\nBuilds it without locking writes."),
+        ("CREATE INDEX > Notes", "It takes longer."),
+    ]
+    markdown = parse(b"preamble\n\n# Guide\n\nintro\n\n## Setup\n\nsteps\n", "guide.md")
+    assert markdown.title == "Guide"
+    assert [s.heading for s in markdown.sections] == ["Guide", "Guide", "Guide > Setup"]
+    assert parse(b"no headings here", "notes.txt").title is None
+    assert parse(b"no headings here", "notes.txt").sections[0].heading is None
+
+
+def test_a_docx_title_comes_from_its_properties_or_first_heading() -> None:
+    document = docx.Document()
+    document.core_properties.title = "Runbook"
+    document.add_heading("Restarts", level=2)
+    document.add_paragraph("Consumers take their partitions back.")
+    out = io.BytesIO()
+    document.save(out)
+    parsed = parse(out.getvalue(), "runbook.docx")
+    assert parsed.title == "Runbook"
+    assert [s.heading for s in parsed.sections] == ["Runbook > Restarts"]

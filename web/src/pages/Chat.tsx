@@ -1,6 +1,5 @@
 import { memo, useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { Link } from "wouter";
 
 import { detailOf, type Api, type Schemas } from "../api/client";
 import { streamGeneration } from "../api/generations";
@@ -9,6 +8,7 @@ import { renderMarkdown } from "../markdown";
 import { ConversationActions } from "./ConversationActions";
 import { Parameters, type Chosen } from "./Parameters";
 import { SaveToNotion } from "./SaveToNotion";
+import { SourceLink } from "./SourceLink";
 
 type Message = Pick<Schemas["ConversationMessage"], "role" | "content"> & {
   id: string;
@@ -338,11 +338,7 @@ function Citations({ citations }: { citations: Schemas["Citation"][] }) {
       <ol className="citations">
         {citations.map((c) => (
           <li key={c.chunk_id}>
-            <Link
-              href={`/documents/${c.document_id}?section=${encodeURIComponent(c.section ?? "")}`}
-            >
-              {c.section ? t("rag.section", { section: c.section }) : t("rag.document")}
-            </Link>
+            <SourceLink source={c} />
           </li>
         ))}
       </ol>

@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
-import { Link } from "wouter";
 
 import { detailOf, type Api, type Schemas } from "../api/client";
 import { pieces } from "../highlight";
+import { SourceLink } from "./SourceLink";
 
 type Mode = "hybrid" | "vector" | "keyword";
 
@@ -58,11 +58,7 @@ export function Search({ api }: { api: Api }) {
         <ol className="hits">
           {hits.map((hit) => (
             <li key={hit.chunk_id} className="card">
-              <Link
-                href={`/documents/${hit.document_id}?section=${encodeURIComponent(hit.section ?? "")}`}
-              >
-                {hit.section || t("rag.document")}
-              </Link>{" "}
+              <SourceLink source={hit} />{" "}
               <span className="hint">{t("search.score", { score: score.format(hit.score) })}</span>
               <p>
                 {pieces(hit.highlight ?? hit.text).map((piece, i) =>

@@ -38,6 +38,11 @@ class Citation(Contract):
     document_id: uuid.UUID
     chunk_id: uuid.UUID
     section: str | None = None
+    title: str | None = Field(default=None, description="The title its document gives itself.")
+    filename: str | None = Field(default=None, description="Its document's file name.")
+    source_url: str | None = Field(
+        default=None, description="Where its document came from (its `metadata.source_url`)."
+    )
 
 
 class GenerationRequestedPayload(Contract):

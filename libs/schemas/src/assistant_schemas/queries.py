@@ -30,9 +30,19 @@ class SearchHit(Contract):
     document_id: uuid.UUID
     chunk_id: uuid.UUID
     text: str
-    section: str | None = None
+    section: str | None = Field(
+        default=None, description="Its heading path, under the document's title: `A > B > C`."
+    )
     score: float
-    highlight: str | None = None
+    highlight: str | None = Field(
+        default=None,
+        description="HTML: the text around the matched words, escaped, each match in `<b>`.",
+    )
+    title: str | None = Field(default=None, description="The title its document gives itself.")
+    filename: str | None = Field(default=None, description="Its document's file name.")
+    source_url: str | None = Field(
+        default=None, description="Where its document came from (its `metadata.source_url`)."
+    )
 
 
 class SearchResultPayload(Contract):
@@ -59,6 +69,7 @@ class DocumentsQueryPayload(Contract):
 class DocumentSummary(Contract):
     document_id: uuid.UUID
     filename: str
+    title: str | None = Field(default=None, description="The title it gives itself, if any.")
     content_type: str
     collection: str
     status: Literal["processing", "ingested", "failed"]

@@ -59,8 +59,7 @@ def grounding(sources: list[SearchHit]) -> str:
     if not sources:
         return "No document of the user's matched this question; say so if it needs one."
     blocks = [
-        f"[{number}] {source.section or 'document ' + str(source.document_id)}\n{source.text}"
-        for number, source in enumerate(sources, start=1)
+        f"[{number}] {_named(source)}\n{source.text}" for number, source in enumerate(sources, 1)
     ]
     return (
         "Answer from the numbered sources below when they are relevant, citing them as [n]; "
@@ -68,10 +67,20 @@ def grounding(sources: list[SearchHit]) -> str:
     )
 
 
+def _named(source: SearchHit) -> str:
+    """A source as the model is told of it: its section path (which starts with its document's
+    title), else its document's title or file name."""
+    return source.section or source.title or source.filename or f"document {source.document_id}"
+
+
 def citations(sources: list[SearchHit]) -> list[Citation]:
     return [
-        Citation(document_id=s.document_id, chunk_id=s.chunk_id, section=s.section) for s in sources
-    ]
+        Citation(
+            document_id=s.document_id, chunk_id=s.chunk_id, section=s.section, title=s.title,
+            filename=s.filename, source_url=s.source_url,
+        )
+        for s in sources
+    ]  # fmt: skip
 
 
 def _failed(message: str, *, retryable: bool) -> ProviderError:

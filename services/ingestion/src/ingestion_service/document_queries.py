@@ -119,7 +119,7 @@ class DocumentQueries:
 def _summaries() -> Select[Any]:
     d = documents.c
     return select(
-        d.id, d.filename, d.content_type, collections.c.name, d.status, d.stage, d.error,
+        d.id, d.filename, d.title, d.content_type, collections.c.name, d.status, d.stage, d.error,
         d.chunk_count, d.size_bytes, d.metadata, d.created_at, d.updated_at,
     ).join(collections, collections.c.id == d.collection_id)  # fmt: skip
 
@@ -128,6 +128,7 @@ def _summary(row: Any) -> DocumentSummary:
     return DocumentSummary(
         document_id=row.id,
         filename=row.filename,
+        title=row.title,
         content_type=row.content_type,
         collection=row.name,
         status=row.status,

@@ -180,6 +180,7 @@ class _Ingestion:
                 index=index,
                 language=language,
                 content_type=parsed.content_type,
+                title=parsed.title,
             ):
                 return  # another worker ingested it meanwhile
             ingested = DocumentIngestedPayload(

@@ -45,6 +45,7 @@ documents = Table(
     Column("collection_id", UUID(as_uuid=True), ForeignKey(collections.c.id), nullable=False),
     Column("request_id", UUID(as_uuid=True), nullable=False),
     Column("filename", Text, nullable=False),
+    Column("title", Text, nullable=True, comment="the title it gives itself, if any"),
     Column("content_type", Text, nullable=False),
     Column("size_bytes", Integer, nullable=False),
     Column("sha256", Text, nullable=False),

@@ -24,6 +24,7 @@ from pypdf.errors import PdfReadError
 
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # a DOCX larger than this unpacked is a zip bomb
 MAX_ZIP_RATIO = 100
+MAX_TITLE = 300  # characters of a document's own title kept
 CODE_SUFFIXES = frozenset({
     ".py", ".js", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".kt", ".c", ".h", ".cpp",
     ".hpp", ".cs", ".rb", ".php", ".swift", ".scala", ".sh", ".sql", ".lua", ".r", ".m", ".pl",
@@ -54,9 +55,18 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Body:
+    """What a parser finds: the sections, and the title the document gives itself if any."""
+
+    sections: list[Section]
+    title: str | None = None
+
+
+@dataclass(frozen=True)
 class Parsed:
     kind: str
-    sections: list[Section]
+    sections: list[Section]  # each heading path starts with the document's title
+    title: str | None
 
     @property
     def content_type(self) -> str:
@@ -89,12 +99,22 @@ def detect(data: bytes, filename: str) -> str:
 
 def parse(data: bytes, filename: str) -> Parsed:
     kind = detect(data, filename)
-    sections = PARSERS[kind](data)
-    sections = [s for s in sections if s.text.strip()]
+    body = PARSERS[kind](data)
+    sections = [s for s in body.sections if s.text.strip()]
     if not sections:
         hint = " (a scanned PDF needs OCR, which is not supported)" if kind == "pdf" else ""
         raise ParseError(f"no text found in the {kind} file{hint}")
-    return Parsed(kind, sections)
+    title = " ".join((body.title or "").split())[:MAX_TITLE] or None
+    return Parsed(kind, [_titled(section, title) for section in sections], title)
+
+
+def _titled(section: Section, title: str | None) -> Section:
+    """The section under the document's title: a chunk headed "Parameters" alone says nothing
+    of which command's parameters it lists, to the model or to keyword search."""
+    if title is None or (section.heading or "").startswith(title):
+        return section
+    heading = f"{title} > {section.heading}" if section.heading else title
+    return Section(heading, section.text, section.page)
 
 
 def decode(data: bytes) -> str:
@@ -147,16 +167,18 @@ def _is_heading(line: str) -> bool:
 # --- one parser per kind ----------------------------------------------------------------
 
 
-def _plain(data: bytes) -> list[Section]:
-    return [Section(None, decode(data))]
+def _plain(data: bytes) -> Body:
+    return Body([Section(None, decode(data))])
 
 
-def _markdown(data: bytes) -> list[Section]:
-    """Sections between headings; each keeps its heading path."""
+def _markdown(data: bytes) -> Body:
+    """Sections between headings; each keeps its heading path. The title: its first
+    top-level heading."""
     text = decode(data)
     raw = text.encode()  # pyromark's ranges are UTF-8 byte offsets
     sections: list[Section] = []
     path: list[tuple[int, str]] = []
+    titles: list[str] = []
     start = 0
     for event, span in pyromark.events_with_range(text):
         level = _heading_level(event)
@@ -165,9 +187,11 @@ def _markdown(data: bytes) -> list[Section]:
         sections.append(_section(path, raw[start : span["start"]].decode(errors="replace")))
         title = raw[span["start"] : span["end"]].decode().strip().strip("#=-").strip()
         path = [(lvl, name) for lvl, name in path if lvl < level] + [(level, title)]
+        if level == 1:
+            titles.append(title)
         start = span["end"]
     sections.append(_section(path, raw[start:].decode(errors="replace")))
-    return sections
+    return Body(sections, titles[0] if titles else None)
 
 
 def _heading_level(event: object) -> int | None:
@@ -183,14 +207,20 @@ def _section(path: list[tuple[int, str]], body: str) -> Section:
     return Section(heading, body.strip())
 
 
-def _html(data: bytes) -> list[Section]:
+def _html(data: bytes) -> Body:
+    """Sections between headings. The title: the page's `<title>`, else its first `<h1>`."""
     soup = BeautifulSoup(decode(data), "html.parser")
+    named = soup.find("title") or soup.find("h1")
+    title = named.get_text(" ", strip=True) if named is not None else None
     for hidden in soup(["script", "style", "noscript", "template"]):
         hidden.decompose()
     sections: list[Section] = []
     path: list[tuple[int, str]] = []
     lines: list[str] = []
-    for element in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td"]):
+    # A definition list's terms (`dt`: a parameter's name) are text of their own; what a `dd`
+    # says is in its paragraphs.
+    blocks = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "dt"]
+    for element in soup.find_all(blocks):
         text = element.get_text(" ", strip=True)
         if element.name[0] == "h" and element.name[1:].isdigit():
             sections.append(_section(path, "\n".join(lines)))
@@ -201,24 +231,28 @@ def _html(data: bytes) -> list[Section]:
             lines.append(text)
     sections.append(_section(path, "\n".join(lines)))
     if not any(s.text for s in sections):  # no block elements: take all the text there is
-        return [Section(None, soup.get_text(" ", strip=True))]
-    return sections
+        return Body([Section(None, soup.get_text(" ", strip=True))], title)
+    return Body(sections, title)
 
 
-def _pdf(data: bytes) -> list[Section]:
+def _pdf(data: bytes) -> Body:
+    """A section per page. The title: the one in its metadata, if any."""
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise ParseError("the PDF is encrypted: upload it without a password")
-        return [
+        pages = [
             Section(None, (page.extract_text() or "").strip(), number)
             for number, page in enumerate(reader.pages, start=1)
         ]
+        return Body(pages, reader.metadata.title if reader.metadata else None)
     except (PdfReadError, ValueError, KeyError, OSError) as error:
         raise ParseError(f"the PDF could not be read (damaged?): {error}") from None
 
 
-def _docx(data: bytes) -> list[Section]:
+def _docx(data: bytes) -> Body:
+    """Sections between headings. The title: its core properties' title, else its first
+    top-level heading."""
     try:
         document = docx.Document(io.BytesIO(data))
     except (KeyError, ValueError, zipfile.BadZipFile) as error:
@@ -226,33 +260,36 @@ def _docx(data: bytes) -> list[Section]:
     sections: list[Section] = []
     path: list[tuple[int, str]] = []
     lines: list[str] = []
+    titles = [document.core_properties.title] if document.core_properties.title else []
     for paragraph in document.paragraphs:
         style = paragraph.style.name if paragraph.style is not None else ""
-        if style.startswith("Heading") and style[8:].isdigit():
+        if style == "Title" or (style.startswith("Heading") and style[8:].isdigit()):
             sections.append(_section(path, "\n".join(lines)))
-            level = int(style[8:])
+            level = int(style[8:]) if style[8:].isdigit() else 1
+            if level == 1:
+                titles.append(paragraph.text)
             path = [(lvl, name) for lvl, name in path if lvl < level] + [(level, paragraph.text)]
             lines = []
         elif paragraph.text.strip():
             lines.append(paragraph.text)
     sections.append(_section(path, "\n".join(lines)))
-    return sections
+    return Body(sections, titles[0] if titles else None)
 
 
-def _csv(data: bytes) -> list[Section]:
+def _csv(data: bytes) -> Body:
     """Each row as `column: value` pairs, so a chunk of rows reads on its own."""
     rows = list(csv.reader(io.StringIO(decode(data))))
     if not rows:
-        return []
+        return Body([])
     header, body = rows[0], rows[1:]
     lines = [
         "; ".join(f"{name}: {value}" for name, value in zip(header, row, strict=False) if value)
         for row in body
     ]
-    return [Section(None, "\n".join(lines))]
+    return Body([Section(None, "\n".join(lines))])
 
 
-def _json(data: bytes) -> list[Section]:
+def _json(data: bytes) -> Body:
     """Each value on a line of its own, with its path: `items[2].name: Ada`."""
     lines: list[str] = []
 
@@ -267,13 +304,13 @@ def _json(data: bytes) -> list[Section]:
             lines.append(f"{path}: {value}")
 
     walk(json.loads(decode(data)), "")
-    return [Section(None, "\n".join(lines))]
+    return Body([Section(None, "\n".join(lines))])
 
 
 CODE_STARTS = ("def ", "class ", "async def ", "function ", "func ", "fn ", "pub fn ", "impl ")
 
 
-def _code(data: bytes) -> list[Section]:
+def _code(data: bytes) -> Body:
     """Sections at top-level definitions, named by their first line."""
     sections: list[Section] = []
     current: list[str] = []
@@ -286,7 +323,7 @@ def _code(data: bytes) -> list[Section]:
             heading = line.rstrip(" :{")[:200]
         current.append(line)
     sections.append(Section(heading, "\n".join(current)))
-    return sections
+    return Body(sections)
 
 
 PARSERS = {

@@ -5,8 +5,9 @@ user's: every query is scoped by the envelope's user, whatever it asks for.
 Vector search uses the index of this process's model (its query vector comes from the same
 model) and walks its HNSW index with pgvector's iterative scan, so filters that remove many
 neighbours still leave `top_k` results. While that index is being built, vector and hybrid
-search answer 503 (keyword search goes on). Keyword search matches the query in English, Portuguese
-and simple configurations at once, since a query does not say its language.
+search answer 503 (keyword search goes on). Keyword search takes any of the query's words
+(keywords.py), in English, Portuguese and simple configurations at once, since a query does not
+say its language.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from assistant_schemas import Envelope
 from assistant_schemas.documents import GLOBAL_COLLECTION_ID, collection_id
 from assistant_schemas.queries import SearchHit, SearchQueryV1, SearchResultPayload, SearchResultV1
 from ingestion_service.indexes import EmbeddingIndex
+from ingestion_service.keywords import keyword_terms
 from ingestion_service.query_encoder import QueryEmbeddings
 from ingestion_service.reindexing import ModelIndex
 from ingestion_service.store import vector_literal
@@ -36,17 +38,62 @@ MATCH_CAP = 2000  # keyword matches ranked, at most
 FILTERABLE = ("content_type", "filename", "language")
 GLOBAL = "global"
 
-# For this transaction (one round trip): keep walking the index past filtered-out neighbours
-# until there are enough results, looking at 100 candidates at each step.
-SEARCH_SETTINGS = text(
-    "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),"
-    " set_config('hnsw.ef_search', '100', true)"
+# For this transaction: keep walking the index past filtered-out neighbours until there are
+# enough results, looking at 100 candidates at each step; and no notice for each stop word left
+# out of a keyword query.
+SETTINGS = (
+    "set_config('hnsw.iterative_scan', 'relaxed_order', true),"
+    " set_config('hnsw.ef_search', '100', true),"
+    " set_config('client_min_messages', 'warning', true)"
 )
 SCOPE = "(c.user_id = :user_id OR c.collection_id = :global_id)"
-QUERY = (
-    "(websearch_to_tsquery('english', :q) || websearch_to_tsquery('portuguese', :q)"
-    " || websearch_to_tsquery('simple', :q))"
+
+
+def _in_every_language(of: str, term: str) -> str:
+    return f"({of}('english', {term}) || {of}('portuguese', {term}) || {of}('simple', {term}))"
+
+
+# Lexemes in more than this share of all chunks say almost nothing of a chunk (BM25 gives them
+# an inverse document frequency near zero), yet would make a question match most of them.
+COMMON_SHARE = 0.1
+
+# The query's terms as text search queries, and their disjunction. A word is the distinct
+# lexemes it has in English, Portuguese and the simple configuration (a query does not say its
+# language; each lexeme once, so that no word counts thrice in the rank); it is no term if it is
+# a stop word in English or Portuguese, or if it is in more than COMMON_SHARE of the chunks (by
+# the planner's statistics, which ANALYZE keeps) — unless every word is: then all of them are
+# needed, since any one of them would match most chunks.
+# Queries are joined through their own text form, which `tsquery` reads back as written.
+KEYWORDS = (
+    "common AS (SELECT e.lexeme FROM pg_stats s,"  # noqa: S608 - constant fragments, bound values
+    "  unnest(CAST(CAST(s.most_common_elems AS text) AS text[]), s.most_common_elem_freqs)"
+    "   AS e(lexeme, share)"
+    "  WHERE s.schemaname = 'ingestion' AND s.tablename = 'chunks' AND s.attname = 'tsv'"
+    f"  AND e.share > {COMMON_SHARE}),"
+    " words AS (SELECT ARRAY(SELECT DISTINCT unnest(tsvector_to_array("
+    f"   {_in_every_language('to_tsvector', 'w')}))) AS lexemes"
+    "  FROM unnest(CAST(:words AS text[])) w"
+    "  WHERE numnode(websearch_to_tsquery('english', w)) > 0"
+    "   AND numnode(websearch_to_tsquery('portuguese', w)) > 0),"
+    " rare AS (SELECT * FROM words WHERE NOT lexemes && ARRAY(SELECT lexeme FROM common)),"
+    " terms AS (SELECT CAST((SELECT string_agg(CAST(websearch_to_tsquery('simple', l) AS text),"
+    "   ' | ') FROM unnest(lexemes) l) AS tsquery) AS q"
+    "  FROM (SELECT * FROM rare UNION ALL"
+    "   SELECT * FROM words WHERE NOT EXISTS (SELECT FROM rare)) kept"
+    f"  UNION ALL SELECT {_in_every_language('phraseto_tsquery', 'e')}"
+    "  FROM unnest(CAST(:exact AS text[])) e),"
+    " keywords AS (SELECT string_agg('(' || CAST(q AS text) || ')',"
+    "   CASE WHEN EXISTS (SELECT FROM rare) THEN ' | ' ELSE ' & ' END) AS query,"
+    f"  CAST({_in_every_language('websearch_to_tsquery', 'CAST(:excluded AS text)')} AS text)"
+    "   AS excluded"
+    "  FROM terms WHERE numnode(q) > 0)"
 )
+# The settings and the keyword query, in the round trip before the search: the search then has
+# its query as a value, which the planner sees (a query of common words is best read by a scan
+# that stops at MATCH_CAP matches, a rare one through the GIN index; a query computed inside
+# the statement is a guess to the planner, and it guessed wrong).
+SEARCH_SETTINGS = text(f"WITH {KEYWORDS} SELECT {SETTINGS}, query, excluded FROM keywords")  # noqa: S608
+QUERY, EXCLUDED = "CAST(:query AS tsquery)", "CAST(:excluded_query AS tsquery)"
 
 
 class SearchQueries:
@@ -131,15 +178,19 @@ def _vector_ranked(where: str, index: EmbeddingIndex) -> str:
 
 
 def _keyword_ranked(where: str) -> str:
-    """At most MATCH_CAP matches are ranked: exact for any selective query, and a bound on the
-    cost of one made of very common words (which match most chunks; its vector half still
-    ranks the whole collection in hybrid mode)."""
+    """Chunks with any of the query's terms, ranked by `ts_rank` (over a disjunction it sums
+    what each term found, so more of the terms rank higher; `ts_rank_cd`'s cover density cost
+    five times as much for no measured gain). At most MATCH_CAP matches are ranked: exact for
+    any selective query, and a bound on the cost of one made of very common words (which match
+    most chunks; its vector half still ranks the whole collection in hybrid mode)."""
     return (
-        f"SELECT m.id, row_number() OVER (ORDER BY ts_rank(m.tsv, {QUERY}) DESC) AS r"  # noqa: S608
-        " FROM (SELECT c.id, c.tsv FROM ingestion.chunks c"
-        " JOIN ingestion.documents d ON d.id = c.document_id"
-        f" WHERE {where} AND c.tsv @@ {QUERY} LIMIT {MATCH_CAP}) m"
-        f" ORDER BY ts_rank(m.tsv, {QUERY}) DESC LIMIT :depth"
+        "SELECT m.id, row_number() OVER (ORDER BY m.rank DESC) AS r"  # noqa: S608
+        f" FROM (SELECT c.id, ts_rank(c.tsv, {QUERY}) AS rank"
+        "  FROM ingestion.chunks c JOIN ingestion.documents d ON d.id = c.document_id"
+        f"  WHERE {where} AND c.tsv @@ {QUERY}"
+        f"   AND NOT (numnode({EXCLUDED}) > 0 AND c.tsv @@ {EXCLUDED})"
+        f"  LIMIT {MATCH_CAP}) m"
+        " ORDER BY m.rank DESC LIMIT :depth"
     )
 
 
@@ -151,7 +202,13 @@ async def ranked_hits(
     top_k: int,
     index: EmbeddingIndex | None,
 ) -> list[SearchHit]:
-    await connection.execute(SEARCH_SETTINGS)
+    terms = keyword_terms(str(parameters["q"]))
+    keywords = await connection.execute(
+        SEARCH_SETTINGS,
+        {"words": terms.words, "exact": terms.exact, "excluded": " or ".join(terms.excluded)},
+    )
+    query, excluded = keywords.one()[-2:]
+    parameters = {**parameters, "query": query, "excluded_query": excluded, "top_k": top_k}
     keyword = _keyword_ranked(where)
     if mode == "keyword":
         ranked = [keyword]
@@ -163,7 +220,8 @@ async def ranked_hits(
         f"WITH ranked AS ({union}),"  # noqa: S608 - fragments are constants; values are bound
         f" fused AS (SELECT id, sum(1.0 / ({RRF_K} + r)) AS score FROM ranked GROUP BY id"
         "  ORDER BY score DESC LIMIT :top_k)"
-        " SELECT c.id, c.document_id, c.text, c.section, f.score,"
+        " SELECT c.id, c.document_id, c.text, c.section, f.score, d.title, d.filename,"
+        "  d.metadata ->> 'source_url' AS source_url,"
         f"  CASE WHEN c.tsv @@ {QUERY} THEN ts_headline(CAST(coalesce(d.language, 'simple')"
         f"   AS regconfig), c.text, {QUERY}, 'MaxFragments=2, MaxWords=25, MinWords=8,"
         f" StartSel={MATCH_START}, StopSel={MATCH_STOP}')"
@@ -172,7 +230,7 @@ async def ranked_hits(
         " JOIN ingestion.documents d ON d.id = c.document_id"
         " ORDER BY f.score DESC, c.id"
     )
-    rows = await connection.execute(statement, {**parameters, "top_k": top_k})
+    rows = await connection.execute(statement, parameters)
     return [
         SearchHit(
             document_id=row.document_id,
@@ -181,6 +239,9 @@ async def ranked_hits(
             section=row.section,
             score=float(row.score),
             highlight=None if row.highlight is None else safe_highlight(row.highlight),
+            title=row.title,
+            filename=row.filename,
+            source_url=web_address(row.source_url),
         )
         for row in rows
     ]
@@ -190,6 +251,14 @@ async def ranked_hits(
 # HTML-escaped first, and only then do the markers become tags, so a document's markup never
 # reaches a page as markup.
 MATCH_START, MATCH_STOP = "\ue000", "\ue001"
+
+
+def web_address(value: str | None) -> str | None:
+    """A document's `source_url` if it is a web address: it becomes a link in a page, where a
+    `javascript:` one would run."""
+    if value and value.lower().startswith(("https://", "http://")):
+        return value
+    return None
 
 
 def safe_highlight(marked: str) -> str:

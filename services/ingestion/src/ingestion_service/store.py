@@ -97,6 +97,7 @@ async def indexed(
     index: EmbeddingIndex,
     language: str,
     content_type: str,
+    title: str | None,
 ) -> bool:
     """Replaces the document's chunks with `rows` (their vectors in `index`) and marks it
     ingested, unless another worker got there first (False)."""
@@ -112,6 +113,7 @@ async def indexed(
     await _set(
         connection, document_id, status="ingested", stage=None, language=language,
         chunk_count=len(rows), embedding_model=index.model, content_type=content_type,
+        title=title,
     )  # fmt: skip
     return True
 

@@ -34,6 +34,7 @@ class DocumentStep(Protocol):
         index: EmbeddingIndex,
         language: str,
         content_type: str,
+        title: str | None,
     ) -> bool: ...
 
     async def status_of(self, document_id: uuid.UUID) -> str | None: ...
@@ -74,6 +75,7 @@ class PostgresDocumentStep:
         index: EmbeddingIndex,
         language: str,
         content_type: str,
+        title: str | None,
     ) -> bool:
         return await store.indexed(
             self._connection,
@@ -82,6 +84,7 @@ class PostgresDocumentStep:
             index=index,
             language=language,
             content_type=content_type,
+            title=title,
         )
 
     async def status_of(self, document_id: uuid.UUID) -> str | None:
