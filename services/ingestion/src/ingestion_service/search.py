@@ -180,7 +180,7 @@ def _vector_ranked(where: str, index: EmbeddingIndex) -> str:
 def _keyword_ranked(where: str) -> str:
     """Chunks with any of the query's terms, ranked by `ts_rank` (over a disjunction it sums
     what each term found, so more of the terms rank higher; `ts_rank_cd`'s cover density cost
-    five times as much for no measured gain). At most MATCH_CAP matches are ranked: exact for
+    five times as much). At most MATCH_CAP matches are ranked: exact for
     any selective query, and a bound on the cost of one made of very common words (which match
     most chunks; its vector half still ranks the whole collection in hybrid mode)."""
     return (
