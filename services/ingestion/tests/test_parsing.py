@@ -82,3 +82,11 @@ def test_a_docx_title_comes_from_its_properties_or_first_heading() -> None:
     parsed = parse(out.getvalue(), "runbook.docx")
     assert parsed.title == "Runbook"
     assert [s.heading for s in parsed.sections] == ["Runbook > Restarts"]
+
+
+def test_nul_characters_past_the_binary_check_are_not_kept() -> None:
+    text = "Plain words. " * 1000 + "\n\n# Guide\x00\n\nA stray \x00 byte.\n"  # past 8 KiB
+    parsed = parse(text.encode(), "guide.md")
+    assert parsed.title == "Guide"
+    assert all("\x00" not in (s.heading or "") + s.text for s in parsed.sections)
+    assert parsed.sections[-1].text.endswith("A stray  byte.")

@@ -100,12 +100,23 @@ def detect(data: bytes, filename: str) -> str:
 def parse(data: bytes, filename: str) -> Parsed:
     kind = detect(data, filename)
     body = PARSERS[kind](data)
-    sections = [s for s in body.sections if s.text.strip()]
+    sections = [_storable(s) for s in body.sections if s.text.strip()]
     if not sections:
         hint = " (a scanned PDF needs OCR, which is not supported)" if kind == "pdf" else ""
         raise ParseError(f"no text found in the {kind} file{hint}")
-    title = " ".join((body.title or "").split())[:MAX_TITLE] or None
+    title = " ".join(_without_nul(body.title or "").split())[:MAX_TITLE] or None
     return Parsed(kind, [_titled(section, title) for section in sections], title)
+
+
+def _storable(section: Section) -> Section:
+    """The section without NUL characters, which PostgreSQL's text cannot hold: a PDF's text
+    layer has them at times, and a text file past the first 8 KiB that `decode` looks at."""
+    heading = None if section.heading is None else _without_nul(section.heading)
+    return Section(heading, _without_nul(section.text), section.page)
+
+
+def _without_nul(text: str) -> str:
+    return text.replace("\x00", "")
 
 
 def _titled(section: Section, title: str | None) -> Section:
