@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -504,35 +505,74 @@ def test_a_person_whose_session_ended_logs_in_and_is_back_where_they_were(
 def test_screenshots_of_each_main_page(
     stack: IngestionStack, browser: Browser, screen: str
 ) -> None:
-    """For people to look at: `.local/screenshots/<page>-<screen>.png`."""
+    """For people to look at: `.local/screenshots/<page>-<screen>.png`; none scrolls sideways."""
     ada = Person(browser, stack.base_url)
     ada.page.set_viewport_size(WIDTHS[screen])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shots: dict[str, bytes] = {}
+    wide: dict[str, list[str]] = {}
+
+    def shoot(name: str) -> None:
+        shots[name] = ada.page.screenshot(path=SCREENSHOTS / f"{name}-{screen}.png")
+        wide[name] = wider_than_screen(ada.page)
+
+    def visit(link: str, heading: str) -> None:
+        ada.page.get_by_role("link", name=link).click()
+        ada.page.get_by_role("heading", name=heading).wait_for()
+
     try:
         ada.page.goto("/")
         ada.page.locator("form").wait_for()
-        shots = {"login": ada.page.screenshot(path=SCREENSHOTS / f"login-{screen}.png")}
+        shoot("login")
         ada.register()
         ada.ask("Summarise **what the outbox** guarantees, with `code`")
-        shots["chat"] = ada.page.screenshot(path=SCREENSHOTS / f"chat-{screen}.png")
-        ada.page.get_by_role("link", name="API keys").click()
-        ada.page.get_by_role("heading", name="API keys").wait_for()
-        shots["keys"] = ada.page.screenshot(path=SCREENSHOTS / f"keys-{screen}.png")
-        ada.page.get_by_role("link", name="Documents").click()
+        listed = ada.page.get_by_role("navigation", name="Conversations").get_by_role("listitem")
+        expect(listed).to_have_count(1)  # the new conversation, as soon as it is answered
+        shoot("chat")
+        visit("API keys", "API keys")
+        shoot("keys")
+        visit("Documents", "Documents")
         runbook: FilePayload = {"name": "runbook.md", "mimeType": "text/plain", "buffer": RUNBOOK}
         ada.page.get_by_label("Choose files").set_input_files(files=[runbook])
         uploaded = ada.page.locator("ul.uploads > li")
         expect(uploaded).to_contain_text("Indexed", timeout=60_000)
         expect(ada.page.get_by_role("region", name="Library").get_by_role("row")).to_have_count(2)
-        shots["documents"] = ada.page.screenshot(path=SCREENSHOTS / f"documents-{screen}.png")
-        ada.page.get_by_role("link", name="Usage").click()
-        ada.page.get_by_role("heading", name="Usage and cost").wait_for()
-        shots["usage"] = ada.page.screenshot(path=SCREENSHOTS / f"usage-{screen}.png")
+        shoot("documents")
+        visit("Search", "Search your documents")
+        ada.page.get_by_label("Search for").fill("how do I restart the broker")
+        ada.page.get_by_role("button", name="Search", exact=True).click()
+        expect(ada.page.locator("ol.hits > li").first).to_be_visible()
+        shoot("search")
+        visit("Usage", "Usage and cost")
+        shoot("usage")
+        visit("Settings", "Settings")
+        shoot("settings")
+        visit("Account", "Your account")
+        shoot("account")
     finally:
         ada.close()
     for name, png in shots.items():
         assert png.startswith(b"\x89PNG"), name
         assert (SCREENSHOTS / f"{name}-{screen}.png").stat().st_size > 5_000  # not blank
+    assert {name: found for name, found in wide.items() if found} == {}, "no page scrolls sideways"
+
+
+# If the page scrolls sideways, the elements that make it: those reaching past the screen's
+# right edge that are not inside something scrolling sideways on its own (a table on a phone).
+WIDER_THAN_SCREEN = """() => {
+  if (document.documentElement.scrollWidth <= window.innerWidth) return [];
+  const scrollsOnItsOwn = e => e !== document.body && (
+    getComputedStyle(e).overflowX !== "visible" || scrollsOnItsOwn(e.parentElement));
+  return [...document.body.querySelectorAll("*")]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+    .filter(e => !scrollsOnItsOwn(e.parentElement))
+    .map(e => `${e.tagName.toLowerCase()}.${e.className} ${e.getBoundingClientRect().right}`);
+}"""
+
+
+def wider_than_screen(page: Page) -> list[str]:
+    """What a person would have to scroll sideways to read."""
+    return cast(list[str], page.evaluate(WIDER_THAN_SCREEN))
 
 
 # The files a person drags onto the page, as the browser hands them to the drop.
