@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from assistant_messaging.consuming.dlq import read_dead_letters
 from assistant_messaging.consuming.failures import FailureRouter, RetryPolicy
-from assistant_messaging.consuming.jobs import JobConsumer
+from assistant_messaging.consuming.jobs import JobConsumer, JobSettings
 from assistant_messaging.kafka import headers as h
 from assistant_messaging.kafka.admin import ensure_topics
 from assistant_messaging.publishing.producer import DurableProducer
@@ -84,3 +84,47 @@ async def test_a_job_failing_every_time_is_routed_never_looped(bootstrap: str) -
     assert letters[str(poison.event_id)][h.ATTEMPT] == "3"
     assert "no value" in letters["tombstone"][h.ERROR]
     assert jobs.stalled.reason is None
+
+
+async def test_one_users_backlog_does_not_hold_up_anothers_job(bootstrap: str) -> None:
+    service = f"jobs_{uuid.uuid4().hex[:8]}"
+    topic = probe.probe_topic(f"probe.{service}", partitions=1)  # one queue, in order
+    await ensure_topics(bootstrap, probe.topic_specs(service, topic))
+    busy, other = uuid.uuid4(), uuid.uuid4()
+    finished: list[uuid.UUID | None] = []
+
+    async def handle(event: Envelope[Any], _: Mapping[str, str]) -> None:
+        await asyncio.sleep(0.05)  # work that takes a while, as an upload's does
+        finished.append(event.user_id)
+
+    producer = DurableProducer(bootstrap, client_id=service)
+    await producer.start()
+    jobs = JobConsumer(
+        service=service,
+        instance_id=f"{service}-1",
+        bootstrap_servers=bootstrap,
+        topics=[topic.name],
+        handler=handle,
+        failures=FailureRouter(service, producer, RetryPolicy(max_attempts=3)),
+        settings=JobSettings(max_in_flight=2),
+    )
+    backlog = [probe.usage_event("ok", busy) for _ in range(60)]
+    raw = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await raw.start()
+    try:
+        for event in [*backlog, probe.usage_event("ok", other)]:  # the other user's job last
+            await raw.send(topic.name, event.to_json(), key=str(event.event_id).encode())
+        await raw.flush()
+        await jobs.start()
+
+        async def all_done() -> bool:
+            return len(finished) == len(backlog) + 1
+
+        await wait_until(all_done, timeout=30, what="every job")
+    finally:
+        await jobs.stop()
+        await raw.stop()
+        await producer.stop()
+    # Written after 60 of the busy user's, it waits for a slot, not for all of them: with
+    # two slots given in turn, at most a few of theirs finish before it.
+    assert finished.index(other) < 5, finished.index(other)

@@ -2,10 +2,13 @@
 
 The batched `EventConsumer` handles records inside one database transaction; work that takes
 seconds and calls the outside world cannot hold one. Here each record becomes a task, up to
-`max_in_flight` of them; records with the same key run one after another (two turns of a
-conversation never race); and a partition's offset is committed only up to its first record
-whose task has not finished. A crash therefore redelivers every unfinished record, and the
-handler's own bookkeeping (a jobs table claimed by event id) makes the redelivery safe.
+`max_fetched` of them, of which `max_in_flight` run at once, given to the users whose jobs wait
+in turn (`FairSlots`: one user's backlog does not hold up another's single job); records with
+the same key run one after another (two turns of a conversation never race); and a partition's
+offset is committed only up to its first record whose task has not finished. A crash therefore
+redelivers every unfinished record, and the handler's own bookkeeping (a jobs table claimed by
+event id) makes the redelivery safe. A record still waiting for a slot when its partition is
+revoked is left to the partition's next owner.
 
 A record that breaks its contract, or whose handler raises `PermanentFailure`, goes to the
 dead-letter topic at once. A handler that raises `RetryLater` (the outside world asked it to
@@ -41,6 +44,7 @@ from assistant_messaging.consuming.failures import (
     RetryLater,
     failure_reason,
 )
+from assistant_messaging.consuming.fair_slots import FairSlots
 from assistant_messaging.consuming.log_limits import ThrottledLog
 from assistant_messaging.consuming.stall import Stall
 from assistant_messaging.kafka import headers as h
@@ -87,6 +91,8 @@ class _PartitionProgress:
 @dataclass(frozen=True)
 class JobSettings:
     max_in_flight: int = 256
+    # Taken from Kafka ahead of a slot, so that every user's next job is in sight of the turns.
+    max_fetched: int = 1024
     commit_interval_s: float = 0.5
     outage_patience_s: float = 120.0
     shutdown_grace_s: float = 15.0
@@ -135,6 +141,7 @@ class JobConsumer:
         self._tails: dict[bytes, asyncio.Task[None]] = {}
         self._loops: list[asyncio.Task[None]] = []
         self._slot_freed = asyncio.Event()
+        self._slots = FairSlots(self._settings.max_in_flight)
 
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
@@ -199,7 +206,7 @@ class JobConsumer:
         assert self._consumer is not None
         consumer = self._consumer
         while True:
-            free = self._settings.max_in_flight - len(self._tasks)
+            free = max(self._settings.max_fetched, self._settings.max_in_flight) - len(self._tasks)
             if free <= 0:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
@@ -209,32 +216,36 @@ class JobConsumer:
                 progress = self.progress.setdefault(partition, _PartitionProgress())
                 for record in records:
                     progress.started(record.offset)
-                    self._spawn(partition, record)
+                    self._spawn(partition, progress, record)
 
-    def _spawn(self, partition: TopicPartition, record: Record) -> None:
+    def _spawn(
+        self, partition: TopicPartition, progress: _PartitionProgress, record: Record
+    ) -> None:
         previous = self._tails.get(record.key) if record.key is not None else None
-        task = asyncio.create_task(self._run(record, previous))
+        task = asyncio.create_task(self._run(record, previous, partition, progress))
         self._tasks.add(task)
-        IN_FLIGHT.labels(self.service).set(len(self._tasks))
         if record.key is not None:
             self._tails[record.key] = task
-        task.add_done_callback(lambda done: self._finished(done, partition, record))
+        task.add_done_callback(lambda done: self._finished(done, progress, record))
 
     def _finished(
-        self, task: asyncio.Task[None], partition: TopicPartition, record: Record
+        self, task: asyncio.Task[None], progress: _PartitionProgress, record: Record
     ) -> None:
         self._tasks.discard(task)
-        IN_FLIGHT.labels(self.service).set(len(self._tasks))
         if record.key is not None and self._tails.get(record.key) is task:
             del self._tails[record.key]
         self._slot_freed.set()
         if task.cancelled():
             return  # shutting down: left uncommitted for the next owner
-        progress = self.progress.get(partition)
-        if progress is not None:
-            progress.finish(record.offset)
+        progress.finish(record.offset)  # a revoked partition's progress is no longer read
 
-    async def _run(self, record: Record, previous: asyncio.Task[None] | None) -> None:
+    async def _run(
+        self,
+        record: Record,
+        previous: asyncio.Task[None] | None,
+        partition: TopicPartition,
+        progress: _PartitionProgress,
+    ) -> None:
         if previous is not None:
             await asyncio.wait([previous])  # same key: strictly after the one before
         origin = Origin.of(record)
@@ -248,7 +259,14 @@ class JobConsumer:
             await self._route(Failure(record, origin, f"contract: {error.reason}", True))
             return
         headers = h.to_dict(record.headers)
-        failure = await self._handled(record, origin, event, headers)
+        async with self._slots.held(event.user_id):
+            if self.progress.get(partition) is not progress:
+                return  # revoked while it waited: the partition's next owner runs it
+            IN_FLIGHT.labels(self.service).inc()
+            try:
+                failure = await self._handled(record, origin, event, headers)
+            finally:
+                IN_FLIGHT.labels(self.service).dec()
         if failure is None:
             return
         if self._failures.is_final(failure):
