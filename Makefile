@@ -31,7 +31,18 @@ $(UV):
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(UV) $(TOOLS)/bin/compose-config $(NOTION_TYPES)/node_modules/.package-lock.json
+# FreeDict's Portuguese-English dictionaries, from Debian's archive (no root needed): search
+# takes a Portuguese question's English words from them. Without apt, search goes on without.
+DICTIONARY_PACKAGES := dict-freedict-por-eng dict-freedict-eng-por
+DICTIONARIES := .local/dictd/usr/share/dictd/freedict-por-eng.index
+$(DICTIONARIES):
+	@mkdir -p .local/dictd
+	@cd .local/dictd && { apt-get download -qq $(DICTIONARY_PACKAGES) 2>/dev/null \
+		|| { $(SUDO) apt-get update -qq && apt-get download -qq $(DICTIONARY_PACKAGES); }; } \
+		&& for deb in *.deb; do dpkg-deb -x $$deb .; done && rm -f *.deb \
+		|| echo "note: no dictionaries: Portuguese questions are searched without English words"
+
+install: $(UV) $(TOOLS)/bin/compose-config $(NOTION_TYPES)/node_modules/.package-lock.json $(DICTIONARIES)
 	$(UV) sync --frozen --quiet
 
 # Notion's official SDK types and the CommonMark spec, for notion_sync's request checks.

@@ -367,6 +367,27 @@ def test_keyword_search_answers_questions_asked_as_sentences(stack: IngestionSta
         assert found("what is it") == []  # only small words: nothing to match on
 
 
+def test_a_portuguese_question_finds_an_english_document(stack: IngestionStack) -> None:
+    """The question shares no word with the page: its words' English translations (FreeDict's
+    dictionaries, unpacked by `make install`) find it, by keyword and by meaning."""
+    with stack.client() as http:
+        user = register(http)
+        pages = {
+            "sleep.md": b"# Pausing\n\nTo make a program wait, call time.sleep with the seconds.",
+            "pool.md": b"# Pools\n\nA pool of worker threads runs many tasks in parallel.",
+        }
+        uploaded = upload(http, user, list(pages.items()), collection="manual")
+        by_id = {d["document_id"]: d["filename"] for d in uploaded}
+        for document in uploaded:
+            assert settled(http, user, document["document_id"])["status"] == "succeeded"
+        question = "como fazer o programa esperar alguns segundos"
+        for mode in ("keyword", "vector", "hybrid"):
+            hits = search(http, user, question, mode, collections="manual")
+            assert [by_id[hit["document_id"]] for hit in hits][:1] == ["sleep.md"], mode
+        [hit] = search(http, user, question, "keyword", collections="manual")
+        assert "<b>seconds</b>" in hit["highlight"]  # by "segundos", translated
+
+
 def test_hits_and_citations_say_which_document_they_come_from(stack: IngestionStack) -> None:
     """A chunk headed "Parameters" says whose parameters: its document's title heads its
     section path, and every hit and citation names the document's title, file and source."""

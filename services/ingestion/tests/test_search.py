@@ -34,7 +34,7 @@ async def test_vector_search_waits_for_the_models_index(mode: str) -> None:
     no_database = cast(AsyncEngine, None)
     batcher = EmbeddingBatcher([UnusedModel()], batch_size=8)
     index = ModelIndex(no_database, batcher, catch_up_s=1, batch_size=8)
-    search = SearchQueries(no_database, QueryEmbeddings(UnusedModel()), index)
+    search = SearchQueries(no_database, QueryEmbeddings(UnusedModel()), index, translator=None)
     query = new_event(
         SearchQueryV1,
         SearchQueryPayload(query="anything", mode=mode),

@@ -55,6 +55,10 @@ def environment(profile: Profile) -> dict[str, str]:
     env["INGESTION_MODEL_CACHE_DIR"] = os.environ.get("INGESTION_MODEL_CACHE_DIR") or str(
         (LOCAL / "cache" / "models").resolve()
     )
+    # FreeDict's Portuguese-English dictionaries, unpacked by `make install`.
+    env["INGESTION_DICTIONARY_DIR"] = os.environ.get("INGESTION_DICTIONARY_DIR") or str(
+        (LOCAL / "dictd" / "usr" / "share" / "dictd").resolve()
+    )
     # The built web console (`make web`), served by the gateway at `/`.
     env["GATEWAY_CONSOLE_DIR"] = os.environ.get("GATEWAY_CONSOLE_DIR") or str(REPO / "web" / "dist")
     return env

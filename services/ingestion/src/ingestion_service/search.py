@@ -7,7 +7,8 @@ model) and walks its HNSW index with pgvector's iterative scan, so filters that 
 neighbours still leave `top_k` results. While that index is being built, vector and hybrid
 search answer 503 (keyword search goes on). Keyword search takes any of the query's words
 (keywords.py), in English, Portuguese and simple configurations at once, since a query does not
-say its language.
+say its language. A query's Portuguese words bring their English translations with them
+(translation.py), for both sides.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ingestion_service.keywords import keyword_terms
 from ingestion_service.query_encoder import QueryEmbeddings
 from ingestion_service.reindexing import ModelIndex
 from ingestion_service.store import vector_literal
+from ingestion_service.translation import QueryTranslator
 
 answer = partial(replies.answer, producer="ingestion")
 refusal = partial(replies.refusal, producer="ingestion")
@@ -97,10 +99,17 @@ QUERY, EXCLUDED = "CAST(:query AS tsquery)", "CAST(:excluded_query AS tsquery)"
 
 
 class SearchQueries:
-    def __init__(self, engine: AsyncEngine, queries: QueryEmbeddings, index: ModelIndex) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        queries: QueryEmbeddings,
+        index: ModelIndex,
+        translator: QueryTranslator | None,
+    ) -> None:
         self._engine = engine
         self._queries = queries
         self._index = index
+        self._translator = translator
 
     async def __call__(self, query: SearchQueryV1) -> Envelope[Any]:
         if query.user_id is None:
@@ -112,10 +121,11 @@ class SearchQueries:
             conditions, parameters = _filters(p.filters)
         except ValueError as error:
             return refusal(query, 400, str(error))
+        searched = self._with_english_words(p.query)
         parameters |= {
             "user_id": query.user_id,
             "global_id": GLOBAL_COLLECTION_ID,
-            "q": p.query,
+            "q": searched,
             "depth": max(p.top_k * 4, 40),
         }
         if p.collections:
@@ -126,10 +136,15 @@ class SearchQueries:
         if p.mode != "keyword":
             if index is None or index.state != "ready":
                 return refusal(query, 503, self._not_serving())
-            parameters["vector"] = vector_literal(await self._queries.vector(p.query))
+            parameters["vector"] = vector_literal(await self._queries.vector(searched))
         async with self._engine.connect() as connection, connection.begin():
             hits = await ranked_hits(connection, p.mode, where, parameters, p.top_k, index)
         return answer(query, SearchResultV1, SearchResultPayload(hits=hits))
+
+    def _with_english_words(self, query: str) -> str:
+        """The query and, after it, the English words for its Portuguese ones."""
+        english = self._translator.english_words(query) if self._translator else []
+        return " ".join([query, *english])
 
     def _not_serving(self) -> str:
         return self._index.problem or (

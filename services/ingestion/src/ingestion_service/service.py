@@ -18,6 +18,7 @@ from ingestion_service.query_encoder import QueryEmbeddings, query_embedder_for
 from ingestion_service.reindexing import ModelIndex
 from ingestion_service.search import SearchQueries
 from ingestion_service.settings import IngestionSettings
+from ingestion_service.translation import QueryTranslator
 from ingestion_service.unit_of_work import PostgresDocuments
 
 definition = ServiceDefinition(router, messaging, Path(__file__).parent / "migrations")
@@ -41,7 +42,12 @@ def create_app(settings: IngestionSettings) -> FastAPI:
     )
     runtime.provide(
         ingester,
-        SearchQueries(runtime.engine, queries, index),
+        SearchQueries(
+            runtime.engine,
+            queries,
+            index,
+            QueryTranslator.from_dictionaries(settings.dictionary_dir),
+        ),
         DocumentQueries(runtime.engine),
     )
     runtime.components += [embeddings, index]

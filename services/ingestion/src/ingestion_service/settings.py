@@ -41,6 +41,12 @@ class IngestionSettings(ServiceSettings):
         ),
         description="Where the local model's ONNX graph (search queries) is kept once exported.",
     )
+    dictionary_dir: Path = Field(
+        default=Path("/usr/share/dictd"),
+        description="Where FreeDict's Portuguese-English dictionaries are (Debian's "
+        "dict-freedict-por-eng and dict-freedict-eng-por): Portuguese questions are searched "
+        "with their English words too. Without them, only by the words they share.",
+    )
     embedding_batch_size: int = Field(default=64, ge=1, le=1024)
     embedding_workers: int = Field(
         default=2,
