@@ -22,7 +22,7 @@ import math
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import bm25s
@@ -55,7 +55,7 @@ def pages() -> list[Path]:
     return sorted(PAGES.glob("*.html"))
 
 
-def ranked_pages(filenames: Iterator[str]) -> list[str]:
+def ranked_pages(filenames: Iterable[str]) -> list[str]:
     """Each page once, at its best rank."""
     seen: list[str] = []
     for name in filenames:
@@ -77,14 +77,16 @@ def scores(ranked: list[str], relevant: tuple[str, ...]) -> tuple[float, float, 
     )
 
 
-def report(name: str, rankings: list[list[str]], questions: list[Question]) -> str:
-    rows = [scores(r, q.relevant) for r, q in zip(rankings, questions, strict=True)]
+def report(name: str, hits: list[list[str]], questions: list[Question]) -> str:
+    """The scores of rankings of pages made of each question's hits (the page of each chunk
+    found, best first), and how many pages the first 10 hits span."""
+    rows = [scores(ranked_pages(h), q.relevant) for h, q in zip(hits, questions, strict=True)]
     ndcg, recall, mrr = (sum(column) / len(rows) for column in zip(*rows, strict=True))
     hit = sum(1 for row in rows if row[1] > 0) / len(rows)
-    distinct = sum(len(r[:K]) for r in rankings) / len(rankings)
+    distinct = sum(len(set(h[:K])) for h in hits) / len(hits)
     return (
         f"    {name:26} nDCG@10 {ndcg:.3f}  recall@10 {recall:.3f}  MRR@10 {mrr:.3f}"
-        f"  ≥1 found {hit:4.0%}  pages in top 10 {distinct:4.1f}"
+        f"  ≥1 found {hit:4.0%}  pages in 10 hits {distinct:4.1f}"
     )
 
 
@@ -128,13 +130,13 @@ class Baselines:
             [question], stopwords="en", stemmer=self.stemmer, show_progress=False
         )
         found, _ = self.bm25.retrieve(tokens, k=DEPTH, show_progress=False)
-        return ranked_pages(self.pages[int(i)] for i in found[0])
+        return [self.pages[int(i)] for i in found[0]]
 
     def model_pages(self, question: str) -> list[str]:
         [vector] = self.model.embed([question])
         similarity = self.vectors @ np.array(vector, dtype=np.float32)
         best = np.argsort(-similarity)[:DEPTH]
-        return ranked_pages(self.pages[int(i)] for i in best)
+        return [self.pages[int(i)] for i in best]
 
 
 def upload_all(http: httpx.Client, headers: dict[str, str], files: list[Path]) -> float:
@@ -171,7 +173,7 @@ def system_pages(
     }
     found = http.get("/v1/search", params=params, headers=headers)
     found.raise_for_status()
-    return ranked_pages(hit["filename"] for hit in found.json()["hits"])
+    return [hit["filename"] for hit in found.json()["hits"]]
 
 
 def main() -> None:

@@ -388,6 +388,36 @@ def test_a_portuguese_question_finds_an_english_document(stack: IngestionStack) 
         assert "<b>seconds</b>" in hit["highlight"]  # by "segundos", translated
 
 
+def test_ten_hits_reach_more_than_one_documents_neighbouring_chunks(
+    stack: IngestionStack,
+) -> None:
+    """A long page whose every section matches does not fill the hits alone: each further chunk
+    of one document counts less, so the short note that also answers is among the first."""
+    with stack.client() as http:
+        user = register(http)
+        sections = "".join(
+            f"## Clause {n}\n\nThe lease renewal notice, clause {n}: a lease renewal is due"
+            f" yearly; lease renewal terms are in annex {n}.\n\n"
+            for n in range(8)
+        )
+        pages = {
+            "lease.md": f"# Lease\n\n{sections}".encode(),
+            "note.md": b"# Reminder\n\nAsk the landlord about the lease renewal in March.",
+        }
+        uploaded = upload(http, user, list(pages.items()), collection="lease")
+        by_id = {d["document_id"]: d["filename"] for d in uploaded}
+        chunks = {
+            by_id[d["document_id"]]: settled(http, user, d["document_id"])["detail"]["chunk_count"]
+            for d in uploaded
+        }
+        assert chunks["lease.md"] >= 4, chunks  # more matching chunks than hits asked for
+        for mode in ("keyword", "vector", "hybrid"):
+            hits = search(http, user, "lease renewal", mode, collections="lease", top_k=3)
+            found = [by_id[hit["document_id"]] for hit in hits]
+            assert len(found) == 3, (mode, found)
+            assert "note.md" in found, (mode, found)
+
+
 def test_hits_and_citations_say_which_document_they_come_from(stack: IngestionStack) -> None:
     """A chunk headed "Parameters" says whose parameters: its document's title heads its
     section path, and every hit and citation names the document's title, file and source."""

@@ -144,13 +144,18 @@ class UsageReportQueryPayload(Contract):
     """`report`: rows over [start, end] (inclusive days, UTC) grouped by `group_by`, biggest
     spend first when grouped by user; `summary`: the current month against the budget."""
 
-    kind: Literal["report", "summary"] = "report"
+    kind: Literal["report", "summary", "requests"] = "report"
     start: date | None = None
     end: date | None = None
     group_by: list[ReportDimension] = Field(
         default_factory=lambda: list(DEFAULT_DIMENSIONS), max_length=4
     )
     all_users: bool = Field(default=False, description="Admin report over every user.")
+    request_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        max_length=100,
+        description="`requests`: one row per request named (created within [start, end]).",
+    )
     limit: int = Field(default=1000, ge=1, le=10_000)
 
     def range_problem(self) -> str | None:
@@ -165,6 +170,7 @@ class UsageReportQueryPayload(Contract):
 
 
 class UsageReportRow(Contract):
+    request_id: uuid.UUID | None = None
     day: date | None = None
     provider: str | None = None
     model: str | None = None
@@ -202,6 +208,47 @@ class UsageSummary(Contract):
 class UsageReportResultPayload(Contract):
     rows: list[UsageReportRow] = Field(default_factory=list)
     summary: UsageSummary | None = None
+
+
+# --- content history (generation) ----------------------------------------------------------
+
+
+class HistoryQueryPayload(Contract):
+    """A page of the caller's generated content, newest first, filtered."""
+
+    cursor: str | None = Field(default=None, max_length=500)
+    limit: int = Field(default=20, ge=1, le=100)
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="Words to find in the prompt or the content (Portuguese and English).",
+    )
+    since: datetime | None = Field(default=None, description="Created at or after.")
+    until: datetime | None = Field(default=None, description="Created before.")
+    model: str | None = Field(
+        default=None, max_length=200, description="`provider/model`, as `GET /v1/models` lists."
+    )
+    saved_to_notion: bool | None = None
+
+
+class HistoryItem(Contract):
+    request_id: uuid.UUID
+    conversation_id: uuid.UUID | None
+    prompt: str
+    content: str
+    provider: str
+    model: str
+    notion_url: str | None = Field(description="The Notion page, once saved there.")
+    created_at: datetime
+    cost_usd: Usd | None = Field(
+        default=None, description="What the request cost; null while not yet priced."
+    )
+
+
+class HistoryResultPayload(Contract):
+    items: list[HistoryItem]
+    next_cursor: str | None = None
 
 
 # --- failure reply --------------------------------------------------------------------------
@@ -250,6 +297,16 @@ class UsageReportQueryV1(Envelope[UsageReportQueryPayload]):
 
 class UsageReportResultV1(Envelope[UsageReportResultPayload]):
     type: Literal["usage.report.result"] = "usage.report.result"
+    version: Literal[1] = 1
+
+
+class HistoryQueryV1(Envelope[HistoryQueryPayload]):
+    type: Literal["history.query"] = "history.query"
+    version: Literal[1] = 1
+
+
+class HistoryResultV1(Envelope[HistoryResultPayload]):
+    type: Literal["history.result"] = "history.result"
     version: Literal[1] = 1
 
 

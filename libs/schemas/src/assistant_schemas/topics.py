@@ -255,6 +255,14 @@ TOPICS: tuple[Topic, ...] = (
         retention=HOUR,
     ),
     Topic(
+        "history.query",
+        "Page through a user's generated content, searched and filtered (request/reply).",
+        (queries.HistoryQueryV1,),
+        key=("user_id",),
+        consumers=("generation",),
+        retention=HOUR,
+    ),
+    Topic(
         "catalog.changed",
         "The whole model catalogue, after each change and when generation starts; compacted,"
         " so the latest is kept for as long as the topic exists.",
@@ -308,6 +316,7 @@ TOPICS: tuple[Topic, ...] = (
             queries.SearchResultV1,
             queries.DocumentsResultV1,
             queries.ConversationsResultV1,
+            queries.HistoryResultV1,
             catalog.CatalogResultV1,
             queries.UsageReportResultV1,
             budget.BudgetLimitsResultV1,

@@ -4,6 +4,7 @@ budget limits administrators read and set."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from analytics_service import budgets, statements
 from analytics_service.latency import percentile
-from analytics_service.models import daily_usage, tier_budgets, user_budgets
+from analytics_service.models import daily_usage, tier_budgets, usage_events, user_budgets
 from assistant_messaging.publishing.outbox import Outbox
 from assistant_messaging.request_reply import replies
 from assistant_schemas import Envelope
@@ -72,7 +73,11 @@ class UsageReports:
             problem = p.range_problem()
             if problem:
                 return refusal(query, 400, problem)
-            rows = await self._rows(session, p, None if p.all_users else query.user_id)
+            if p.kind == "requests":
+                assert query.user_id is not None
+                rows = await self._per_request(session, p, query.user_id)
+            else:
+                rows = await self._rows(session, p, None if p.all_users else query.user_id)
         return answer(query, UsageReportResultV1, UsageReportResultPayload(rows=rows))
 
     @staticmethod
@@ -120,6 +125,56 @@ class UsageReports:
                 )
             )
         return rows
+
+    @staticmethod
+    async def _per_request(
+        session: AsyncSession, p: UsageReportQueryPayload, user_id: uuid.UUID
+    ) -> list[UsageReportRow]:
+        """One row per named request of the user's, from the ledger (the days bound the
+        partitions read)."""
+        assert p.start is not None  # range_problem checked both
+        assert p.end is not None
+        since = datetime.combine(p.start, time.min, UTC)
+        until = datetime.combine(p.end + timedelta(days=1), time.min, UTC)
+        e = usage_events.c
+        unpriced = func.count().filter(e.cost_usd.is_(None))
+        statement = (
+            select(
+                e.request_id,
+                func.sum(e.input_tokens).label("input_tokens"),
+                func.sum(e.output_tokens).label("output_tokens"),
+                func.sum(e.cached_tokens).label("cached_tokens"),
+                func.sum(e.reasoning_tokens).label("reasoning_tokens"),
+                func.sum(e.embedding_tokens).label("embedding_tokens"),
+                func.sum(e.api_calls).label("api_calls"),
+                func.coalesce(func.sum(e.cost_usd), 0).label("cost_usd"),
+                unpriced.label("unpriced_events"),
+            )
+            .where(
+                e.user_id == user_id,
+                e.request_id.in_(p.request_ids),
+                e.occurred_at >= since,
+                e.occurred_at < until,
+            )
+            .group_by(e.request_id)
+        )
+        return [
+            UsageReportRow(
+                request_id=row.request_id,
+                requests=1,
+                tokens=TokenUsage(
+                    input_tokens=row.input_tokens,
+                    output_tokens=row.output_tokens,
+                    cached_tokens=row.cached_tokens,
+                    reasoning_tokens=row.reasoning_tokens,
+                ),
+                embedding_tokens=row.embedding_tokens,
+                api_calls=row.api_calls,
+                cost_usd=row.cost_usd,
+                unpriced_events=row.unpriced_events,
+            )
+            for row in await session.execute(statement)
+        ]
 
     @staticmethod
     async def _summary(session: AsyncSession, user_id: uuid.UUID) -> UsageSummary:

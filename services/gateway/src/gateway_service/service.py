@@ -29,6 +29,7 @@ from gateway_service.dead_letters.endpoints import router as dead_letters_router
 from gateway_service.documents.endpoints import router as documents_router
 from gateway_service.generations.endpoints import router as generations_router
 from gateway_service.handlers import router
+from gateway_service.history.endpoints import router as history_router
 from gateway_service.http.body_limit import BodyLimitMiddleware
 from gateway_service.http.error_boundary import ErrorBoundaryMiddleware
 from gateway_service.http.error_docs import install_error_docs
@@ -109,6 +110,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(dead_letters_router)
     app.include_router(requests_router)
     app.include_router(conversations_router)
+    app.include_router(history_router)
     app.include_router(catalog_router)
     app.include_router(usage_router)
     app.include_router(budget_router)

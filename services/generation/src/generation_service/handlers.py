@@ -24,17 +24,18 @@ from assistant_schemas.notion import (
     NotionPageFailedV1,
     NotionPageSyncedV1,
 )
-from assistant_schemas.queries import ConversationsQueryV1
+from assistant_schemas.queries import ConversationsQueryV1, HistoryQueryV1
 from generation_service import credentials, notion_saves
 from generation_service.conversations import Conversations
 from generation_service.models import content_history
-from generation_service.queries import CatalogQueries, ConversationQueries
+from generation_service.queries import CatalogQueries, ConversationQueries, HistoryQueries
 from generation_service.worker import GenerationWorker
 
 log = structlog.get_logger(__name__)
 
 router = EventRouter("generation")
 router.answers(ConversationsQueryV1, ConversationQueries)
+router.answers(HistoryQueryV1, HistoryQueries)
 router.answers(CatalogQueryV1, CatalogQueries)
 
 

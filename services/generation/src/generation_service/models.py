@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR, UUID
 
 from assistant_db import service_metadata
 from assistant_messaging.tables import add_messaging_tables
@@ -122,6 +123,11 @@ messages = Table(
     Index("ix_messages_conversation_id_created_at", "conversation_id", "created_at"),
 )
 
+HISTORY_WORDS = (
+    "to_tsvector('portuguese', prompt || ' ' || generated_content)"
+    " || to_tsvector('english', prompt || ' ' || generated_content)"
+)
+
 content_history = Table(
     "content_history",
     metadata,
@@ -136,7 +142,14 @@ content_history = Table(
     Column("notion_url", Text, nullable=True),
     Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column(
+        "words",
+        TSVECTOR,
+        Computed(HISTORY_WORDS, persisted=True),
+        comment="the prompt's and the content's words, in Portuguese and English, for search",
+    ),
     Index("ix_content_history_user_id_created_at", "user_id", "created_at"),
+    Index("ix_content_history_words", "words", postgresql_using="gin"),
 )
 
 provider_credentials = Table(

@@ -1,4 +1,5 @@
-"""Queries generation answers over request/reply: conversations, and the model catalogue."""
+"""Queries generation answers over request/reply: conversations, content history, and the model
+catalogue."""
 
 from __future__ import annotations
 
@@ -19,11 +20,16 @@ from assistant_schemas.queries import (
     ConversationsResultPayload,
     ConversationsResultV1,
     ConversationSummary,
+    HistoryItem,
+    HistoryQueryV1,
+    HistoryResultPayload,
+    HistoryResultV1,
 )
 from generation_service import catalog
 from generation_service.catalog import CatalogCache
 from generation_service.catalog_announcer import announce
 from generation_service.conversations import Conversations
+from generation_service.history import history_page
 
 # Replies carry the query's correlation id and user; this service is their producer.
 answer = partial(replies.answer, producer="generation")
@@ -113,6 +119,41 @@ def _summary(row: Any, messages: list[Any] | None = None) -> ConversationSummary
 def _milliseconds(value: float | None) -> int | None:
     """Whole milliseconds: finer is measurement noise to a reader."""
     return None if value is None else round(value)
+
+
+class HistoryQueries:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __call__(self, query: HistoryQueryV1) -> Envelope[Any]:
+        if query.user_id is None:
+            return refusal(query, 400, "the query names no user")
+        p = query.payload
+        try:
+            before = decode_cursor(p.cursor) if p.cursor else None
+        except ValueError:
+            return refusal(query, 400, "cursor: not a cursor this API returned")
+        async with self._sessions() as session, session.begin():
+            rows = await history_page(session, query.user_id, p, before)
+        more = len(rows) > p.limit
+        rows = rows[: p.limit]
+        items = [
+            HistoryItem(
+                request_id=row.id,
+                conversation_id=row.conversation_id,
+                prompt=row.prompt,
+                content=row.generated_content,
+                provider=row.provider,
+                model=row.model,
+                notion_url=row.notion_url,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+        return answer(
+            query, HistoryResultV1, HistoryResultPayload(items=items, next_cursor=next_cursor)
+        )
 
 
 class CatalogQueries:

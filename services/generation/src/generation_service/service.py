@@ -16,7 +16,7 @@ from generation_service.handlers import router
 from generation_service.job_store import JobStore
 from generation_service.models import messaging
 from generation_service.providers.clients import ProviderClients
-from generation_service.queries import CatalogQueries, ConversationQueries
+from generation_service.queries import CatalogQueries, ConversationQueries, HistoryQueries
 from generation_service.retrieval import Retriever
 from generation_service.settings import GenerationSettings
 from generation_service.worker import GenerationWorker
@@ -50,6 +50,7 @@ def create_app(settings: GenerationSettings) -> FastAPI:
     runtime.provide(
         worker,
         ConversationQueries(runtime.sessions),
+        HistoryQueries(runtime.sessions),
         CatalogQueries(runtime.sessions, catalog, runtime.outbox),
     )
     runtime.components += [CatalogAnnouncer(runtime.sessions, runtime.outbox), requester, worker]

@@ -36,6 +36,10 @@ answer = partial(replies.answer, producer="ingestion")
 refusal = partial(replies.refusal, producer="ingestion")
 
 RRF_K = 60  # reciprocal rank fusion's damping constant
+# A document's second chunk counts this much of its score, its third this much squared, and so
+# on: neighbouring chunks of one page say much the same, and ten hits should reach more than a
+# few pages (measured in docs/benchmarks.md). A much better second chunk still comes first.
+SAME_DOCUMENT_DECAY = 0.8
 MATCH_CAP = 2000  # keyword matches ranked, at most
 FILTERABLE = ("content_type", "filename", "language")
 GLOBAL = "global"
@@ -185,7 +189,7 @@ def _vector_ranked(where: str, index: EmbeddingIndex) -> str:
     own copies, so each candidate is filtered without a lookup of its chunk."""
     distance = f"c.embedding::{index.vector_type} <=> CAST(:vector AS {index.vector_type})"
     return (
-        f"SELECT c.chunk_id AS id, row_number() OVER (ORDER BY {distance}) AS r"  # noqa: S608
+        f"SELECT c.chunk_id AS id, c.document_id, row_number() OVER (ORDER BY {distance}) AS r"  # noqa: S608
         " FROM ingestion.chunk_embeddings c JOIN ingestion.documents d ON d.id = c.document_id"
         f" WHERE c.index_id = {index.id} AND {where}"
         f" ORDER BY {distance} LIMIT :depth"
@@ -199,8 +203,8 @@ def _keyword_ranked(where: str) -> str:
     any selective query, and a bound on the cost of one made of very common words (which match
     most chunks; its vector half still ranks the whole collection in hybrid mode)."""
     return (
-        "SELECT m.id, row_number() OVER (ORDER BY m.rank DESC) AS r"  # noqa: S608
-        f" FROM (SELECT c.id, ts_rank(c.tsv, {QUERY}) AS rank"
+        "SELECT m.id, m.document_id, row_number() OVER (ORDER BY m.rank DESC) AS r"  # noqa: S608
+        f" FROM (SELECT c.id, c.document_id, ts_rank(c.tsv, {QUERY}) AS rank"
         "  FROM ingestion.chunks c JOIN ingestion.documents d ON d.id = c.document_id"
         f"  WHERE {where} AND c.tsv @@ {QUERY}"
         f"   AND NOT (numnode({EXCLUDED}) > 0 AND c.tsv @@ {EXCLUDED})"
@@ -233,15 +237,18 @@ async def ranked_hits(
     union = " UNION ALL ".join(f"({part})" for part in ranked)
     statement = text(
         f"WITH ranked AS ({union}),"  # noqa: S608 - fragments are constants; values are bound
-        f" fused AS (SELECT id, sum(1.0 / ({RRF_K} + r)) AS score FROM ranked GROUP BY id"
-        "  ORDER BY score DESC LIMIT :top_k)"
+        f" fused AS (SELECT id, document_id, sum(1.0 / ({RRF_K} + r)) AS score FROM ranked"
+        "  GROUP BY id, document_id),"
+        f" spread AS (SELECT id, score * power({SAME_DOCUMENT_DECAY}, row_number() OVER"
+        "   (PARTITION BY document_id ORDER BY score DESC) - 1) AS score"
+        "  FROM fused ORDER BY score DESC LIMIT :top_k)"
         " SELECT c.id, c.document_id, c.text, c.section, f.score, d.title, d.filename,"
         "  d.metadata ->> 'source_url' AS source_url,"
         f"  CASE WHEN c.tsv @@ {QUERY} THEN ts_headline(CAST(coalesce(d.language, 'simple')"
         f"   AS regconfig), c.text, {QUERY}, 'MaxFragments=2, MaxWords=25, MinWords=8,"
         f" StartSel={MATCH_START}, StopSel={MATCH_STOP}')"
         "  END AS highlight"
-        " FROM fused f JOIN ingestion.chunks c ON c.id = f.id"
+        " FROM spread f JOIN ingestion.chunks c ON c.id = f.id"
         " JOIN ingestion.documents d ON d.id = c.document_id"
         " ORDER BY f.score DESC, c.id"
     )
