@@ -17,6 +17,7 @@ The pages come from Debian's archive (`apt-get download`), kept in `.local/corpu
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import math
 import subprocess
@@ -177,9 +178,16 @@ def system_pages(
 
 
 def main() -> None:
+    arguments = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    arguments.add_argument(
+        "--reader",
+        default="retrieval-eval",
+        help="whose library: a new name ingests the pages again (after a parser change)",
+    )
+    reader = arguments.parse_args().reader
     files = pages()
     # One reader for every run: its pages, already ingested, are uploaded again as duplicates.
-    with search_stack("retrieval-eval") as stack:
+    with search_stack(reader) as stack:
         took = upload_all(stack.http, stack.headers, files)
         baselines = Baselines(stack.user, LocalEmbedder(batch_size=64))
         print(

@@ -90,3 +90,28 @@ def test_nul_characters_past_the_binary_check_are_not_kept() -> None:
     assert parsed.title == "Guide"
     assert all("\x00" not in (s.heading or "") + s.text for s in parsed.sections)
     assert parsed.sections[-1].text.endswith("A stray  byte.")
+
+
+def test_a_pages_navigation_banner_footer_sidebar_and_cookie_notice_are_left_out() -> None:
+    frame = (
+        b"<nav>Prev Up Home Next</nav><div role='navigation'>Table of contents</div>"
+        b"<aside>Related pages</aside><div role='dialog'>We use cookies. Accept?</div>"
+    )
+    marked = parse(
+        b"<html><head><title>Guide</title></head><body><header>Site name</header>" + frame
+        + b"<main><header><h1>Restarts</h1></header><p>Consumers rejoin their group.</p>"
+        + b"<nav>On this page</nav></main><footer>Copyright 2026</footer></body></html>",
+        "guide.html",
+    )  # fmt: skip
+    assert [(s.heading, s.text) for s in marked.sections if s.text] == [
+        ("Guide > Restarts", "Consumers rejoin their group.")  # the article's own header kept
+    ]
+    unmarked = parse(  # no <main>: the page's own header and footer go too
+        b"<html><body><header>Site name</header>" + frame
+        + b"<h1>Restarts</h1><p>Consumers rejoin their group.</p>"
+        + b"<div role='contentinfo'>Copyright 2026</div></body></html>",
+        "guide.html",
+    )  # fmt: skip
+    assert [(s.heading, s.text) for s in unmarked.sections if s.text] == [
+        ("Restarts", "Consumers rejoin their group.")
+    ]

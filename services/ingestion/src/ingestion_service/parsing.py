@@ -18,7 +18,7 @@ from pathlib import PurePath
 import charset_normalizer
 import docx
 import pyromark
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
@@ -218,20 +218,41 @@ def _section(path: list[tuple[int, str]], body: str) -> Section:
     return Section(heading, body.strip())
 
 
+# What a site repeats around each page's content, by the page's own landmarks: navigation,
+# banners, footers, sidebars, search boxes and dialogs (cookie notices). Extraction libraries,
+# which guess the main content from text density, flattened a reference page's headings and
+# terms into one paragraph (decision 0015): the page's own markup decides instead.
+AROUND_THE_CONTENT = (
+    "nav, aside, [role=navigation], [role=complementary], [role=search], [role=dialog],"
+    " [role=alertdialog]"
+)
+PAGE_FRAME = "header, footer, [role=banner], [role=contentinfo]"  # a page's, not an article's
+MAIN = "main, [role=main]"
+
+
 def _html(data: bytes) -> Body:
-    """Sections between headings. The title: the page's `<title>`, else its first `<h1>`."""
+    """Sections between headings of the page's main content (its `<main>` if it marks one;
+    never its navigation, banner, footer, sidebars or dialogs). The title: the page's
+    `<title>`, else its first `<h1>`."""
     soup = BeautifulSoup(decode(data), "html.parser")
     named = soup.find("title") or soup.find("h1")
     title = named.get_text(" ", strip=True) if named is not None else None
     for hidden in soup(["script", "style", "noscript", "template"]):
         hidden.decompose()
+    content: Tag | None = soup.select_one(MAIN)
+    if content is None:
+        content = soup
+        for frame in content.select(PAGE_FRAME):
+            frame.decompose()
+    for around in content.select(AROUND_THE_CONTENT):
+        around.decompose()
     sections: list[Section] = []
     path: list[tuple[int, str]] = []
     lines: list[str] = []
     # A definition list's terms (`dt`: a parameter's name) are text of their own; what a `dd`
     # says is in its paragraphs.
     blocks = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "dt"]
-    for element in soup.find_all(blocks):
+    for element in content.find_all(blocks):
         text = element.get_text(" ", strip=True)
         if element.name[0] == "h" and element.name[1:].isdigit():
             sections.append(_section(path, "\n".join(lines)))
@@ -242,7 +263,7 @@ def _html(data: bytes) -> Body:
             lines.append(text)
     sections.append(_section(path, "\n".join(lines)))
     if not any(s.text for s in sections):  # no block elements: take all the text there is
-        return Body([Section(None, soup.get_text(" ", strip=True))], title)
+        return Body([Section(None, content.get_text(" ", strip=True))], title)
     return Body(sections, title)
 
 
