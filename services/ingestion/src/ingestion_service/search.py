@@ -40,6 +40,11 @@ RRF_K = 60  # reciprocal rank fusion's damping constant
 # on: neighbouring chunks of one page say much the same, and ten hits should reach more than a
 # few pages (measured in docs/benchmarks.md). A much better second chunk still comes first.
 SAME_DOCUMENT_DECAY = 0.8
+# What the keyword side's ranks weigh in hybrid fusion against the vector side's: half, for a
+# query of words (its ranking knows no inverse document frequency, and measured on a real
+# manual, equal weights pulled hybrid below the model's own ranking); equal, for a query with a
+# code or a quoted phrase, which only the keyword side can match exactly (docs/benchmarks.md).
+WORDS_WEIGHT, EXACT_WEIGHT = 0.5, 1.0
 MATCH_CAP = 2000  # keyword matches ranked, at most
 FILTERABLE = ("content_type", "filename", "language")
 GLOBAL = "global"
@@ -189,7 +194,8 @@ def _vector_ranked(where: str, index: EmbeddingIndex) -> str:
     own copies, so each candidate is filtered without a lookup of its chunk."""
     distance = f"c.embedding::{index.vector_type} <=> CAST(:vector AS {index.vector_type})"
     return (
-        f"SELECT c.chunk_id AS id, c.document_id, row_number() OVER (ORDER BY {distance}) AS r"  # noqa: S608
+        f"SELECT c.chunk_id AS id, c.document_id, 1.0 AS weight,"  # noqa: S608
+        f" row_number() OVER (ORDER BY {distance}) AS r"
         " FROM ingestion.chunk_embeddings c JOIN ingestion.documents d ON d.id = c.document_id"
         f" WHERE c.index_id = {index.id} AND {where}"
         f" ORDER BY {distance} LIMIT :depth"
@@ -203,7 +209,8 @@ def _keyword_ranked(where: str) -> str:
     any selective query, and a bound on the cost of one made of very common words (which match
     most chunks; its vector half still ranks the whole collection in hybrid mode)."""
     return (
-        "SELECT m.id, m.document_id, row_number() OVER (ORDER BY m.rank DESC) AS r"  # noqa: S608
+        "SELECT m.id, m.document_id, CAST(:keyword_weight AS numeric) AS weight,"  # noqa: S608
+        " row_number() OVER (ORDER BY m.rank DESC) AS r"
         f" FROM (SELECT c.id, c.document_id, ts_rank(c.tsv, {QUERY}) AS rank"
         "  FROM ingestion.chunks c JOIN ingestion.documents d ON d.id = c.document_id"
         f"  WHERE {where} AND c.tsv @@ {QUERY}"
@@ -227,7 +234,13 @@ async def ranked_hits(
         {"words": terms.words, "exact": terms.exact, "excluded": " or ".join(terms.excluded)},
     )
     query, excluded = keywords.one()[-2:]
-    parameters = {**parameters, "query": query, "excluded_query": excluded, "top_k": top_k}
+    parameters = {
+        **parameters,
+        "query": query,
+        "excluded_query": excluded,
+        "top_k": top_k,
+        "keyword_weight": EXACT_WEIGHT if terms.exact else WORDS_WEIGHT,
+    }
     keyword = _keyword_ranked(where)
     if mode == "keyword":
         ranked = [keyword]
@@ -237,7 +250,7 @@ async def ranked_hits(
     union = " UNION ALL ".join(f"({part})" for part in ranked)
     statement = text(
         f"WITH ranked AS ({union}),"  # noqa: S608 - fragments are constants; values are bound
-        f" fused AS (SELECT id, document_id, sum(1.0 / ({RRF_K} + r)) AS score FROM ranked"
+        f" fused AS (SELECT id, document_id, sum(weight / ({RRF_K} + r)) AS score FROM ranked"
         "  GROUP BY id, document_id),"
         f" spread AS (SELECT id, score * power({SAME_DOCUMENT_DECAY}, row_number() OVER"
         "   (PARTITION BY document_id ORDER BY score DESC) - 1) AS score"
