@@ -14,6 +14,7 @@ from typing import Any
 
 import docx
 import httpx
+from assistant_fakes.pdf import pdf_of
 from generation_stack import User
 
 from service_process import ServiceProcess, free_port
@@ -115,33 +116,6 @@ def search(
     return hits
 
 
-def tiny_pdf(text: str) -> bytes:
-    """A one-page PDF whose page shows `text` (made by hand: no PDF writer needed)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return out.getvalue()
-
-
 def tiny_docx(heading: str, text: str) -> bytes:
     document = docx.Document()
     document.add_heading(heading, level=1)
@@ -173,7 +147,7 @@ def one_of_each(tag: str) -> dict[str, tuple[str, bytes, str]]:
             "<script>ignored()</script></body></html>".encode(),
             phrases["html"],
         ),
-        "pdf": ("paper.pdf", tiny_pdf(phrases["pdf"]), phrases["pdf"]),
+        "pdf": ("paper.pdf", pdf_of([[phrases["pdf"]]]), phrases["pdf"]),
         "docx": ("report.docx", tiny_docx("Report", phrases["docx"]), phrases["docx"]),
         "csv": ("table.csv", f"name,note\nrow,{phrases['csv']}\n".encode(), phrases["csv"]),
         "json": ("data.json", f'{{"note": "{phrases["json"]}"}}'.encode(), phrases["json"]),

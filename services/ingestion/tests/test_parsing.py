@@ -5,6 +5,7 @@ import zipfile
 
 import docx
 import pytest
+from assistant_fakes.pdf import pdf_of
 
 from ingestion_service.parsing import ParseError, detect, parse
 
@@ -115,3 +116,20 @@ def test_a_pages_navigation_banner_footer_sidebar_and_cookie_notice_are_left_out
     assert [(s.heading, s.text) for s in unmarked.sections if s.text] == [
         ("Restarts", "Consumers rejoin their group.")
     ]
+
+
+def test_a_pdfs_running_header_and_footer_are_left_out_of_every_page() -> None:
+    pages = [
+        ["ACME Corp - Operations Manual", f"Body text {n}: restart step {n}.", f"Page {n} of 4"]
+        for n in range(1, 5)
+    ]
+    pages[2].insert(1, "ACME Corp - Operations Manual")  # in a page's body: kept there
+    parsed = parse(pdf_of(pages), "manual.pdf")
+    assert [(s.page, s.text) for s in parsed.sections] == [
+        (1, "Body text 1: restart step 1."),
+        (2, "Body text 2: restart step 2."),
+        (3, "ACME Corp - Operations Manual\nBody text 3: restart step 3."),
+        (4, "Body text 4: restart step 4."),
+    ]
+    two = parse(pdf_of([["Title", "One."], ["Title", "Two."]]), "short.pdf")
+    assert [s.text for s in two.sections] == ["Title\nOne.", "Title\nTwo."]  # too few to tell

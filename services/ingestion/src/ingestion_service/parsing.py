@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -273,13 +275,49 @@ def _pdf(data: bytes) -> Body:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise ParseError("the PDF is encrypted: upload it without a password")
+        texts = [(page.extract_text() or "").strip() for page in reader.pages]
         pages = [
-            Section(None, (page.extract_text() or "").strip(), number)
-            for number, page in enumerate(reader.pages, start=1)
+            Section(None, text, number)
+            for number, text in enumerate(_without_running_lines(texts), start=1)
         ]
         return Body(pages, reader.metadata.title if reader.metadata else None)
     except (PdfReadError, ValueError, KeyError, OSError) as error:
         raise ParseError(f"the PDF could not be read (damaged?): {error}") from None
+
+
+# A page's running header and footer: among its first and last lines, those that most pages
+# repeat — page numbers aside ("Page 3 of 9" is "Page # of #") — in a document of 3 pages or more.
+EDGE_LINES = 2
+RUNNING_SHARE = 0.5
+DIGITS = re.compile(r"\d+")
+
+
+def _without_running_lines(pages: list[str]) -> list[str]:
+    """The pages' texts without the header and footer lines repeated on most of them."""
+    if len(pages) < 3:
+        return pages
+    lines = [page.splitlines() for page in pages]
+    # In how many pages each line stands at an edge (a page counts once).
+    seen = Counter(line for page in lines for line in {_as_running(page[n]) for n in _edges(page)})
+    running = {line for line, times in seen.items() if times / len(pages) >= RUNNING_SHARE}
+    return ["\n".join(_kept(page, running)).strip() for page in lines]
+
+
+def _edges(lines: list[str]) -> list[int]:
+    """Where a page's header and footer can be: its first and last lines, a third at most."""
+    count = min(EDGE_LINES, len(lines) // 3)
+    return [*range(count), *range(len(lines) - count, len(lines))]
+
+
+def _kept(lines: list[str], running: set[str]) -> list[str]:
+    edges = set(_edges(lines))
+    return [
+        line for n, line in enumerate(lines) if n not in edges or _as_running(line) not in running
+    ]
+
+
+def _as_running(line: str) -> str:
+    return DIGITS.sub("#", line.strip().lower())
 
 
 def _docx(data: bytes) -> Body:
