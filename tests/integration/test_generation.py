@@ -443,7 +443,7 @@ async def test_every_column_a_generation_writes_is_read_back(
     assert job["event_id"]
     assert job["created_at"] <= job["heartbeat_at"] <= job["finished_at"]
     usage = done["usage"]
-    assert {k: history[k] for k in history if k not in ("created_at", "metadata")} == {
+    assert {k: history[k] for k in history if k not in ("created_at", "metadata", "words")} == {
         "id": request_id,
         "user_id": uuid.UUID(user.user_id),
         "conversation_id": uuid.UUID(done["conversation_id"]),
@@ -453,6 +453,10 @@ async def test_every_column_a_generation_writes_is_read_back(
         "generated_content": done["content"],
         "notion_page_id": None,
         "notion_url": None,
+    }
+    # The prompt's and the answer's words, stemmed as Portuguese and as English, for search.
+    assert {"'hell':", "'hello':", "'everi':", "'every':"} <= {
+        word[: word.index(":") + 1] for word in history["words"].split()
     }
     assert history["metadata"] == {
         "finish_reason": done["finish_reason"],

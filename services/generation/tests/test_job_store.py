@@ -214,6 +214,8 @@ async def test_every_column_a_conclusion_writes_is_read_back(
         "notion_page_id": None,
         "notion_url": None,
         "metadata": {"citations": CITATIONS, "usage": {"input_tokens": 12}},
+        # for search: Portuguese stems, then English ones
+        "words": "'kafk':4 'kafka':8 'nam':1 'name':5 'queu':3 'queue':7",
     }
     [job] = await rows(
         connection, "SELECT * FROM generation.generation_jobs WHERE request_id = :r", request

@@ -46,6 +46,7 @@ DECLARED: dict[str, str] = {
     "GET /v1/conversations/{conversation_id}": "generate",
     "PATCH /v1/conversations/{conversation_id}": "generate",
     "GET /v1/conversations/{conversation_id}/export": "generate",
+    "GET /v1/history": "generate",
     "GET /v1/credentials": "account",
     "DELETE /v1/credentials/{provider}": "account",
     "PUT /v1/credentials/{provider}": "account",
