@@ -244,6 +244,11 @@ async def test_history_lists_searches_and_filters_what_was_generated_with_its_co
                 assert refused.status_code == 400, (params, refused.text)
                 assert refused.headers["content-type"] == "application/problem+json"
                 assert refused.json()["detail"].startswith(f"{field}:"), refused.json()
+            # A value far too long for any filter is refused before it is read, naming it.
+            params = {"model": "a/" + "x" * 10_000}
+            huge = http.get("/v1/history", params=params, headers=ana.headers)
+            assert huge.status_code == 422, huge.text
+            assert huge.json()["errors"][0]["field"] == "query.model"
             # Not a filter: a cursor is refused as every listing refuses one.
             refused = http.get("/v1/history", params={"cursor": "x"}, headers=ana.headers)
             assert refused.status_code == 422

@@ -44,11 +44,16 @@ async def history(
         str | None, Query(max_length=500, description="Words in the prompt or the content")
     ] = None,
     since: Annotated[
-        str | None, Query(description="Created at or after: an ISO 8601 date or time (UTC)")
+        str | None,
+        Query(max_length=64, description="Created at or after: an ISO 8601 date or time (UTC)"),
     ] = None,
-    until: Annotated[str | None, Query(description="Created before: a date or time")] = None,
-    model: Annotated[str | None, Query(description="`provider/model`")] = None,
-    saved_to_notion: Annotated[str | None, Query(description="`true` or `false`")] = None,
+    until: Annotated[
+        str | None, Query(max_length=64, description="Created before: a date or time")
+    ] = None,
+    model: Annotated[str | None, Query(max_length=200, description="`provider/model`")] = None,
+    saved_to_notion: Annotated[
+        str | None, Query(max_length=5, description="`true` or `false`")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> HistoryResultPayload:
